@@ -1,0 +1,325 @@
+//! `DBInstance`: one MongoDB replica-set instance in the cloud.
+
+use std::collections::BTreeMap;
+
+use kube::CustomResource;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::common::{DeletionPolicy, LocalReference, ProviderConfigReference, SecretKeySelector};
+use super::conditions::Condition;
+
+/// A MongoDB replica set managed in the cloud.
+#[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[kube(
+    group = "mongocloud.dev",
+    version = "v1alpha1",
+    kind = "DBInstance",
+    plural = "dbinstances",
+    namespaced,
+    shortname = "dbi",
+    category = "mongocloud",
+    status = "DBInstanceStatus",
+    derive = "PartialEq",
+    doc = "A MongoDB replica-set instance in the cloud (ApsaraDB for MongoDB).",
+    printcolumn = r#"{"name":"ID","type":"string","jsonPath":".status.instanceId"}"#,
+    printcolumn = r#"{"name":"STATUS","type":"string","jsonPath":".status.atProvider.status"}"#,
+    printcolumn = r#"{"name":"READY","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
+    printcolumn = r#"{"name":"SYNCED","type":"string","jsonPath":".status.conditions[?(@.type==\"Synced\")].status"}"#,
+    printcolumn = r#"{"name":"AGE","type":"date","jsonPath":".metadata.creationTimestamp"}"#
+)]
+#[serde(rename_all = "camelCase")]
+pub struct DBInstanceSpec {
+    /// The ProviderConfig holding the cloud account.
+    #[serde(default)]
+    pub provider_config_ref: ProviderConfigReference,
+    /// `Orphan` (default) keeps the cloud instance when this object is deleted; `Delete` deletes it.
+    #[serde(default = "DeletionPolicy::orphan")]
+    pub deletion_policy: DeletionPolicy,
+    /// The desired state of the instance in the cloud.
+    pub for_provider: DBInstanceParameters,
+    /// A Secret (same namespace) to write host, port, replicaSetName, connectionString and, when
+    /// a password was given, username/password into.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_connection_secret_to_ref: Option<LocalReference>,
+    /// Imperative operations, run once for each new `requestedAt` value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operations: Option<DBInstanceOperations>,
+}
+
+/// MongoDB versions the cloud offers for new replica sets.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+pub enum EngineVersion {
+    #[serde(rename = "4.2")]
+    V4_2,
+    #[serde(rename = "4.4")]
+    V4_4,
+    #[serde(rename = "5.0")]
+    V5_0,
+    #[serde(rename = "6.0")]
+    V6_0,
+    #[serde(rename = "7.0")]
+    V7_0,
+    #[serde(rename = "8.0")]
+    V8_0,
+}
+
+impl EngineVersion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EngineVersion::V4_2 => "4.2",
+            EngineVersion::V4_4 => "4.4",
+            EngineVersion::V5_0 => "5.0",
+            EngineVersion::V6_0 => "6.0",
+            EngineVersion::V7_0 => "7.0",
+            EngineVersion::V8_0 => "8.0",
+        }
+    }
+}
+
+/// How the instance is billed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ChargeType {
+    /// Pay as you go; the only type the cloud lets an API caller delete.
+    #[default]
+    PostPaid,
+    /// Subscription for `period` months.
+    PrePaid,
+}
+
+/// Storage engine of the instance.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum StorageEngine {
+    #[default]
+    WiredTiger,
+    RocksDB,
+}
+
+/// Disk type of the instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StorageType {
+    CloudEssd1,
+    CloudEssd2,
+    CloudEssd3,
+    CloudAuto,
+    LocalSsd,
+}
+
+/// Whether SSL is on for the instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum SslMode {
+    Enabled,
+    Disabled,
+}
+
+/// The daily maintenance window: one hour, UTC, as `HH:mmZ`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MaintenanceWindow {
+    /// Start, e.g. `02:00Z`.
+    #[schemars(regex(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]Z$"))]
+    pub start_time: String,
+    /// End, one hour after the start, e.g. `03:00Z`.
+    #[schemars(regex(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]Z$"))]
+    pub end_time: String,
+}
+
+/// The desired state of a replica-set instance. Field names follow the cloud's parameters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DBInstanceParameters {
+    /// Adopt this existing instance instead of creating one, e.g. `dds-bp1234567890abcd`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^dds-[a-z0-9]{4,40}$"))]
+    pub instance_id: Option<String>,
+    /// Region, e.g. `cn-hangzhou`. Cannot change after creation.
+    #[schemars(regex(pattern = r"^[a-z]{2,}(-[a-z0-9]+)+$"), length(max = 64))]
+    pub region_id: String,
+    /// Zone, e.g. `cn-hangzhou-h`. Cannot change after creation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[a-z]{2,}(-[a-z0-9]+)+$"), length(max = 64))]
+    pub zone_id: Option<String>,
+    /// MongoDB major version. Can only go up (by a kernel upgrade), never down.
+    pub engine_version: EngineVersion,
+    /// Instance class (DBInstanceClass), e.g. `dds.mongo.mid`. Changeable in place.
+    #[schemars(regex(pattern = r"^[a-z0-9]+(\.[a-z0-9]+)+$"), length(max = 64))]
+    pub instance_class: String,
+    /// Storage in GB, a multiple of 10 between 10 and 16000. Changeable in place.
+    #[schemars(range(min = 10, max = 16000), extend("multipleOf" = 10))]
+    pub storage_gb: i32,
+    /// Storage engine. Cannot change after creation.
+    #[serde(default)]
+    pub storage_engine: StorageEngine,
+    /// Disk type; the cloud picks one when absent. Cannot change after creation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_type: Option<StorageType>,
+    /// Number of voting nodes: 3, 5 or 7.
+    #[serde(default = "default_replication_factor")]
+    #[schemars(extend("enum" = [3, 5, 7]))]
+    pub replication_factor: i32,
+    /// Read-only nodes, 0 to 5.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 5))]
+    pub readonly_replicas: Option<i32>,
+    /// Billing. Cannot change after creation.
+    #[serde(default)]
+    pub charge_type: ChargeType,
+    /// Subscription length in months (1-9, 12, 24, 36); only with `chargeType: PrePaid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 36))]
+    pub period: Option<i32>,
+    /// VPC to place the instance in. Cannot change after creation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 64))]
+    pub vpc_id: Option<String>,
+    /// vSwitch in that VPC. Cannot change after creation.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "vSwitchId")]
+    #[schemars(length(max = 64))]
+    pub v_switch_id: Option<String>,
+    /// Free-text description, 2-256 characters, not starting with `http://` or `https://`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 2, max = 256))]
+    pub description: Option<String>,
+    /// Daily maintenance window (one hour, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maintenance_window: Option<MaintenanceWindow>,
+    /// SSL for client connections.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssl: Option<SslMode>,
+    /// Tags on the cloud instance (at most 20). Keys starting `aliyun`, `acs:` or `mongocloud.dev/`
+    /// are reserved.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(extend("maxProperties" = 20))]
+    pub tags: BTreeMap<String, String>,
+    /// Resource group of the instance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 64))]
+    pub resource_group_id: Option<String>,
+    /// The root account password, read from a Secret at creation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_password_secret_ref: Option<SecretKeySelector>,
+}
+
+fn default_replication_factor() -> i32 {
+    3
+}
+
+/// One requested run of an operation; a new `requestedAt` value runs it again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OperationRequest {
+    /// When the run was requested (RFC 3339). Change it to run the operation again.
+    #[schemars(extend("format" = "date-time"))]
+    pub requested_at: String,
+}
+
+/// A requested restart, of the whole instance or of one node.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RestartRequest {
+    /// When the restart was requested (RFC 3339). Change it to restart again.
+    #[schemars(extend("format" = "date-time"))]
+    pub requested_at: String,
+    /// Restart only this node (e.g. `d-bp1234`); the whole instance when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 64))]
+    pub node_id: Option<String>,
+}
+
+/// Imperative operations kept declarative: each runs once per new `requestedAt`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DBInstanceOperations {
+    /// RestartDBInstance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart: Option<RestartRequest>,
+    /// UpgradeDBInstanceKernelVersion (minor version of the same major).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upgrade_kernel: Option<OperationRequest>,
+    /// ModifyDBInstanceSSL with `Update`: a new SSL certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotate_ssl_certificate: Option<OperationRequest>,
+}
+
+/// The `requestedAt` values already run, so an operator restart never repeats one.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HandledOperations {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upgrade_kernel: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotate_ssl_certificate: Option<String>,
+}
+
+/// One network endpoint of the replica set.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Endpoint {
+    /// `Primary`, `Secondary` or `ReadOnly`.
+    pub role: String,
+    pub host: String,
+    pub port: i32,
+}
+
+/// What the cloud reports about the instance.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DBInstanceObservation {
+    /// The cloud status, e.g. `Creating`, `Running`, `DBInstanceClassChanging`.
+    #[serde(default)]
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_class: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_gb: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replica_set_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub endpoints: Vec<Endpoint>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock_mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maintenance_window: Option<MaintenanceWindow>,
+    /// `Open` or `Closed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssl_status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charge_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expire_time: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// What the operator last saw and did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DBInstanceStatus {
+    #[serde(default)]
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
+    pub conditions: Vec<Condition>,
+    /// The generation of the spec last reconciled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// The cloud instance id, recorded as soon as it is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_provider: Option<DBInstanceObservation>,
+    /// Operations already run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operations: Option<HandledOperations>,
+}

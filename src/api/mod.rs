@@ -1,0 +1,16 @@
+//! Custom resource types: data only, no I/O. One file per kind.
+
+pub mod auditlogfilter;
+pub mod backup;
+pub mod common;
+pub mod conditions;
+pub mod crds;
+pub mod dbinstance;
+pub mod providerconfig;
+pub mod securityiplist;
+
+pub use auditlogfilter::AuditLogFilter;
+pub use backup::Backup;
+pub use dbinstance::DBInstance;
+pub use providerconfig::ProviderConfig;
+pub use securityiplist::SecurityIpList;

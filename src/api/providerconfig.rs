@@ -1,0 +1,82 @@
+//! `ProviderConfig`: a cloud account the other kinds use (cluster-scoped).
+
+use kube::CustomResource;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::conditions::Condition;
+
+/// Which cloud, where its API is and which Secret holds the credentials.
+#[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[kube(
+    group = "mongocloud.dev",
+    version = "v1alpha1",
+    kind = "ProviderConfig",
+    plural = "providerconfigs",
+    shortname = "mcpc",
+    category = "mongocloud",
+    status = "ProviderConfigStatus",
+    derive = "PartialEq",
+    doc = "A cloud account used by DBInstances and their sub-resources.",
+    printcolumn = r#"{"name":"PROVIDER","type":"string","jsonPath":".spec.provider"}"#,
+    printcolumn = r#"{"name":"REGION","type":"string","jsonPath":".spec.regionId"}"#,
+    printcolumn = r#"{"name":"READY","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
+    printcolumn = r#"{"name":"AGE","type":"date","jsonPath":".metadata.creationTimestamp"}"#
+)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderConfigSpec {
+    /// The cloud. `Aliyun` is Alibaba Cloud ApsaraDB for MongoDB.
+    #[serde(default)]
+    pub provider: CloudProvider,
+    /// Region used when a resource names none, e.g. `cn-hangzhou`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[a-z]{2,}(-[a-z0-9]+)+$"))]
+    pub region_id: Option<String>,
+    /// API endpoint instead of the cloud's regional one, e.g. a private endpoint or the local
+    /// emulator (`http://127.0.0.1:9780`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^https?://[^\s/]+(/.*)?$"))]
+    pub endpoint: Option<String>,
+    /// Where the credentials are.
+    pub credentials: Credentials,
+    /// Most cloud requests per second for this account (default 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 1000))]
+    pub requests_per_second: Option<u32>,
+}
+
+/// Supported clouds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum CloudProvider {
+    #[default]
+    Aliyun,
+}
+
+/// Credentials held in a Secret.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Credentials {
+    /// A Secret with the keys `accessKeyId` and `accessKeySecret`.
+    pub secret_ref: NamespacedSecretReference,
+}
+
+/// A Secret anywhere in the cluster.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NamespacedSecretReference {
+    #[schemars(length(min = 1, max = 63))]
+    pub namespace: String,
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+}
+
+/// What the operator last saw.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderConfigStatus {
+    #[serde(default)]
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
+    pub conditions: Vec<Condition>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+}

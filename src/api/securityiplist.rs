@@ -1,0 +1,130 @@
+//! `SecurityIpList`: one named security-IP group of an instance.
+
+use kube::CustomResource;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::common::{
+    DeletionPolicy, InstanceTarget, ProviderConfigReference, exactly_one_instance_target,
+};
+use super::conditions::Condition;
+
+/// Most IPs and CIDR blocks the cloud allows on one instance, over all groups.
+pub const MAX_ENTRIES: usize = 1000;
+
+/// One named security-IP group (allow list) of an instance. The operator writes only this group;
+/// other groups, including IPs added by hand, are never touched.
+#[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[kube(
+    group = "mongocloud.dev",
+    version = "v1alpha1",
+    kind = "SecurityIpList",
+    plural = "securityiplists",
+    namespaced,
+    shortname = "sipl",
+    category = "mongocloud",
+    status = "SecurityIpListStatus",
+    derive = "PartialEq",
+    doc = "One named security-IP group (allow list) of a MongoDB instance.",
+    printcolumn = r#"{"name":"INSTANCE","type":"string","jsonPath":".status.instanceId"}"#,
+    printcolumn = r#"{"name":"GROUP","type":"string","jsonPath":".status.atProvider.groupName"}"#,
+    printcolumn = r#"{"name":"READY","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
+    printcolumn = r#"{"name":"SYNCED","type":"string","jsonPath":".status.conditions[?(@.type==\"Synced\")].status"}"#,
+    printcolumn = r#"{"name":"AGE","type":"date","jsonPath":".metadata.creationTimestamp"}"#
+)]
+#[serde(rename_all = "camelCase")]
+pub struct SecurityIpListSpec {
+    /// The ProviderConfig holding the cloud account.
+    #[serde(default)]
+    pub provider_config_ref: ProviderConfigReference,
+    /// `Delete` (default) removes the group from the instance when this object is deleted.
+    #[serde(default = "DeletionPolicy::delete")]
+    pub deletion_policy: DeletionPolicy,
+    /// The desired group.
+    pub for_provider: SecurityIpListParameters,
+}
+
+/// The desired security-IP group.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(transform = exactly_one_instance_target)]
+pub struct SecurityIpListParameters {
+    #[serde(flatten)]
+    pub instance: InstanceTarget,
+    /// Group name: 2-120 characters of lower-case letters, digits and `_`, starting with a letter
+    /// and ending with a letter or digit. Defaults to one derived from this object's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[a-z][a-z0-9_]{0,118}[a-z0-9]$"))]
+    pub group_name: Option<String>,
+    /// SecurityIpGroupAttribute, passed through to the cloud (e.g. a label for the console).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 120), regex(pattern = r"^[A-Za-z0-9_-]*$"))]
+    pub group_attribute: Option<String>,
+    /// IPv4 or IPv6 addresses and CIDR blocks; order does not matter.
+    #[schemars(length(min = 1, max = 1000))]
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["ip"]))]
+    pub entries: Vec<IpEntry>,
+    /// `0.0.0.0/0` and `::/0` open the instance to the whole internet; they are refused unless
+    /// this is `true`.
+    #[serde(default)]
+    pub allow_public_access: bool,
+}
+
+/// One allowed address or block.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IpEntry {
+    /// An IPv4 or IPv6 address, or a CIDR block such as `10.0.0.0/24` or `2001:db8::/32`.
+    #[schemars(
+        length(min = 2, max = 43),
+        regex(
+            pattern = r"^(([0-9]{1,3}\.){3}[0-9]{1,3}(/([0-9]|[12][0-9]|3[0-2]))?|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*(/([0-9]|[1-9][0-9]|1[01][0-9]|12[0-8]))?)$"
+        )
+    )]
+    pub ip: String,
+    /// Why the entry exists (kept in the resource only; the cloud has no field for it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 256))]
+    pub comment: Option<String>,
+    /// When the entry should be removed automatically (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "date-time"))]
+    pub expires_at: Option<String>,
+}
+
+/// The group as the cloud reports it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SecurityIpListObservation {
+    pub group_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_attribute: Option<String>,
+    /// The entries in the cloud's group, normalised and sorted.
+    #[serde(default)]
+    pub entries: Vec<String>,
+    /// IPs on the instance over all groups (the cloud allows 1000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_total: Option<i32>,
+}
+
+/// What the operator last saw and did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SecurityIpListStatus {
+    #[serde(default)]
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
+    pub conditions: Vec<Condition>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// The instance the group belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    /// The entries applied, after expired ones were dropped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub applied_entries: Vec<String>,
+    /// The next time an entry expires (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_expiry: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_provider: Option<SecurityIpListObservation>,
+}

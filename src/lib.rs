@@ -1,0 +1,7 @@
+//! mongocloud-operator: managed MongoDB in the cloud as Kubernetes resources.
+//!
+//! Rooms: `api` (CRD types), `cloud` (the Provider trait and cloud clients), `reconcile` (pure
+//! planning), `controllers` (Kubernetes glue), `emulator` (the local cloud).
+
+pub mod api;
+pub mod cloud;
