@@ -1,3 +1,67 @@
-//! Cloud access: the Provider trait, error classes, retries and rate limits; one module per cloud.
+//! Cloud access: the [`Provider`] trait controllers use, the error classes, and one module per
+//! cloud. Controllers never build HTTP requests and never match cloud error codes: codes are
+//! classified once, here, into [`ErrorClass`].
 
 pub mod aliyun;
+pub mod error;
+pub mod model;
+
+use async_trait::async_trait;
+
+pub use error::{CloudError, ErrorClass};
+pub use model::*;
+
+/// One cloud account. Every method is one logical cloud operation; implementations own signing,
+/// retries of safe requests, rate limiting and error classification.
+#[async_trait]
+pub trait Provider: Send + Sync {
+    /// A cheap authenticated call that proves the credentials work.
+    async fn check_credentials(&self) -> Result<(), CloudError>;
+
+    /// One page (1-based) of the instances of a region, at most `page_size` (≤ 100) a page.
+    async fn list_instances(&self, query: &ListInstances) -> Result<InstancePage, CloudError>;
+
+    /// Full attributes of up to 30 instances in one call; ids that do not exist are absent
+    /// from the answer (no error).
+    async fn describe_instances(&self, ids: &[String]) -> Result<Vec<Instance>, CloudError>;
+
+    /// Creates an instance. Repeating a call with the same `client_token` returns the same id.
+    async fn create_instance(&self, request: &CreateInstance) -> Result<String, CloudError>;
+
+    async fn delete_instance(&self, id: &str) -> Result<(), CloudError>;
+
+    async fn modify_instance(&self, id: &str, change: &InstanceChange) -> Result<(), CloudError>;
+
+    /// Replaces the tags of an instance (only the keys given; other keys stay).
+    async fn tag_instance(
+        &self,
+        region: &str,
+        id: &str,
+        tags: &[(String, String)],
+    ) -> Result<(), CloudError>;
+
+    async fn describe_ssl(&self, id: &str) -> Result<SslState, CloudError>;
+
+    async fn describe_security_ips(&self, id: &str) -> Result<Vec<SecurityIpGroup>, CloudError>;
+
+    /// Sets one group to exactly `ips` (ModifySecurityIps `Cover` on that group only).
+    async fn cover_security_ips(&self, id: &str, group: &SecurityIpGroup)
+    -> Result<(), CloudError>;
+
+    /// Removes a whole group.
+    async fn delete_security_ip_group(&self, id: &str, group_name: &str) -> Result<(), CloudError>;
+
+    async fn describe_audit(&self, id: &str) -> Result<AuditSettings, CloudError>;
+
+    async fn modify_audit(&self, id: &str, change: &AuditChange) -> Result<(), CloudError>;
+
+    /// Starts a backup and returns its id.
+    async fn create_backup(&self, id: &str, method: &str) -> Result<String, CloudError>;
+
+    /// The instance's backups, newest first; with `backup_id`, only that one.
+    async fn describe_backups(
+        &self,
+        id: &str,
+        backup_id: Option<&str>,
+    ) -> Result<Vec<BackupInfo>, CloudError>;
+}

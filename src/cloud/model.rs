@@ -1,0 +1,170 @@
+//! Cloud-neutral shapes of what a [`super::Provider`] reads and writes.
+
+use std::collections::BTreeMap;
+
+/// Filters for listing instances.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListInstances {
+    pub region: String,
+    pub page_number: u32,
+    pub page_size: u32,
+    /// Only instances carrying this tag.
+    pub tag: Option<(String, String)>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InstancePage {
+    pub instances: Vec<Instance>,
+    pub total_count: u32,
+    pub page_number: u32,
+    pub page_size: u32,
+}
+
+/// One network endpoint of an instance.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InstanceEndpoint {
+    /// `Primary`, `Secondary`, `ReadOnly`...
+    pub role: String,
+    pub host: String,
+    pub port: i32,
+}
+
+/// An instance as the cloud reports it. Fields a list call does not return are `None`/empty.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Instance {
+    pub id: String,
+    /// The cloud's status word, e.g. `Creating`, `Running`, `DBInstanceClassChanging`.
+    pub status: String,
+    pub region: String,
+    pub zone: Option<String>,
+    pub description: Option<String>,
+    pub instance_class: Option<String>,
+    pub storage_gb: Option<i32>,
+    pub engine_version: Option<String>,
+    pub kernel_version: Option<String>,
+    pub storage_engine: Option<String>,
+    pub storage_type: Option<String>,
+    pub replication_factor: Option<i32>,
+    pub readonly_replicas: Option<i32>,
+    pub replica_set_name: Option<String>,
+    pub endpoints: Vec<InstanceEndpoint>,
+    pub lock_mode: Option<String>,
+    /// `HH:mmZ`.
+    pub maintain_start: Option<String>,
+    pub maintain_end: Option<String>,
+    pub charge_type: Option<String>,
+    pub expire_time: Option<String>,
+    pub vpc_id: Option<String>,
+    pub vswitch_id: Option<String>,
+    pub resource_group_id: Option<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Everything CreateDBInstance needs. `password` is a secret: never log this struct's Debug.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct CreateInstance {
+    pub region: String,
+    pub zone: Option<String>,
+    pub engine_version: String,
+    pub instance_class: String,
+    pub storage_gb: i32,
+    pub storage_engine: Option<String>,
+    pub storage_type: Option<String>,
+    pub replication_factor: i32,
+    pub readonly_replicas: Option<i32>,
+    pub charge_type: String,
+    pub period: Option<i32>,
+    pub vpc_id: Option<String>,
+    pub vswitch_id: Option<String>,
+    pub description: Option<String>,
+    pub resource_group_id: Option<String>,
+    pub password: Option<crate::cloud::error::Redacted<String>>,
+    pub tags: BTreeMap<String, String>,
+    /// Makes the create idempotent: the cloud answers a repeat with the first instance.
+    pub client_token: String,
+}
+
+impl std::fmt::Debug for CreateInstance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateInstance")
+            .field("region", &self.region)
+            .field("instance_class", &self.instance_class)
+            .field("client_token", &self.client_token)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One in-place change; a controller sends at most one per reconcile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InstanceChange {
+    /// ModifyDBInstanceSpec.
+    Spec {
+        instance_class: Option<String>,
+        storage_gb: Option<i32>,
+    },
+    Description(String),
+    /// ModifyDBInstanceMaintainTime, `HH:mmZ` each.
+    MaintainTime {
+        start: String,
+        end: String,
+    },
+    /// ModifyDBInstanceSSL `Open`/`Close`/`Update`.
+    Ssl(SslAction),
+    Restart {
+        node_id: Option<String>,
+    },
+    UpgradeKernel,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SslAction {
+    Open,
+    Close,
+    Update,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SslState {
+    /// `Open` or `Closed`.
+    pub status: String,
+    pub expire_time: Option<String>,
+}
+
+/// A named allow list of an instance.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SecurityIpGroup {
+    pub name: String,
+    /// `hidden` for system groups; free text otherwise.
+    pub attribute: Option<String>,
+    pub ips: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuditSettings {
+    pub enabled: bool,
+    /// Categories, as the cloud lists them.
+    pub filter: Vec<String>,
+    pub storage_period_days: Option<i32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuditChange {
+    /// ModifyAuditPolicy.
+    Policy {
+        enabled: bool,
+        storage_period_days: Option<i32>,
+    },
+    /// ModifyAuditLogFilter with a comma-joined set.
+    Filter(Vec<String>),
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BackupInfo {
+    pub id: String,
+    /// `Running`, `Success` or `Failed`.
+    pub status: String,
+    pub method: Option<String>,
+    pub start_time: Option<String>,
+    pub end_time: Option<String>,
+    pub size_bytes: Option<i64>,
+}
