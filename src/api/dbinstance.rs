@@ -148,6 +148,7 @@ pub struct DBInstanceParameters {
     #[schemars(regex(pattern = r"^[a-z0-9]+(\.[a-z0-9]+)+$"), length(max = 64))]
     pub instance_class: String,
     /// Storage in GB, a multiple of 10 between 10 and 16000. Changeable in place.
+    #[serde(rename = "storageGB")]
     #[schemars(range(min = 10, max = 16000), extend("multipleOf" = 10))]
     pub storage_gb: i32,
     /// Storage engine. Cannot change after creation.
@@ -275,7 +276,7 @@ pub struct DBInstanceObservation {
     pub status: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_class: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "storageGB")]
     pub storage_gb: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engine_version: Option<String>,

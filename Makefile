@@ -1,0 +1,16 @@
+# Two commands do all set-up on a fresh machine: `make demo` runs the whole thing locally,
+# `make test` runs every test suite. Both install what they need.
+.PHONY: demo test lint crds
+
+demo:
+	scripts/demo.sh
+
+test:
+	scripts/test.sh
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
+
+crds:
+	cargo run --quiet -- crds --out crds
