@@ -2,7 +2,9 @@
 
 use kube::CustomResourceExt;
 use mongocloud_operator::api::common::DeletionPolicy;
-use mongocloud_operator::api::{AuditLogFilter, Backup, DBInstance, ProviderConfig, SecurityIpList, crds};
+use mongocloud_operator::api::{
+    AuditLogFilter, Backup, DBInstance, ProviderConfig, SecurityIpList, crds,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -30,14 +32,36 @@ fn every_kind_has_status_printer_columns_short_name_and_category() {
     for (_, crd) in crds::all() {
         let name = crd.metadata.name.clone().unwrap_or_default();
         let version = &crd.spec.versions[0];
-        assert!(version.subresources.as_ref().and_then(|s| s.status.as_ref()).is_some(), "{name}: status subresource");
-        let columns: Vec<String> =
-            version.additional_printer_columns.iter().flatten().map(|c| c.name.clone()).collect();
+        assert!(
+            version
+                .subresources
+                .as_ref()
+                .and_then(|s| s.status.as_ref())
+                .is_some(),
+            "{name}: status subresource"
+        );
+        let columns: Vec<String> = version
+            .additional_printer_columns
+            .iter()
+            .flatten()
+            .map(|c| c.name.clone())
+            .collect();
         for want in ["READY", "AGE"] {
-            assert!(columns.contains(&want.to_owned()), "{name}: column {want} in {columns:?}");
+            assert!(
+                columns.contains(&want.to_owned()),
+                "{name}: column {want} in {columns:?}"
+            );
         }
-        assert_eq!(crd.spec.names.categories, Some(vec!["mongocloud".to_owned()]), "{name}");
-        assert_eq!(crd.spec.names.short_names.as_ref().map(Vec::len), Some(1), "{name}");
+        assert_eq!(
+            crd.spec.names.categories,
+            Some(vec!["mongocloud".to_owned()]),
+            "{name}"
+        );
+        assert_eq!(
+            crd.spec.names.short_names.as_ref().map(Vec::len),
+            Some(1),
+            "{name}"
+        );
     }
 }
 
@@ -61,27 +85,68 @@ fn dbinstance_schema_validates_what_a_schema_can() {
     let s = schema_of::<DBInstance>();
     let p = "spec.forProvider";
     let cases: [(&str, &str, Value); 9] = [
-        ("engine versions", "engineVersion", json!({"enum": ["4.2", "4.4", "5.0", "6.0", "7.0", "8.0"]})),
-        ("replication factor", "replicationFactor", json!({"enum": [3, 5, 7], "default": 3})),
-        ("charge type", "chargeType", json!({"enum": ["PostPaid", "PrePaid"], "default": "PostPaid"})),
-        ("storage range", "storageGB", json!({"minimum": 10, "maximum": 16000, "multipleOf": 10})),
-        ("ssl", "ssl", json!({"enum": ["Enabled", "Disabled", null], "nullable": true})),
-        ("readonly replicas", "readonlyReplicas", json!({"minimum": 0, "maximum": 5})),
-        ("window start", "maintenanceWindow.startTime", json!({"pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]Z$"})),
-        ("instance id", "instanceId", json!({"pattern": "^dds-[a-z0-9]{4,40}$"})),
+        (
+            "engine versions",
+            "engineVersion",
+            json!({"enum": ["4.2", "4.4", "5.0", "6.0", "7.0", "8.0"]}),
+        ),
+        (
+            "replication factor",
+            "replicationFactor",
+            json!({"enum": [3, 5, 7], "default": 3}),
+        ),
+        (
+            "charge type",
+            "chargeType",
+            json!({"enum": ["PostPaid", "PrePaid"], "default": "PostPaid"}),
+        ),
+        (
+            "storage range",
+            "storageGB",
+            json!({"minimum": 10, "maximum": 16000, "multipleOf": 10}),
+        ),
+        (
+            "ssl",
+            "ssl",
+            json!({"enum": ["Enabled", "Disabled", null], "nullable": true}),
+        ),
+        (
+            "readonly replicas",
+            "readonlyReplicas",
+            json!({"minimum": 0, "maximum": 5}),
+        ),
+        (
+            "window start",
+            "maintenanceWindow.startTime",
+            json!({"pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]Z$"}),
+        ),
+        (
+            "instance id",
+            "instanceId",
+            json!({"pattern": "^dds-[a-z0-9]{4,40}$"}),
+        ),
         ("tags", "tags", json!({"maxProperties": 20})),
     ];
     for (name, field, want) in cases {
         let node = at(&s, &format!("{p}.{field}"));
         for (key, value) in want.as_object().expect("object") {
-            assert!(same_value(&node[key], value), "case {name}: {key} of {field} is not {value} in {node}");
+            assert!(
+                same_value(&node[key], value),
+                "case {name}: {key} of {field} is not {value} in {node}"
+            );
         }
     }
     let required = &at(&s, p)["required"];
     for field in ["regionId", "engineVersion", "instanceClass", "storageGB"] {
-        assert!(required.as_array().expect("list").contains(&json!(field)), "{field} required");
+        assert!(
+            required.as_array().expect("list").contains(&json!(field)),
+            "{field} required"
+        );
     }
-    assert_eq!(at(&s, "spec.operations.restart.requestedAt")["format"], "date-time");
+    assert_eq!(
+        at(&s, "spec.operations.restart.requestedAt")["format"],
+        "date-time"
+    );
     assert_eq!(at(&s, "status.conditions")["x-kubernetes-list-type"], "map");
 }
 
@@ -93,18 +158,36 @@ fn sub_resource_schemas_validate_what_a_schema_can() {
     assert_eq!(entries["x-kubernetes-list-type"], "map");
     assert_eq!(entries["x-kubernetes-list-map-keys"], json!(["ip"]));
     assert!(at(&ips, "spec.forProvider.entries.[].ip")["pattern"].is_string());
-    assert_eq!(at(&ips, "spec.forProvider.entries.[].expiresAt")["format"], "date-time");
-    assert_eq!(at(&ips, "spec.forProvider.groupName")["pattern"], "^[a-z][a-z0-9_]{0,118}[a-z0-9]$");
+    assert_eq!(
+        at(&ips, "spec.forProvider.entries.[].expiresAt")["format"],
+        "date-time"
+    );
+    assert_eq!(
+        at(&ips, "spec.forProvider.groupName")["pattern"],
+        "^[a-z][a-z0-9_]{0,118}[a-z0-9]$"
+    );
 
     let audit = schema_of::<AuditLogFilter>();
     let filter = at(&audit, "spec.forProvider.filter");
     assert_eq!(filter["x-kubernetes-list-type"], "set");
-    assert_eq!(filter["items"]["enum"], json!(["admin", "slow", "query", "insert", "update", "delete", "command"]));
+    assert_eq!(
+        filter["items"]["enum"],
+        json!([
+            "admin", "slow", "query", "insert", "update", "delete", "command"
+        ])
+    );
 
     let backup = schema_of::<Backup>();
-    assert_eq!(at(&backup, "spec.forProvider.method")["enum"], json!(["Logical", "Physical"]));
+    assert_eq!(
+        at(&backup, "spec.forProvider.method")["enum"],
+        json!(["Logical", "Physical"])
+    );
 
-    for (kind, schema) in [("SecurityIpList", ips), ("AuditLogFilter", audit), ("Backup", backup)] {
+    for (kind, schema) in [
+        ("SecurityIpList", ips),
+        ("AuditLogFilter", audit),
+        ("Backup", backup),
+    ] {
         let one_of = &at(&schema, "spec.forProvider")["oneOf"];
         assert_eq!(
             one_of,
@@ -126,7 +209,9 @@ fn provider_config_is_cluster_scoped_and_needs_credentials() {
 fn same_value(have: &Value, want: &Value) -> bool {
     match (have, want) {
         (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
-        (Value::Array(a), Value::Array(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_value(x, y)),
+        (Value::Array(a), Value::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_value(x, y))
+        }
         _ => have == want,
     }
 }
@@ -134,9 +219,9 @@ fn same_value(have: &Value, want: &Value) -> bool {
 /// True when every value in `written` appears, unchanged, at the same place in `parsed`.
 fn keeps_everything(parsed: &Value, written: &Value) -> bool {
     match (parsed, written) {
-        (Value::Object(p), Value::Object(w)) => {
-            w.iter().all(|(k, v)| p.get(k).is_some_and(|pv| keeps_everything(pv, v)))
-        }
+        (Value::Object(p), Value::Object(w)) => w
+            .iter()
+            .all(|(k, v)| p.get(k).is_some_and(|pv| keeps_everything(pv, v))),
         (Value::Array(p), Value::Array(w)) => {
             p.len() == w.len() && p.iter().zip(w).all(|(pv, wv)| keeps_everything(pv, wv))
         }
@@ -145,11 +230,20 @@ fn keeps_everything(parsed: &Value, written: &Value) -> bool {
 }
 
 fn example_documents(file: &str) -> Vec<Value> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(file);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(file);
     let text = std::fs::read_to_string(&path).expect("example readable");
     serde_yaml::Deserializer::from_str(&text)
-        .map(|doc| serde_yaml::from_value::<Value>(serde_yaml::Value::deserialize(doc).expect("yaml")).expect("json"))
-        .filter(|doc| doc["apiVersion"].as_str().is_some_and(|v| v.starts_with("mongocloud.dev/")))
+        .map(|doc| {
+            serde_yaml::from_value::<Value>(serde_yaml::Value::deserialize(doc).expect("yaml"))
+                .expect("json")
+        })
+        .filter(|doc| {
+            doc["apiVersion"]
+                .as_str()
+                .is_some_and(|v| v.starts_with("mongocloud.dev/"))
+        })
         .collect()
 }
 
@@ -158,9 +252,13 @@ fn example_documents(file: &str) -> Vec<Value> {
 fn round_trips<K: serde::de::DeserializeOwned + serde::Serialize>(file: &str) -> K {
     let docs = example_documents(file);
     assert_eq!(docs.len(), 1, "{file}: one custom resource");
-    let typed: K = serde_json::from_value(docs[0].clone()).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let typed: K =
+        serde_json::from_value(docs[0].clone()).unwrap_or_else(|e| panic!("{file}: {e}"));
     let back = serde_json::to_value(&typed).expect("serialises");
-    assert!(keeps_everything(&back["spec"], &docs[0]["spec"]), "{file}: spec lost a field: {back}");
+    assert!(
+        keeps_everything(&back["spec"], &docs[0]["spec"]),
+        "{file}: spec lost a field: {back}"
+    );
     typed
 }
 

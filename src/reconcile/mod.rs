@@ -1,0 +1,208 @@
+//! Pure decisions: validation, plans, conditions and requeue delays.
+//!
+//! Nothing here does I/O, reads a clock or draws random numbers: `now` and jitter come in as
+//! arguments, so every rule is a table-driven unit test.
+
+pub mod dbinstance;
+
+use std::time::Duration;
+
+use crate::api::conditions::{self, Condition};
+use crate::cloud::ErrorClass;
+
+/// How far the controller may go for one resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Observe and write to the cloud.
+    Active,
+    /// The paused annotation is set: observe only.
+    Paused,
+    /// A terminal error was reported for this generation: observe only until the spec changes.
+    Blocked,
+}
+
+impl Mode {
+    pub fn may_write(self) -> bool {
+        self == Mode::Active
+    }
+}
+
+/// A spec the schema let through but that cannot work; shown as a `TerminalError`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invalid {
+    /// Path from the object root, e.g. `spec.forProvider.regionId`.
+    pub field: String,
+    /// What is wrong and what is allowed.
+    pub message: String,
+}
+
+impl Invalid {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.field, self.message)
+    }
+}
+
+/// How one reconcile ended, for the `Synced` condition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    Paused,
+    Invalid(Invalid),
+    /// Waiting for something outside this resource (its ProviderConfig, its instance).
+    Waiting {
+        reason: &'static str,
+        message: String,
+    },
+    CloudError {
+        class: ErrorClass,
+        message: String,
+    },
+}
+
+/// The `Synced` condition for an outcome.
+pub fn synced_condition(outcome: &Outcome) -> Condition {
+    match outcome {
+        Outcome::Success => Condition::synced(),
+        Outcome::Paused => Condition::not_synced(
+            conditions::REASON_RECONCILE_PAUSED,
+            format!(
+                "annotation {} is \"true\": no cloud writes",
+                crate::api::common::PAUSED_ANNOTATION
+            ),
+        ),
+        Outcome::Invalid(invalid) => {
+            Condition::not_synced(conditions::REASON_TERMINAL_ERROR, invalid.to_string())
+        }
+        Outcome::Waiting { reason, message } => Condition::not_synced(reason, message.clone()),
+        Outcome::CloudError {
+            class: ErrorClass::Terminal,
+            message,
+        } => Condition::not_synced(conditions::REASON_TERMINAL_ERROR, message.clone()),
+        Outcome::CloudError { message, .. } => {
+            Condition::not_synced(conditions::REASON_RECONCILE_ERROR, message.clone())
+        }
+    }
+}
+
+/// Requeue delays, configurable from the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timing {
+    /// While the cloud is in a transitional state.
+    pub transitional: Duration,
+    /// Between drift checks of a steady resource.
+    pub drift: Duration,
+    /// While waiting on another object (ProviderConfig, instance).
+    pub waiting: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Timing {
+            transitional: Duration::from_secs(2),
+            drift: Duration::from_secs(60),
+            waiting: Duration::from_secs(5),
+        }
+    }
+}
+
+/// `base` spread by ±10 % so that thousands of resources do not poll in lock-step. `unit` is a
+/// number in `[0, 1)` the caller draws.
+pub fn jittered(base: Duration, unit: f64) -> Duration {
+    base.mul_f64(0.9 + 0.2 * unit.clamp(0.0, 1.0))
+}
+
+/// Backoff for retryable errors: 1 s doubling per consecutive failure, capped at 5 minutes.
+pub fn backoff(failures: u32) -> Duration {
+    Duration::from_secs(1u64 << failures.min(9)).min(Duration::from_secs(300))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn synced_reasons_follow_the_outcome() {
+        let cases = [
+            (Outcome::Success, "True", "ReconcileSuccess"),
+            (Outcome::Paused, "False", "ReconcilePaused"),
+            (
+                Outcome::Invalid(Invalid::new("spec.x", "is bad")),
+                "False",
+                "TerminalError",
+            ),
+            (
+                Outcome::CloudError {
+                    class: ErrorClass::Terminal,
+                    message: "m".into(),
+                },
+                "False",
+                "TerminalError",
+            ),
+            (
+                Outcome::CloudError {
+                    class: ErrorClass::Transient,
+                    message: "m".into(),
+                },
+                "False",
+                "ReconcileError",
+            ),
+            (
+                Outcome::CloudError {
+                    class: ErrorClass::Throttled { retry_after: None },
+                    message: "m".into(),
+                },
+                "False",
+                "ReconcileError",
+            ),
+            (
+                Outcome::Waiting {
+                    reason: "WaitingForInstance",
+                    message: "m".into(),
+                },
+                "False",
+                "WaitingForInstance",
+            ),
+        ];
+        for (outcome, status, reason) in cases {
+            let c = synced_condition(&outcome);
+            assert_eq!(
+                (c.status.as_str(), c.reason.as_str()),
+                (status, reason),
+                "outcome {outcome:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn invalid_message_names_the_field() {
+        let c = synced_condition(&Outcome::Invalid(Invalid::new(
+            "spec.forProvider.regionId",
+            "cannot change",
+        )));
+        assert_eq!(c.message, "spec.forProvider.regionId cannot change");
+    }
+
+    #[test]
+    fn jitter_stays_within_ten_percent() {
+        let base = Duration::from_secs(60);
+        assert_eq!(jittered(base, 0.0), Duration::from_secs(54));
+        assert_eq!(jittered(base, 0.5), Duration::from_secs(60));
+        assert!(jittered(base, 0.999) < Duration::from_secs(66));
+    }
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        assert_eq!(backoff(0), Duration::from_secs(1));
+        assert_eq!(backoff(3), Duration::from_secs(8));
+        assert_eq!(backoff(40), Duration::from_secs(300));
+    }
+}
