@@ -5,4 +5,5 @@
 
 pub mod api;
 pub mod cloud;
+pub mod controllers;
 pub mod reconcile;

@@ -23,6 +23,7 @@ pub const REASON_WAITING_FOR_PROVIDER: &str = "WaitingForProviderConfig";
 pub const REASON_AVAILABLE: &str = "Available";
 pub const REASON_DELETING: &str = "Deleting";
 pub const REASON_BACKUP_FAILED: &str = "BackupFailed";
+pub const REASON_INSTANCE_NOT_FOUND: &str = "InstanceNotFound";
 
 /// One observation of the resource, in the shape of `metav1.Condition`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -168,3 +168,15 @@ pub struct BackupInfo {
     pub end_time: Option<String>,
     pub size_bytes: Option<i64>,
 }
+
+/// How to reach one cloud account; built from a ProviderConfig and its Secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountSettings {
+    /// Overrides the cloud's regional endpoint (private endpoints, the local emulator).
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub access_key_id: String,
+    pub access_key_secret: crate::cloud::error::Redacted<String>,
+    /// Client-side rate limit for the account.
+    pub requests_per_second: u32,
+}

@@ -1,0 +1,371 @@
+//! DBInstance glue: observe the instance, run the planned step, write the connection Secret.
+
+use async_trait::async_trait;
+use kube::api::Api;
+use kube::{Resource, ResourceExt};
+use serde_json::json;
+
+use super::Error;
+use super::kube_io::{apply_owned_secret, publish, read_secret_key, record_status};
+use super::managed::{Cx, Managed, Synced};
+use crate::api::common::DeletionPolicy;
+use crate::api::conditions::Condition;
+use crate::api::conditions::REASON_INSTANCE_NOT_FOUND;
+use crate::api::dbinstance::{DBInstance, DBInstanceStatus};
+use crate::cloud::{ErrorClass, InstanceChange, ListInstances};
+use crate::reconcile::dbinstance::{self as rules, Observed, Step, UID_TAG};
+use crate::reconcile::{Invalid, Outcome};
+
+#[async_trait]
+impl Managed for DBInstance {
+    type Status = DBInstanceStatus;
+
+    fn provider_config(&self) -> &str {
+        &self.spec.provider_config_ref.name
+    }
+
+    fn deletion_policy(&self) -> DeletionPolicy {
+        self.spec.deletion_policy
+    }
+
+    fn current_status(&self) -> Option<&DBInstanceStatus> {
+        self.status.as_ref()
+    }
+
+    fn conditions(status: &DBInstanceStatus) -> &[Condition] {
+        &status.conditions
+    }
+
+    fn set_conditions(
+        status: &mut DBInstanceStatus,
+        conditions: Vec<Condition>,
+        generation: Option<i64>,
+    ) {
+        status.conditions = conditions;
+        status.observed_generation = generation;
+    }
+
+    fn validate(&self) -> Result<(), Invalid> {
+        rules::validate(&self.spec)
+    }
+
+    async fn sync(&self, cx: &Cx<'_>) -> Synced<DBInstanceStatus> {
+        let mut status = self.status.clone().unwrap_or_default();
+        let seen = match observe(self, cx, &mut status).await {
+            Ok(seen) => seen,
+            Err(error) => return Synced::failed(status, unobserved_ready(), error),
+        };
+        if let Observed::Present { instance, ssl } = &seen {
+            status.at_provider = Some(rules::observation(instance, ssl.as_ref()));
+        }
+        let handled = status.operations.clone().unwrap_or_default();
+        let step = rules::plan(
+            &self.spec.for_provider,
+            &self.spec,
+            &handled,
+            &seen,
+            cx.mode,
+        );
+        let ready = rules::ready_condition(&seen);
+        let requeue = rules::requeue(&step, &cx.ctx.timing, rand::random());
+        if let Err(error) = act(self, cx, &step, &mut status).await {
+            return Synced::failed(status, ready, error);
+        }
+        if let Err(error) = write_connection_secret(self, cx, &seen).await {
+            return Synced::failed(status, ready, error);
+        }
+        let outcome = match step {
+            Step::Reject(invalid) => Outcome::Invalid(invalid),
+            Step::Missing(id) => Outcome::Waiting {
+                reason: REASON_INSTANCE_NOT_FOUND,
+                message: format!(
+                    "instance {id} does not exist in the cloud; it is never recreated silently: delete this object, or point spec.forProvider.instanceId at an existing instance"
+                ),
+            },
+            _ => Outcome::Success,
+        };
+        Synced {
+            status,
+            ready,
+            outcome,
+            requeue,
+            error: None,
+        }
+    }
+
+    async fn cleanup(&self, cx: &Cx<'_>) -> Result<Option<String>, Error> {
+        let Some(id) = self
+            .status
+            .as_ref()
+            .and_then(|s| s.instance_id.clone())
+            .or_else(|| self.spec.for_provider.instance_id.clone())
+        else {
+            return Ok(None);
+        };
+        let Some(instance) = cx
+            .provider
+            .describe_instances(std::slice::from_ref(&id))
+            .await?
+            .into_iter()
+            .next()
+        else {
+            return Ok(None);
+        };
+        if instance.status != rules::RUNNING {
+            return Ok(Some(instance.status));
+        }
+        match cx.provider.delete_instance(&id).await {
+            Ok(()) => {
+                publish(
+                    cx.ctx,
+                    self,
+                    false,
+                    "DeletingInstance",
+                    "Delete",
+                    format!("DeleteDBInstance sent for {id}"),
+                )
+                .await;
+                Ok(Some("Deleting".to_owned()))
+            }
+            Err(e) if e.class == ErrorClass::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+fn unobserved_ready() -> Condition {
+    Condition::not_ready("Unknown", "not observed yet")
+}
+
+/// Finds the instance: the adopted id, the recorded id, or (before any create) one tagged with
+/// this resource's UID — a create whose answer was lost is found, not repeated.
+async fn observe(
+    obj: &DBInstance,
+    cx: &Cx<'_>,
+    status: &mut DBInstanceStatus,
+) -> Result<Observed, Error> {
+    let known = obj
+        .spec
+        .for_provider
+        .instance_id
+        .clone()
+        .or_else(|| status.instance_id.clone());
+    let id = match known {
+        Some(id) => id,
+        None => match find_by_uid(obj, cx).await? {
+            Some(id) => {
+                record_status(&api(obj, cx), obj, json!({"instanceId": id})).await?;
+                status.instance_id = Some(id.clone());
+                id
+            }
+            None => return Ok(Observed::Absent),
+        },
+    };
+    if obj.spec.for_provider.instance_id.is_some()
+        && status.instance_id.as_deref() != Some(id.as_str())
+    {
+        status.instance_id = Some(id.clone());
+    }
+    let Some(instance) = cx
+        .provider
+        .describe_instances(std::slice::from_ref(&id))
+        .await?
+        .into_iter()
+        .next()
+    else {
+        return Ok(Observed::Gone(id));
+    };
+    let ssl = if obj.spec.for_provider.ssl.is_some() && instance.status == rules::RUNNING {
+        Some(cx.provider.describe_ssl(&id).await?)
+    } else {
+        None
+    };
+    Ok(Observed::Present {
+        instance: Box::new(instance),
+        ssl,
+    })
+}
+
+async fn find_by_uid(obj: &DBInstance, cx: &Cx<'_>) -> Result<Option<String>, Error> {
+    let query = ListInstances {
+        region: obj.spec.for_provider.region_id.clone(),
+        page_number: 1,
+        page_size: 30,
+        tag: Some((UID_TAG.to_owned(), obj.uid().unwrap_or_default())),
+    };
+    Ok(cx
+        .provider
+        .list_instances(&query)
+        .await?
+        .instances
+        .into_iter()
+        .next()
+        .map(|i| i.id))
+}
+
+fn api(obj: &DBInstance, cx: &Cx<'_>) -> Api<DBInstance> {
+    Api::namespaced(cx.ctx.client.clone(), &obj.namespace().unwrap_or_default())
+}
+
+/// Runs the step's one cloud call, recording its result in the status at once.
+async fn act(
+    obj: &DBInstance,
+    cx: &Cx<'_>,
+    step: &Step,
+    status: &mut DBInstanceStatus,
+) -> Result<(), Error> {
+    let id = status.instance_id.clone().unwrap_or_default();
+    match step {
+        Step::Create => {
+            let mut request =
+                rules::create_request(&obj.spec.for_provider, &obj.uid().unwrap_or_default());
+            if let Some(secret) = &obj.spec.for_provider.account_password_secret_ref {
+                let password = read_secret_key(
+                    &cx.ctx.client,
+                    &obj.namespace().unwrap_or_default(),
+                    &secret.name,
+                    &secret.key,
+                )
+                .await?;
+                request.password = Some(crate::cloud::error::Redacted(password));
+            }
+            let id = cx.provider.create_instance(&request).await?;
+            record_status(&api(obj, cx), obj, json!({"instanceId": id})).await?;
+            status.instance_id = Some(id.clone());
+            tracing::info!(instance_id = %id, "instance created");
+            publish(
+                cx.ctx,
+                obj,
+                false,
+                "CreatedInstance",
+                "Create",
+                format!("CreateDBInstance returned {id}"),
+            )
+            .await;
+        }
+        Step::Change(change) => {
+            cx.provider.modify_instance(&id, change).await?;
+            tracing::info!(instance_id = %id, change = change_name(change), "instance modified");
+            publish(
+                cx.ctx,
+                obj,
+                false,
+                "ModifiedInstance",
+                change_name(change),
+                format!(
+                    "{} sent for {id}: {}",
+                    change_name(change),
+                    describe(change)
+                ),
+            )
+            .await;
+        }
+        Step::Tag(tags) => {
+            cx.provider
+                .tag_instance(&obj.spec.for_provider.region_id, &id, tags)
+                .await?;
+            let keys: Vec<&str> = tags.iter().map(|(k, _)| k.as_str()).collect();
+            publish(
+                cx.ctx,
+                obj,
+                false,
+                "TaggedInstance",
+                "TagResources",
+                format!("tags {} set on {id}", keys.join(", ")),
+            )
+            .await;
+        }
+        Step::Run {
+            operation,
+            requested_at,
+            change,
+        } => {
+            cx.provider.modify_instance(&id, change).await?;
+            let mut handled = status.operations.clone().unwrap_or_default();
+            rules::mark_handled(&mut handled, *operation, requested_at);
+            record_status(&api(obj, cx), obj, json!({"operations": handled})).await?;
+            status.operations = Some(handled);
+            publish(
+                cx.ctx,
+                obj,
+                false,
+                "RanOperation",
+                change_name(change),
+                format!(
+                    "{} for {id} (requestedAt {requested_at})",
+                    change_name(change)
+                ),
+            )
+            .await;
+        }
+        Step::Steady | Step::Wait(_) | Step::Reject(_) | Step::Missing(_) => {}
+    }
+    Ok(())
+}
+
+fn change_name(change: &InstanceChange) -> &'static str {
+    match change {
+        InstanceChange::Spec { .. } => "ModifyDBInstanceSpec",
+        InstanceChange::Description(_) => "ModifyDBInstanceDescription",
+        InstanceChange::MaintainTime { .. } => "ModifyDBInstanceMaintainTime",
+        InstanceChange::Ssl(_) => "ModifyDBInstanceSSL",
+        InstanceChange::Restart { .. } => "RestartDBInstance",
+        InstanceChange::UpgradeKernel => "UpgradeDBInstanceKernelVersion",
+    }
+}
+
+fn describe(change: &InstanceChange) -> String {
+    match change {
+        InstanceChange::Spec {
+            instance_class,
+            storage_gb,
+        } => format!(
+            "class {}, storage {}",
+            instance_class.as_deref().unwrap_or("unchanged"),
+            storage_gb
+                .map(|g| format!("{g} GB"))
+                .unwrap_or_else(|| "unchanged".to_owned())
+        ),
+        InstanceChange::Description(_) => "description".to_owned(),
+        InstanceChange::MaintainTime { start, end } => format!("{start}-{end}"),
+        InstanceChange::Ssl(action) => format!("{action:?}"),
+        InstanceChange::Restart { node_id } => node_id
+            .clone()
+            .map(|n| format!("node {n}"))
+            .unwrap_or_else(|| "all nodes".to_owned()),
+        InstanceChange::UpgradeKernel => "latest minor version".to_owned(),
+    }
+}
+
+/// Keeps the connection Secret in step with the endpoints once the instance is Running.
+async fn write_connection_secret(
+    obj: &DBInstance,
+    cx: &Cx<'_>,
+    seen: &Observed,
+) -> Result<(), Error> {
+    let (Some(target), Observed::Present { instance, .. }) =
+        (&obj.spec.write_connection_secret_to_ref, seen)
+    else {
+        return Ok(());
+    };
+    if instance.status != rules::RUNNING || instance.endpoints.is_empty() {
+        return Ok(());
+    }
+    let password = match &obj.spec.for_provider.account_password_secret_ref {
+        Some(secret) => Some(
+            read_secret_key(
+                &cx.ctx.client,
+                &obj.namespace().unwrap_or_default(),
+                &secret.name,
+                &secret.key,
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    let data = rules::connection_details(instance, password.as_deref());
+    if obj.meta().deletion_timestamp.is_none() {
+        apply_owned_secret(&cx.ctx.client, obj, &target.name, data).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,346 @@
+//! The one reconcile loop for every cloud-backed kind:
+//! delete or finalize → validate (pure, no cloud call) → account → observe/plan/act (per kind)
+//! → status (server-side apply, skipped when unchanged) → requeue.
+
+use std::fmt::Debug;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{SecondsFormat, Utc};
+use k8s_openapi::NamespaceResourceScope;
+use kube::api::Api;
+use kube::runtime::controller::Action;
+use kube::{Resource, ResourceExt};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::kube_io::{add_finalizer, apply_status, has_finalizer, publish, remove_finalizer};
+use super::{Ctx, Error};
+use crate::api::common::{DeletionPolicy, PAUSED_ANNOTATION};
+use crate::api::conditions::{self, Condition};
+use crate::cloud::{CloudError, Provider};
+use crate::reconcile::{Invalid, Mode, Outcome, synced_condition};
+
+/// What one kind adds to the shared loop.
+#[async_trait]
+pub trait Managed:
+    Resource<DynamicType = (), Scope = NamespaceResourceScope>
+    + Clone
+    + Debug
+    + Serialize
+    + DeserializeOwned
+    + Send
+    + Sync
+    + 'static
+{
+    type Status: Serialize + Clone + Debug + Default + PartialEq + Send + Sync;
+
+    fn provider_config(&self) -> &str;
+    fn deletion_policy(&self) -> DeletionPolicy;
+    fn current_status(&self) -> Option<&Self::Status>;
+    fn conditions(status: &Self::Status) -> &[Condition];
+    fn set_conditions(
+        status: &mut Self::Status,
+        conditions: Vec<Condition>,
+        generation: Option<i64>,
+    );
+
+    /// Spec checks the schema cannot do. Pure: an invalid spec costs no cloud call.
+    fn validate(&self) -> Result<(), Invalid>;
+
+    /// Observes the cloud, plans and runs at most one mutation; never fails: cloud errors are
+    /// returned inside [`Synced`] together with what was observed before them.
+    async fn sync(&self, cx: &Cx<'_>) -> Synced<Self::Status>;
+
+    /// Deletes the cloud side under `Delete` policy. `Ok(None)` = gone; `Ok(Some(state))` = still
+    /// going (e.g. `Deleting`). Must treat NotFound as gone and need no valid spec.
+    async fn cleanup(&self, cx: &Cx<'_>) -> Result<Option<String>, Error>;
+}
+
+/// What a kind's `sync` needs.
+pub struct Cx<'a> {
+    pub ctx: &'a Ctx,
+    pub provider: Arc<dyn Provider>,
+    pub mode: Mode,
+}
+
+/// The result of one `sync`.
+pub struct Synced<S> {
+    /// The new status (observation, ids); conditions are set by the loop.
+    pub status: S,
+    pub ready: Condition,
+    pub outcome: Outcome,
+    pub requeue: Duration,
+    /// A failed cloud or Kubernetes call, for the error policy.
+    pub error: Option<Error>,
+}
+
+impl<S> Synced<S> {
+    /// A result carrying an error: the outcome names it, the error policy picks the delay.
+    pub fn failed(status: S, ready: Condition, error: Error) -> Self {
+        let outcome = match &error {
+            Error::Cloud(CloudError { class, .. }) => Outcome::CloudError {
+                class: *class,
+                message: error.to_string(),
+            },
+            other => Outcome::CloudError {
+                class: crate::cloud::ErrorClass::Transient,
+                message: other.to_string(),
+            },
+        };
+        Synced {
+            status,
+            ready,
+            outcome,
+            requeue: Duration::ZERO,
+            error: Some(error),
+        }
+    }
+}
+
+fn api<K: Managed>(ctx: &Ctx, obj: &K) -> Api<K> {
+    Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default())
+}
+
+fn key<K: Managed>(obj: &K) -> String {
+    format!(
+        "{}/{}/{}",
+        K::kind(&()),
+        obj.namespace().unwrap_or_default(),
+        obj.name_any()
+    )
+}
+
+pub fn is_paused<K: Resource>(obj: &K) -> bool {
+    obj.annotations()
+        .get(PAUSED_ANNOTATION)
+        .is_some_and(|v| v == "true")
+}
+
+fn mode_of<K: Managed>(obj: &K) -> Mode {
+    let generation = obj.meta().generation;
+    let blocked = obj
+        .current_status()
+        .map(K::conditions)
+        .and_then(|c| conditions::find(c, conditions::SYNCED))
+        .is_some_and(|synced| {
+            synced.reason == conditions::REASON_TERMINAL_ERROR
+                && synced.observed_generation == generation
+        });
+    if is_paused(obj) {
+        Mode::Paused
+    } else if blocked {
+        Mode::Blocked
+    } else {
+        Mode::Active
+    }
+}
+
+/// The reconcile entry point for every managed kind.
+pub async fn reconcile<K: Managed>(obj: Arc<K>, ctx: Arc<Ctx>) -> Result<Action, Error> {
+    let result = if obj.meta().deletion_timestamp.is_some() {
+        finalize(&*obj, &ctx).await
+    } else {
+        sync_live(&*obj, &ctx).await
+    };
+    if result.is_ok() {
+        ctx.clear_failures(&key(&*obj));
+    }
+    result
+}
+
+/// The controller's error policy for every managed kind.
+pub fn error_policy<K: Managed>(obj: Arc<K>, error: &Error, ctx: Arc<Ctx>) -> Action {
+    tracing::warn!(kind = K::kind(&()).as_ref(), object = %obj.name_any(), category = error.category(), error = %error, "reconcile failed");
+    super::requeue_after_error(&ctx, &key(&*obj), error)
+}
+
+async fn sync_live<K: Managed>(obj: &K, ctx: &Ctx) -> Result<Action, Error> {
+    let api = api(ctx, obj);
+    match (obj.deletion_policy(), has_finalizer(obj)) {
+        (DeletionPolicy::Delete, false) => add_finalizer(&api, obj).await?,
+        (DeletionPolicy::Orphan, true) => remove_finalizer(&api, obj).await?,
+        _ => {}
+    }
+    let previous = obj.current_status().cloned().unwrap_or_default();
+    if let Err(invalid) = obj.validate() {
+        let ready = unobserved();
+        write_status::<K>(&api, obj, previous, ready, &Outcome::Invalid(invalid)).await?;
+        return Ok(Action::await_change());
+    }
+    let provider = match ctx.providers.get(obj.provider_config()) {
+        Ok(provider) => provider,
+        Err(message) => {
+            let outcome = Outcome::Waiting {
+                reason: conditions::REASON_WAITING_FOR_PROVIDER,
+                message,
+            };
+            let ready = unobserved();
+            write_status::<K>(&api, obj, previous, ready, &outcome).await?;
+            return Ok(Action::requeue(ctx.timing.waiting));
+        }
+    };
+    let cx = Cx {
+        ctx,
+        provider,
+        mode: mode_of(obj),
+    };
+    let synced = obj.sync(&cx).await;
+    let outcome = match (&synced.outcome, cx.mode) {
+        (Outcome::Success, Mode::Paused) => Outcome::Paused,
+        (Outcome::Success, Mode::Blocked) => return keep_blocked(&api, obj, synced).await,
+        (outcome, _) => outcome.clone(),
+    };
+    write_status::<K>(&api, obj, synced.status, synced.ready, &outcome).await?;
+    match synced.error {
+        Some(error) => Err(error),
+        None => Ok(Action::requeue(synced.requeue)),
+    }
+}
+
+/// While writes are blocked by a terminal error, the observation is refreshed but the
+/// `Synced=False TerminalError` condition stays until the spec changes.
+async fn keep_blocked<K: Managed>(
+    api: &Api<K>,
+    obj: &K,
+    synced: Synced<K::Status>,
+) -> Result<Action, Error> {
+    let previous = obj.current_status().cloned().unwrap_or_default();
+    let mut kept: Vec<Condition> = K::conditions(&previous)
+        .iter()
+        .filter(|c| c.type_ == conditions::SYNCED)
+        .cloned()
+        .collect();
+    kept.push(synced.ready);
+    let mut status = synced.status;
+    let now = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
+    let merged = conditions::merge(K::conditions(&previous), kept, obj.meta().generation, &now);
+    K::set_conditions(&mut status, merged, obj.meta().generation);
+    if Some(&status) != obj.current_status() {
+        apply_status(api, obj, &status).await?;
+    }
+    Ok(Action::requeue(synced.requeue))
+}
+
+/// A `Ready` placeholder for reconciles that observed nothing; `write_status` keeps the last
+/// observed `Ready` in its place.
+fn unobserved() -> Condition {
+    Condition::not_ready(UNOBSERVED, "not observed yet")
+}
+
+const UNOBSERVED: &str = "Unknown";
+
+/// Sets both conditions and writes the status if anything changed.
+async fn write_status<K: Managed>(
+    api: &Api<K>,
+    obj: &K,
+    mut status: K::Status,
+    ready: Condition,
+    outcome: &Outcome,
+) -> Result<(), Error> {
+    let previous = obj.current_status().cloned().unwrap_or_default();
+    let ready = match (
+        ready.reason.as_str(),
+        conditions::find(K::conditions(&previous), conditions::READY),
+    ) {
+        // Nothing was observed this time: keep what was last seen rather than invent a state.
+        (UNOBSERVED, Some(last)) => last.clone(),
+        _ => ready,
+    };
+    let now = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
+    let generation = obj.meta().generation;
+    let merged = conditions::merge(
+        K::conditions(&previous),
+        vec![ready, synced_condition(outcome)],
+        generation,
+        &now,
+    );
+    K::set_conditions(&mut status, merged, generation);
+    if Some(&status) == obj.current_status() {
+        return Ok(());
+    }
+    apply_status(api, obj, &status).await
+}
+
+/// Deletion: `Orphan` only releases the object (even when paused); `Delete` removes the cloud
+/// side first and says in the status what blocks it, with the way out.
+async fn finalize<K: Managed>(obj: &K, ctx: &Ctx) -> Result<Action, Error> {
+    let api = api(ctx, obj);
+    if !has_finalizer(obj) {
+        return Ok(Action::await_change());
+    }
+    if obj.deletion_policy() == DeletionPolicy::Orphan {
+        remove_finalizer(&api, obj).await?;
+        return Ok(Action::await_change());
+    }
+    let escape =
+        "set spec.deletionPolicy to Orphan to remove this object and keep the cloud resource";
+    let previous = obj.current_status().cloned().unwrap_or_default();
+    if is_paused(obj) {
+        let outcome = Outcome::Waiting {
+            reason: conditions::REASON_RECONCILE_PAUSED,
+            message: format!(
+                "paused: the cloud resource is not deleted while {PAUSED_ANNOTATION} is \"true\"; remove the annotation, or {escape}"
+            ),
+        };
+        write_status::<K>(&api, obj, previous, unobserved(), &outcome).await?;
+        return Ok(Action::requeue(ctx.timing.waiting));
+    }
+    let provider = match ctx.providers.get(obj.provider_config()) {
+        Ok(provider) => provider,
+        Err(message) => {
+            let outcome = Outcome::Waiting {
+                reason: conditions::REASON_WAITING_FOR_PROVIDER,
+                message: format!("cannot delete the cloud resource: {message}; {escape}"),
+            };
+            write_status::<K>(&api, obj, previous, unobserved(), &outcome).await?;
+            return Ok(Action::requeue(ctx.timing.waiting * 6));
+        }
+    };
+    let cx = Cx {
+        ctx,
+        provider,
+        mode: Mode::Active,
+    };
+    match obj.cleanup(&cx).await {
+        Ok(None) => {
+            publish(
+                ctx,
+                obj,
+                false,
+                "DeletedExternalResource",
+                "Delete",
+                "the cloud resource is gone".to_owned(),
+            )
+            .await;
+            remove_finalizer(&api, obj).await?;
+            Ok(Action::await_change())
+        }
+        Ok(Some(state)) => {
+            let ready = Condition::not_ready(
+                conditions::REASON_DELETING,
+                format!("the cloud resource is {state}"),
+            );
+            write_status::<K>(&api, obj, previous, ready, &Outcome::Success).await?;
+            Ok(Action::requeue(ctx.timing.transitional))
+        }
+        Err(error) => {
+            let message = format!("cannot delete the cloud resource: {error}; {escape}");
+            publish(ctx, obj, true, "CannotDelete", "Delete", message.clone()).await;
+            let class = match &error {
+                Error::Cloud(e) => e.class,
+                _ => crate::cloud::ErrorClass::Transient,
+            };
+            write_status::<K>(
+                &api,
+                obj,
+                previous,
+                unobserved(),
+                &Outcome::CloudError { class, message },
+            )
+            .await?;
+            Err(error)
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! Kubernetes glue: the only room that talks to the API server. One generic reconcile loop
+//! ([`managed`]) serves every cloud-backed kind; each kind adds a small `impl Managed`.
+
+pub mod dbinstance;
+pub mod kube_io;
+pub mod managed;
+pub mod providerconfig;
+pub mod providers;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use kube::runtime::controller::Action;
+use kube::runtime::events::{Recorder, Reporter};
+
+use crate::cloud::{CloudError, ErrorClass};
+use crate::reconcile::{Timing, backoff, jittered};
+pub use providers::{ProviderFactory, Providers};
+
+/// Field manager and event reporter name.
+pub const MANAGER: &str = "mongocloud-operator";
+
+/// What every reconcile shares.
+pub struct Ctx {
+    pub client: kube::Client,
+    pub providers: Providers,
+    pub factory: ProviderFactory,
+    pub recorder: Recorder,
+    pub timing: Timing,
+    /// Consecutive failures per object, for exponential backoff; cleared on success.
+    failures: Mutex<HashMap<String, u32>>,
+}
+
+impl Ctx {
+    pub fn new(client: kube::Client, factory: ProviderFactory, timing: Timing) -> Self {
+        let recorder = Recorder::new(
+            client.clone(),
+            Reporter {
+                controller: MANAGER.into(),
+                instance: None,
+            },
+        );
+        Ctx {
+            client,
+            providers: Providers::default(),
+            factory,
+            recorder,
+            timing,
+            failures: Mutex::default(),
+        }
+    }
+
+    fn count_failure(&self, key: &str) -> u32 {
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let n = failures.entry(key.to_owned()).or_insert(0);
+        *n += 1;
+        *n - 1
+    }
+
+    fn clear_failures(&self, key: &str) {
+        self.failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
+    }
+}
+
+/// Why a reconcile failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("failed to {what}")]
+    Kube {
+        what: &'static str,
+        #[source]
+        source: kube::Error,
+    },
+    #[error(transparent)]
+    Cloud(#[from] CloudError),
+    #[error("{0}")]
+    Reference(String),
+}
+
+impl Error {
+    pub fn kube(what: &'static str) -> impl FnOnce(kube::Error) -> Error {
+        move |source| Error::Kube { what, source }
+    }
+
+    /// A bounded label for metrics and logs.
+    pub fn category(&self) -> &'static str {
+        match self {
+            Error::Kube { .. } => "Kubernetes",
+            Error::Cloud(e) => e.class.category(),
+            Error::Reference(_) => "Reference",
+        }
+    }
+}
+
+/// Maps an error to a delay: the cloud's `Retry-After` when throttled, exponential backoff for
+/// passing faults, a short wait for busy instances, the drift interval for terminal errors
+/// (writes stay blocked until the spec changes; observation goes on).
+pub fn requeue_after_error(ctx: &Ctx, key: &str, error: &Error) -> Action {
+    let unit = rand::random::<f64>();
+    let delay = match error {
+        Error::Cloud(e) => match e.class {
+            ErrorClass::Throttled { retry_after } => {
+                retry_after.unwrap_or(Duration::from_secs(5))
+                    + jittered(Duration::from_secs(1), unit)
+            }
+            ErrorClass::InvalidState | ErrorClass::NotFound => ctx.timing.transitional,
+            ErrorClass::Terminal => jittered(ctx.timing.drift, unit),
+            ErrorClass::Transient => jittered(backoff(ctx.count_failure(key)), unit),
+        },
+        Error::Kube { .. } | Error::Reference(_) => jittered(backoff(ctx.count_failure(key)), unit),
+    };
+    Action::requeue(delay)
+}
+
+/// Watches every kind and runs the controllers until a shutdown signal.
+pub async fn run(ctx: Arc<Ctx>, concurrency: u16) {
+    use futures::StreamExt;
+    use k8s_openapi::api::core::v1::Secret;
+    use kube::Api;
+    use kube::core::PartialObjectMeta;
+    use kube::runtime::reflector::ObjectRef;
+    use kube::runtime::{Controller, WatchStreamExt, watcher};
+
+    use crate::api::{DBInstance, ProviderConfig};
+
+    let client = ctx.client.clone();
+    let config = kube::runtime::controller::Config::default().concurrency(concurrency);
+
+    let pcs = Controller::new(
+        Api::<ProviderConfig>::all(client.clone()),
+        watcher::Config::default(),
+    );
+    let pc_store = pcs.store();
+    // Secrets are watched by metadata only: their data is read when a referenced one changes.
+    let secret_changes = watcher(
+        Api::<PartialObjectMeta<Secret>>::all(client.clone()),
+        watcher::Config::default(),
+    )
+    .touched_objects();
+    let pcs = pcs
+        .with_config(config.clone())
+        .watches_stream(secret_changes, move |secret| {
+            let (ns, name) = (secret.namespace().unwrap_or_default(), secret.name_any());
+            pc_store
+                .state()
+                .into_iter()
+                .filter(|pc| {
+                    pc.spec.credentials.secret_ref.namespace == ns
+                        && pc.spec.credentials.secret_ref.name == name
+                })
+                .map(|pc| ObjectRef::from_obj(&*pc))
+                .collect::<Vec<_>>()
+        })
+        .shutdown_on_signal()
+        .run(
+            providerconfig::reconcile,
+            providerconfig::error_policy,
+            ctx.clone(),
+        )
+        .for_each(log_result);
+
+    let dbis = managed_controller::<DBInstance>(&ctx, config.clone()).for_each(log_result);
+    tokio::join!(pcs, dbis);
+}
+
+use kube::ResourceExt;
+
+/// A controller for one managed kind. Only spec (generation) and annotation changes trigger it:
+/// our own status writes do not, and the cloud is looked at again on the requeue timers.
+fn managed_controller<K: managed::Managed>(
+    ctx: &Arc<Ctx>,
+    config: kube::runtime::controller::Config,
+) -> impl futures::Stream<
+    Item = Result<
+        (kube::runtime::reflector::ObjectRef<K>, Action),
+        kube::runtime::controller::Error<Error, kube::runtime::watcher::Error>,
+    >,
+> {
+    use kube::Api;
+    use kube::runtime::{Controller, WatchStreamExt, reflector, watcher};
+
+    let (reader, writer) = reflector::store();
+    let changes = watcher(
+        Api::<K>::all(ctx.client.clone()),
+        watcher::Config::default(),
+    )
+    .default_backoff()
+    .reflect(writer)
+    .applied_objects()
+    .predicate_filter(spec_or_annotations::<K>, Default::default());
+    Controller::for_stream(changes, reader)
+        .with_config(config)
+        .shutdown_on_signal()
+        .run(
+            managed::reconcile::<K>,
+            managed::error_policy::<K>,
+            ctx.clone(),
+        )
+}
+
+fn spec_or_annotations<K: kube::Resource>(obj: &K) -> Option<u64> {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut hasher = DefaultHasher::new();
+    obj.meta().generation.hash(&mut hasher);
+    obj.meta().annotations.hash(&mut hasher);
+    obj.meta().finalizers.hash(&mut hasher);
+    Some(hasher.finish())
+}
+
+async fn log_result<K: kube::Resource, E: std::error::Error>(
+    result: Result<(kube::runtime::reflector::ObjectRef<K>, Action), E>,
+) where
+    K::DynamicType: std::fmt::Debug + Clone + Eq + std::hash::Hash,
+{
+    match result {
+        Ok((object, _)) => tracing::debug!(%object, "reconciled"),
+        Err(error) => tracing::warn!(%error, "controller error"),
+    }
+}

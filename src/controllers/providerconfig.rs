@@ -1,0 +1,102 @@
+//! ProviderConfig: reads the credentials Secret, checks the account with a cheap call and
+//! publishes the client to [`super::Providers`] for the resource controllers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{SecondsFormat, Utc};
+use kube::ResourceExt;
+use kube::api::Api;
+use kube::runtime::controller::Action;
+
+use super::kube_io::{apply_status, read_secret_key};
+use super::{Ctx, Error};
+use crate::api::conditions::{self, Condition};
+use crate::api::providerconfig::{ProviderConfig, ProviderConfigStatus};
+use crate::cloud::error::Redacted;
+use crate::cloud::{AccountSettings, ErrorClass};
+
+/// Credentials are checked again this often while they work.
+const RECHECK: Duration = Duration::from_secs(300);
+const DEFAULT_RATE: u32 = 10;
+
+pub async fn reconcile(pc: Arc<ProviderConfig>, ctx: Arc<Ctx>) -> Result<Action, Error> {
+    let name = pc.name_any();
+    if pc.metadata.deletion_timestamp.is_some() {
+        ctx.providers.remove(&name);
+        return Ok(Action::await_change());
+    }
+    let (ready, retry) = match check(&pc, &ctx).await {
+        Ok(provider) => {
+            ctx.providers.set_ready(&name, provider);
+            (
+                Condition::ready(
+                    conditions::REASON_AVAILABLE,
+                    "credentials accepted by the cloud",
+                ),
+                RECHECK,
+            )
+        }
+        Err((reason, message)) => {
+            ctx.providers
+                .set_not_ready(&name, format!("{reason}: {message}"));
+            (
+                Condition::not_ready(reason, message),
+                Duration::from_secs(30),
+            )
+        }
+    };
+    let previous = pc.status.clone().unwrap_or_default();
+    let now = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
+    let status = ProviderConfigStatus {
+        conditions: conditions::merge(
+            &previous.conditions,
+            vec![ready],
+            pc.metadata.generation,
+            &now,
+        ),
+        observed_generation: pc.metadata.generation,
+    };
+    if Some(&status) != pc.status.as_ref() {
+        apply_status(
+            &Api::<ProviderConfig>::all(ctx.client.clone()),
+            &*pc,
+            &status,
+        )
+        .await?;
+    }
+    Ok(Action::requeue(retry))
+}
+
+pub fn error_policy(_pc: Arc<ProviderConfig>, error: &Error, ctx: Arc<Ctx>) -> Action {
+    tracing::warn!(category = error.category(), %error, "ProviderConfig reconcile failed");
+    Action::requeue(ctx.timing.waiting)
+}
+
+/// The account's client when the Secret is complete and the cloud accepts it; otherwise a
+/// condition reason and message that say what to fix.
+async fn check(
+    pc: &ProviderConfig,
+    ctx: &Ctx,
+) -> Result<Arc<dyn crate::cloud::Provider>, (&'static str, String)> {
+    let secret = &pc.spec.credentials.secret_ref;
+    let read =
+        |key: &'static str| read_secret_key(&ctx.client, &secret.namespace, &secret.name, key);
+    let (id, key) = match (read("accessKeyId").await, read("accessKeySecret").await) {
+        (Ok(id), Ok(key)) => (id, key),
+        (Err(e), _) | (_, Err(e)) => return Err(("InvalidSecret", e.to_string())),
+    };
+    let settings = AccountSettings {
+        endpoint: pc.spec.endpoint.clone(),
+        region: pc.spec.region_id.clone(),
+        access_key_id: id.trim().to_owned(),
+        access_key_secret: Redacted(key.trim().to_owned()),
+        requests_per_second: pc.spec.requests_per_second.unwrap_or(DEFAULT_RATE),
+    };
+    let provider = (ctx.factory)(settings).map_err(|e| ("InvalidEndpoint", e))?;
+    match provider.check_credentials().await {
+        Ok(()) => Ok(provider),
+        Err(e) if e.class == ErrorClass::Terminal => Err(("InvalidCredentials", e.to_string())),
+        Err(e) => Err(("CloudUnavailable", e.to_string())),
+    }
+}
