@@ -91,6 +91,10 @@ pub struct BackupStatus {
     /// The cloud's backup id, recorded as soon as the backup was started.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup_id: Option<String>,
+    /// When the operator asked the cloud to start the backup (RFC 3339), recorded before the
+    /// call, so a start whose answer was lost is found instead of repeated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_requested_at: Option<String>,
     /// The spec the backup was started with; a later change is refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_method: Option<BackupMethod>,

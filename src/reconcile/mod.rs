@@ -3,7 +3,10 @@
 //! Nothing here does I/O, reads a clock or draws random numbers: `now` and jitter come in as
 //! arguments, so every rule is a table-driven unit test.
 
+pub mod auditlogfilter;
+pub mod backup;
 pub mod dbinstance;
+pub mod securityiplist;
 
 use std::time::Duration;
 
@@ -204,5 +207,24 @@ mod tests {
         assert_eq!(backoff(0), Duration::from_secs(1));
         assert_eq!(backoff(3), Duration::from_secs(8));
         assert_eq!(backoff(40), Duration::from_secs(300));
+    }
+}
+
+/// The instance a sub-resource targets: exactly one of `dbInstanceRef` and `dbInstanceId`
+/// (the schema says so too, but clusters older than the schema rules may let both through).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    Ref(String),
+    Id(String),
+}
+
+pub fn instance_target(t: &crate::api::common::InstanceTarget) -> Result<Target, Invalid> {
+    match (&t.db_instance_ref, &t.db_instance_id) {
+        (Some(r), None) => Ok(Target::Ref(r.name.clone())),
+        (None, Some(id)) => Ok(Target::Id(id.clone())),
+        _ => Err(Invalid::new(
+            "spec.forProvider",
+            "needs exactly one of dbInstanceRef and dbInstanceId",
+        )),
     }
 }

@@ -1,0 +1,202 @@
+//! AuditLogFilter rules: audit on/off and retention first, then the filter, compared as sets.
+
+use std::collections::BTreeSet;
+
+use super::{Invalid, Mode};
+use crate::api::auditlogfilter::AuditLogFilterSpec;
+use crate::cloud::{AuditChange, AuditSettings, Instance};
+
+/// What the cloud sets on a new instance; restored when the resource is deleted.
+pub const DEFAULT_FILTER: [&str; 2] = ["admin", "slow"];
+
+/// Audit logs need a three-node replica set (the cloud refuses others).
+const AUDIT_NODES: i32 = 3;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DesiredAudit {
+    pub filter: Vec<String>,
+    pub enabled: bool,
+    pub storage_period_days: Option<i32>,
+}
+
+pub fn validate(spec: &AuditLogFilterSpec) -> Result<DesiredAudit, Invalid> {
+    let p = &spec.for_provider;
+    super::instance_target(&p.instance)?;
+    let set: BTreeSet<&str> = p.filter.iter().map(|c| c.as_str()).collect();
+    if set.len() != p.filter.len() {
+        return Err(Invalid::new(
+            "spec.forProvider.filter",
+            "lists a category twice",
+        ));
+    }
+    if let Some(days) = p.storage_period_days
+        && !(1..=365).contains(&days)
+    {
+        return Err(Invalid::new(
+            "spec.forProvider.storagePeriodDays",
+            format!("must be 1-365 (is {days})"),
+        ));
+    }
+    Ok(DesiredAudit {
+        filter: set.into_iter().map(str::to_owned).collect(),
+        enabled: p.audit_enabled,
+        storage_period_days: p.storage_period_days,
+    })
+}
+
+/// Why the instance cannot take audit settings yet, if it cannot.
+pub fn precondition(instance: &Instance) -> Option<String> {
+    if instance.status != super::dbinstance::RUNNING {
+        return Some(format!(
+            "instance {} is {}; audit settings are applied once it is Running",
+            instance.id, instance.status
+        ));
+    }
+    match instance.replication_factor {
+        Some(n) if n != AUDIT_NODES => Some(format!(
+            "instance {} has {n} nodes; the cloud supports audit logs only on {AUDIT_NODES}-node replica sets",
+            instance.id
+        )),
+        _ => None,
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    Steady,
+    Change(AuditChange),
+}
+
+pub fn plan(want: &DesiredAudit, seen: &AuditSettings, mode: Mode) -> Step {
+    if !mode.may_write() {
+        return Step::Steady;
+    }
+    let period_differs = want.enabled
+        && want.storage_period_days.is_some()
+        && want.storage_period_days != seen.storage_period_days;
+    if want.enabled != seen.enabled || period_differs {
+        return Step::Change(AuditChange::Policy {
+            enabled: want.enabled,
+            storage_period_days: want.storage_period_days,
+        });
+    }
+    if sorted(&seen.filter) != want.filter {
+        return Step::Change(AuditChange::Filter(want.filter.clone()));
+    }
+    Step::Steady
+}
+
+/// The cloud's filter as a sorted set.
+pub fn sorted(filter: &[String]) -> Vec<String> {
+    let set: BTreeSet<String> = filter
+        .iter()
+        .map(|c| c.trim().to_ascii_lowercase())
+        .filter(|c| !c.is_empty())
+        .collect();
+    set.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn want(filter: &[&str], enabled: bool) -> DesiredAudit {
+        DesiredAudit {
+            filter: sorted(&filter.iter().map(|s| s.to_string()).collect::<Vec<_>>()),
+            enabled,
+            storage_period_days: None,
+        }
+    }
+
+    fn seen(filter: &[&str], enabled: bool) -> AuditSettings {
+        AuditSettings {
+            enabled,
+            filter: filter.iter().map(|s| s.to_string()).collect(),
+            storage_period_days: None,
+        }
+    }
+
+    #[test]
+    fn plan_rules() {
+        let policy = |enabled| {
+            Step::Change(AuditChange::Policy {
+                enabled,
+                storage_period_days: None,
+            })
+        };
+        let cases = [
+            (
+                "same set in another order writes nothing",
+                want(&["admin", "slow"], true),
+                seen(&["slow", "admin"], true),
+                Mode::Active,
+                Step::Steady,
+            ),
+            (
+                "audit is switched on first",
+                want(&["admin", "delete"], true),
+                seen(&["admin"], false),
+                Mode::Active,
+                policy(true),
+            ),
+            (
+                "audit is switched off",
+                want(&["admin"], false),
+                seen(&["admin"], true),
+                Mode::Active,
+                policy(false),
+            ),
+            (
+                "filter follows",
+                want(&["admin", "delete"], true),
+                seen(&["admin"], true),
+                Mode::Active,
+                Step::Change(AuditChange::Filter(vec!["admin".into(), "delete".into()])),
+            ),
+            (
+                "paused writes nothing",
+                want(&["delete"], true),
+                seen(&["admin"], false),
+                Mode::Paused,
+                Step::Steady,
+            ),
+        ];
+        for (name, want, seen, mode, expected) in cases {
+            assert_eq!(plan(&want, &seen, mode), expected, "case {name}");
+        }
+        let mut with_period = want(&["admin"], true);
+        with_period.storage_period_days = Some(30);
+        assert_eq!(
+            plan(&with_period, &seen(&["admin"], true), Mode::Active),
+            Step::Change(AuditChange::Policy {
+                enabled: true,
+                storage_period_days: Some(30)
+            })
+        );
+    }
+
+    #[test]
+    fn preconditions_need_a_running_three_node_set() {
+        let running = Instance {
+            id: "dds-a".into(),
+            status: "Running".into(),
+            replication_factor: Some(3),
+            ..Instance::default()
+        };
+        assert_eq!(precondition(&running), None);
+        assert!(
+            precondition(&Instance {
+                status: "Creating".into(),
+                ..running.clone()
+            })
+            .is_some_and(|m| m.contains("Creating"))
+        );
+        assert!(
+            precondition(&Instance {
+                replication_factor: Some(5),
+                ..running
+            })
+            .is_some_and(|m| m.contains("5 nodes"))
+        );
+    }
+}
