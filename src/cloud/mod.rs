@@ -58,6 +58,9 @@ pub trait Provider: Send + Sync {
     /// Starts a backup and returns its id.
     async fn create_backup(&self, id: &str, method: &str) -> Result<String, CloudError>;
 
+    /// Deletes one backup (DeleteBackup). NotFound when it is already gone.
+    async fn delete_backup(&self, id: &str, backup_id: &str) -> Result<(), CloudError>;
+
     /// The instance's backups, newest first; with `backup_id`, only that one.
     async fn describe_backups(
         &self,

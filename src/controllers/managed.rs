@@ -344,3 +344,30 @@ async fn finalize<K: Managed>(obj: &K, ctx: &Ctx) -> Result<Action, Error> {
         }
     }
 }
+
+/// A `sync` result for a spec that cannot work; no cloud call is retried until it changes.
+pub fn rejected<S>(status: S, ready: Condition, invalid: Invalid, cx: &Cx<'_>) -> Synced<S> {
+    let requeue = crate::reconcile::jittered(cx.ctx.timing.drift, rand::random());
+    Synced {
+        status,
+        ready,
+        outcome: Outcome::Invalid(invalid),
+        requeue,
+        error: None,
+    }
+}
+
+/// A `sync` result for a sub-resource whose instance is not usable yet.
+pub fn waiting<S>(status: S, ready: Condition, message: String, cx: &Cx<'_>) -> Synced<S> {
+    let outcome = Outcome::Waiting {
+        reason: conditions::REASON_WAITING_FOR_INSTANCE,
+        message,
+    };
+    Synced {
+        status,
+        ready,
+        outcome,
+        requeue: cx.ctx.timing.waiting,
+        error: None,
+    }
+}

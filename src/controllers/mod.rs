@@ -1,11 +1,15 @@
 //! Kubernetes glue: the only room that talks to the API server. One generic reconcile loop
 //! ([`managed`]) serves every cloud-backed kind; each kind adds a small `impl Managed`.
 
+pub mod auditlogfilter;
+pub mod backup;
 pub mod dbinstance;
+pub mod instance_ref;
 pub mod kube_io;
 pub mod managed;
 pub mod providerconfig;
 pub mod providers;
+pub mod securityiplist;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -125,7 +129,7 @@ pub async fn run(ctx: Arc<Ctx>, concurrency: u16) {
     use kube::runtime::reflector::ObjectRef;
     use kube::runtime::{Controller, WatchStreamExt, watcher};
 
-    use crate::api::{DBInstance, ProviderConfig};
+    use crate::api::{AuditLogFilter, Backup, DBInstance, ProviderConfig, SecurityIpList};
 
     let client = ctx.client.clone();
     let config = kube::runtime::controller::Config::default().concurrency(concurrency);
@@ -164,7 +168,10 @@ pub async fn run(ctx: Arc<Ctx>, concurrency: u16) {
         .for_each(log_result);
 
     let dbis = managed_controller::<DBInstance>(&ctx, config.clone()).for_each(log_result);
-    tokio::join!(pcs, dbis);
+    let ips = managed_controller::<SecurityIpList>(&ctx, config.clone()).for_each(log_result);
+    let audits = managed_controller::<AuditLogFilter>(&ctx, config.clone()).for_each(log_result);
+    let backups = managed_controller::<Backup>(&ctx, config).for_each(log_result);
+    tokio::join!(pcs, dbis, ips, audits, backups);
 }
 
 use kube::ResourceExt;

@@ -1,0 +1,171 @@
+//! AuditLogFilter glue: wait for a Running three-node instance, then policy, then filter.
+
+use async_trait::async_trait;
+use kube::ResourceExt;
+
+use super::Error;
+use super::kube_io::publish;
+use super::managed::{Cx, Managed, Synced};
+use crate::api::auditlogfilter::{AuditLogFilter, AuditLogFilterObservation, AuditLogFilterStatus};
+use crate::api::common::DeletionPolicy;
+use crate::api::conditions::{self, Condition};
+use crate::cloud::{AuditChange, ErrorClass};
+use crate::reconcile::auditlogfilter::{self as rules, Step};
+use crate::reconcile::{Invalid, Outcome, jittered};
+
+#[async_trait]
+impl Managed for AuditLogFilter {
+    type Status = AuditLogFilterStatus;
+
+    fn provider_config(&self) -> &str {
+        &self.spec.provider_config_ref.name
+    }
+
+    fn deletion_policy(&self) -> DeletionPolicy {
+        self.spec.deletion_policy
+    }
+
+    fn current_status(&self) -> Option<&AuditLogFilterStatus> {
+        self.status.as_ref()
+    }
+
+    fn conditions(status: &AuditLogFilterStatus) -> &[Condition] {
+        &status.conditions
+    }
+
+    fn set_conditions(
+        status: &mut AuditLogFilterStatus,
+        conditions: Vec<Condition>,
+        generation: Option<i64>,
+    ) {
+        status.conditions = conditions;
+        status.observed_generation = generation;
+    }
+
+    fn validate(&self) -> Result<(), Invalid> {
+        rules::validate(&self.spec).map(drop)
+    }
+
+    async fn sync(&self, cx: &Cx<'_>) -> Synced<AuditLogFilterStatus> {
+        let mut status = self.status.clone().unwrap_or_default();
+        let unknown = Condition::not_ready("Unknown", "not observed yet");
+        let want = match rules::validate(&self.spec) {
+            Ok(want) => want,
+            Err(invalid) => return super::managed::rejected(status, unknown, invalid, cx),
+        };
+        let id = match super::instance_ref::resolve(
+            cx.ctx,
+            &self.namespace().unwrap_or_default(),
+            &self.spec.for_provider.instance,
+        )
+        .await
+        {
+            Ok(Ok(id)) => id,
+            Ok(Err(why)) => return super::managed::waiting(status, unknown, why, cx),
+            Err(error) => return Synced::failed(status, unknown, error),
+        };
+        status.instance_id = Some(id.clone());
+        let instance = match cx
+            .provider
+            .describe_instances(std::slice::from_ref(&id))
+            .await
+        {
+            Ok(found) => found.into_iter().next(),
+            Err(error) => return Synced::failed(status, unknown, error.into()),
+        };
+        let Some(instance) = instance else {
+            return super::managed::waiting(
+                status,
+                unknown,
+                format!("instance {id} does not exist in the cloud"),
+                cx,
+            );
+        };
+        if let Some(why) = rules::precondition(&instance) {
+            // Preconditions change slowly (an instance being created, a node count): look rarely.
+            let mut synced = super::managed::waiting(status, unknown, why, cx);
+            synced.requeue = cx.ctx.timing.waiting * 6;
+            return synced;
+        }
+        let seen = match cx.provider.describe_audit(&id).await {
+            Ok(seen) => seen,
+            Err(error) => return Synced::failed(status, unknown, error.into()),
+        };
+        status.at_provider = Some(AuditLogFilterObservation {
+            filter: rules::sorted(&seen.filter),
+            audit_status: Some(if seen.enabled { "Enable" } else { "Disabled" }.to_owned()),
+        });
+        let step = rules::plan(&want, &seen, cx.mode);
+        let Step::Change(change) = step else {
+            let ready = Condition::ready(
+                conditions::REASON_AVAILABLE,
+                "audit settings read back as specified",
+            );
+            let requeue = jittered(cx.ctx.timing.drift, rand::random());
+            return Synced {
+                status,
+                ready,
+                outcome: Outcome::Success,
+                requeue,
+                error: None,
+            };
+        };
+        let ready = Condition::not_ready("Applying", "audit settings are being written");
+        if let Err(error) = cx.provider.modify_audit(&id, &change).await {
+            return Synced::failed(status, ready, error.into());
+        }
+        let (action, note) = match &change {
+            AuditChange::Policy { enabled, .. } => (
+                "ModifyAuditPolicy",
+                format!(
+                    "audit {} on {id}",
+                    if *enabled { "enabled" } else { "disabled" }
+                ),
+            ),
+            AuditChange::Filter(filter) => (
+                "ModifyAuditLogFilter",
+                format!("filter {} on {id}", filter.join(",")),
+            ),
+        };
+        publish(cx.ctx, self, false, "WroteAuditSettings", action, note).await;
+        Synced {
+            status,
+            ready,
+            outcome: Outcome::Success,
+            requeue: cx.ctx.timing.transitional,
+            error: None,
+        }
+    }
+
+    /// Puts the cloud's default filter back; audit logging itself is left as it is, since it may
+    /// have been on before this resource existed.
+    async fn cleanup(&self, cx: &Cx<'_>) -> Result<Option<String>, Error> {
+        let Some(id) = self.status.as_ref().and_then(|s| s.instance_id.clone()) else {
+            return Ok(None);
+        };
+        let default = rules::DEFAULT_FILTER
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        match cx
+            .provider
+            .modify_audit(&id, &AuditChange::Filter(default))
+            .await
+        {
+            Ok(()) => {
+                publish(
+                    cx.ctx,
+                    self,
+                    false,
+                    "RestoredAuditFilter",
+                    "ModifyAuditLogFilter",
+                    format!("default filter restored on {id}"),
+                )
+                .await;
+                Ok(None)
+            }
+            Err(e) if e.class == ErrorClass::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+}

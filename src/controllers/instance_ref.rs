@@ -1,0 +1,41 @@
+//! Resolving the instance a sub-resource targets.
+
+use kube::api::Api;
+
+use super::{Ctx, Error};
+use crate::api::DBInstance;
+use crate::api::common::InstanceTarget;
+use crate::api::conditions::{self, READY};
+use crate::reconcile::{Target, instance_target};
+
+/// The cloud id of the targeted instance, or (inner `Err`) why it cannot be used yet.
+pub async fn resolve(
+    ctx: &Ctx,
+    namespace: &str,
+    target: &InstanceTarget,
+) -> Result<Result<String, String>, Error> {
+    let name = match instance_target(target) {
+        Ok(Target::Id(id)) => return Ok(Ok(id)),
+        Ok(Target::Ref(name)) => name,
+        Err(invalid) => return Ok(Err(invalid.to_string())),
+    };
+    let Some(dbi) = Api::<DBInstance>::namespaced(ctx.client.clone(), namespace)
+        .get_opt(&name)
+        .await
+        .map_err(Error::kube("read the referenced DBInstance"))?
+    else {
+        return Ok(Err(format!(
+            "DBInstance {name} does not exist in namespace {namespace}"
+        )));
+    };
+    let status = dbi.status.unwrap_or_default();
+    let ready = conditions::find(&status.conditions, READY);
+    match (ready, status.instance_id) {
+        (Some(c), Some(id)) if c.is_true() => Ok(Ok(id)),
+        (Some(c), _) => Ok(Err(format!(
+            "DBInstance {name} is not Ready yet ({}: {})",
+            c.reason, c.message
+        ))),
+        (None, _) => Ok(Err(format!("DBInstance {name} is not Ready yet"))),
+    }
+}

@@ -1,0 +1,181 @@
+//! SecurityIpList glue: read the instance's groups, cover ours, report what the cloud holds.
+
+use async_trait::async_trait;
+use chrono::Utc;
+use kube::ResourceExt;
+
+use super::Error;
+use super::kube_io::publish;
+use super::managed::{Cx, Managed, Synced};
+use crate::api::common::DeletionPolicy;
+use crate::api::conditions::{self, Condition};
+use crate::api::securityiplist::{SecurityIpList, SecurityIpListObservation, SecurityIpListStatus};
+use crate::cloud::ErrorClass;
+use crate::reconcile::securityiplist::{self as rules, Step};
+use crate::reconcile::{Invalid, Outcome, jittered};
+
+#[async_trait]
+impl Managed for SecurityIpList {
+    type Status = SecurityIpListStatus;
+
+    fn provider_config(&self) -> &str {
+        &self.spec.provider_config_ref.name
+    }
+
+    fn deletion_policy(&self) -> DeletionPolicy {
+        self.spec.deletion_policy
+    }
+
+    fn current_status(&self) -> Option<&SecurityIpListStatus> {
+        self.status.as_ref()
+    }
+
+    fn conditions(status: &SecurityIpListStatus) -> &[Condition] {
+        &status.conditions
+    }
+
+    fn set_conditions(
+        status: &mut SecurityIpListStatus,
+        conditions: Vec<Condition>,
+        generation: Option<i64>,
+    ) {
+        status.conditions = conditions;
+        status.observed_generation = generation;
+    }
+
+    fn validate(&self) -> Result<(), Invalid> {
+        rules::validate(&self.spec, &self.name_any()).map(drop)
+    }
+
+    async fn sync(&self, cx: &Cx<'_>) -> Synced<SecurityIpListStatus> {
+        let mut status = self.status.clone().unwrap_or_default();
+        let unknown = Condition::not_ready("Unknown", "not observed yet");
+        let want = match rules::validate(&self.spec, &self.name_any()) {
+            Ok(want) => want,
+            Err(invalid) => return super::managed::rejected(status, unknown, invalid, cx),
+        };
+        let id = match super::instance_ref::resolve(
+            cx.ctx,
+            &self.namespace().unwrap_or_default(),
+            &self.spec.for_provider.instance,
+        )
+        .await
+        {
+            Ok(Ok(id)) => id,
+            Ok(Err(why)) => return super::managed::waiting(status, unknown, why, cx),
+            Err(error) => return Synced::failed(status, unknown, error),
+        };
+        status.instance_id = Some(id.clone());
+        let groups = match cx.provider.describe_security_ips(&id).await {
+            Ok(groups) => groups,
+            Err(error) => return Synced::failed(status, unknown, error.into()),
+        };
+        let now = Utc::now();
+        let ours = groups.iter().find(|g| g.name == want.group);
+        status.at_provider = Some(SecurityIpListObservation {
+            group_name: want.group.clone(),
+            group_attribute: ours.and_then(|g| g.attribute.clone()),
+            entries: ours.map(|g| rules::normalized(&g.ips)).unwrap_or_default(),
+            instance_total: i32::try_from(groups.iter().map(|g| g.ips.len()).sum::<usize>()).ok(),
+        });
+        status.next_expiry = want
+            .next_expiry(now)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        let step = rules::plan(&want, &groups, now, cx.mode);
+        let result = match &step {
+            Step::Cover(group) => cx
+                .provider
+                .cover_security_ips(&id, group)
+                .await
+                .map(|()| format!("group {} set to {} entries", group.name, group.ips.len())),
+            Step::DeleteGroup(name) => cx
+                .provider
+                .delete_security_ip_group(&id, name)
+                .await
+                .map(|()| format!("group {name} removed: every entry expired")),
+            Step::Steady | Step::Reject(_) => Ok(String::new()),
+        };
+        let ready = match &step {
+            Step::Steady => Condition::ready(
+                conditions::REASON_AVAILABLE,
+                format!("group {} matches the spec", want.group),
+            ),
+            _ => Condition::not_ready("Applying", format!("group {} is being written", want.group)),
+        };
+        match result {
+            Ok(note) if !note.is_empty() => {
+                status.applied_entries = want.active(now);
+                publish(
+                    cx.ctx,
+                    self,
+                    false,
+                    "WroteSecurityIps",
+                    "ModifySecurityIps",
+                    format!("{note} on {id}"),
+                )
+                .await;
+            }
+            Ok(_) => {
+                status.applied_entries = status
+                    .at_provider
+                    .as_ref()
+                    .map(|o| o.entries.clone())
+                    .unwrap_or_default()
+            }
+            Err(error) => return Synced::failed(status, ready, error.into()),
+        }
+        let until_expiry = want.next_expiry(now).and_then(|t| (t - now).to_std().ok());
+        let base = if step == Step::Steady {
+            jittered(cx.ctx.timing.drift, rand::random())
+        } else {
+            cx.ctx.timing.transitional
+        };
+        let requeue = until_expiry.map_or(base, |d| d.min(base));
+        let outcome = match step {
+            Step::Reject(invalid) => Outcome::Invalid(invalid),
+            _ => Outcome::Success,
+        };
+        Synced {
+            status,
+            ready,
+            outcome,
+            requeue,
+            error: None,
+        }
+    }
+
+    async fn cleanup(&self, cx: &Cx<'_>) -> Result<Option<String>, Error> {
+        let Some(id) = self.status.as_ref().and_then(|s| s.instance_id.clone()) else {
+            return Ok(None);
+        };
+        let group = self
+            .spec
+            .for_provider
+            .group_name
+            .clone()
+            .unwrap_or_else(|| rules::default_group_name(&self.name_any()));
+        let groups = match cx.provider.describe_security_ips(&id).await {
+            Ok(groups) => groups,
+            Err(e) if e.class == ErrorClass::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        if groups.iter().any(|g| g.name == group) {
+            match cx.provider.delete_security_ip_group(&id, &group).await {
+                Ok(()) => {
+                    publish(
+                        cx.ctx,
+                        self,
+                        false,
+                        "DeletedSecurityIpGroup",
+                        "ModifySecurityIps",
+                        format!("group {group} removed from {id}"),
+                    )
+                    .await
+                }
+                Err(e) if e.class == ErrorClass::NotFound => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(None)
+    }
+}
