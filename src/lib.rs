@@ -6,4 +6,8 @@
 pub mod api;
 pub mod cloud;
 pub mod controllers;
+pub mod leader;
+pub mod metrics;
 pub mod reconcile;
+pub mod server;
+pub mod telemetry;

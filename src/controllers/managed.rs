@@ -139,14 +139,22 @@ fn mode_of<K: Managed>(obj: &K) -> Mode {
 
 /// The reconcile entry point for every managed kind.
 pub async fn reconcile<K: Managed>(obj: Arc<K>, ctx: Arc<Ctx>) -> Result<Action, Error> {
-    let result = if obj.meta().deletion_timestamp.is_some() {
+    let started = std::time::Instant::now();
+    let deleting = obj.meta().deletion_timestamp.is_some();
+    let result = if deleting {
         finalize(&*obj, &ctx).await
     } else {
         sync_live(&*obj, &ctx).await
     };
+    let key = key(&*obj);
     if result.is_ok() {
-        ctx.clear_failures(&key(&*obj));
+        ctx.clear_failures(&key);
     }
+    if deleting {
+        ctx.metrics.forget(&key);
+    }
+    ctx.metrics
+        .reconciled(&K::kind(&()), result.is_ok(), started.elapsed());
     result
 }
 
@@ -166,7 +174,7 @@ async fn sync_live<K: Managed>(obj: &K, ctx: &Ctx) -> Result<Action, Error> {
     let previous = obj.current_status().cloned().unwrap_or_default();
     if let Err(invalid) = obj.validate() {
         let ready = unobserved();
-        write_status::<K>(&api, obj, previous, ready, &Outcome::Invalid(invalid)).await?;
+        write_status::<K>(ctx, &api, obj, previous, ready, &Outcome::Invalid(invalid)).await?;
         return Ok(Action::await_change());
     }
     let provider = match ctx.providers.get(obj.provider_config()) {
@@ -177,7 +185,7 @@ async fn sync_live<K: Managed>(obj: &K, ctx: &Ctx) -> Result<Action, Error> {
                 message,
             };
             let ready = unobserved();
-            write_status::<K>(&api, obj, previous, ready, &outcome).await?;
+            write_status::<K>(ctx, &api, obj, previous, ready, &outcome).await?;
             return Ok(Action::requeue(ctx.timing.waiting));
         }
     };
@@ -192,7 +200,7 @@ async fn sync_live<K: Managed>(obj: &K, ctx: &Ctx) -> Result<Action, Error> {
         (Outcome::Success, Mode::Blocked) => return keep_blocked(&api, obj, synced).await,
         (outcome, _) => outcome.clone(),
     };
-    write_status::<K>(&api, obj, synced.status, synced.ready, &outcome).await?;
+    write_status::<K>(ctx, &api, obj, synced.status, synced.ready, &outcome).await?;
     match synced.error {
         Some(error) => Err(error),
         None => Ok(Action::requeue(synced.requeue)),
@@ -233,6 +241,7 @@ const UNOBSERVED: &str = "Unknown";
 
 /// Sets both conditions and writes the status if anything changed.
 async fn write_status<K: Managed>(
+    ctx: &Ctx,
     api: &Api<K>,
     obj: &K,
     mut status: K::Status,
@@ -256,6 +265,9 @@ async fn write_status<K: Managed>(
         generation,
         &now,
     );
+    let ready = conditions::find(&merged, conditions::READY)
+        .map_or("Unknown", |c| if c.is_true() { "True" } else { "False" });
+    ctx.metrics.observe_ready(&key(obj), &K::kind(&()), ready);
     K::set_conditions(&mut status, merged, generation);
     if Some(&status) == obj.current_status() {
         return Ok(());
@@ -284,7 +296,7 @@ async fn finalize<K: Managed>(obj: &K, ctx: &Ctx) -> Result<Action, Error> {
                 "paused: the cloud resource is not deleted while {PAUSED_ANNOTATION} is \"true\"; remove the annotation, or {escape}"
             ),
         };
-        write_status::<K>(&api, obj, previous, unobserved(), &outcome).await?;
+        write_status::<K>(ctx, &api, obj, previous, unobserved(), &outcome).await?;
         return Ok(Action::requeue(ctx.timing.waiting));
     }
     let provider = match ctx.providers.get(obj.provider_config()) {
@@ -294,7 +306,7 @@ async fn finalize<K: Managed>(obj: &K, ctx: &Ctx) -> Result<Action, Error> {
                 reason: conditions::REASON_WAITING_FOR_PROVIDER,
                 message: format!("cannot delete the cloud resource: {message}; {escape}"),
             };
-            write_status::<K>(&api, obj, previous, unobserved(), &outcome).await?;
+            write_status::<K>(ctx, &api, obj, previous, unobserved(), &outcome).await?;
             return Ok(Action::requeue(ctx.timing.waiting * 6));
         }
     };
@@ -322,7 +334,7 @@ async fn finalize<K: Managed>(obj: &K, ctx: &Ctx) -> Result<Action, Error> {
                 conditions::REASON_DELETING,
                 format!("the cloud resource is {state}"),
             );
-            write_status::<K>(&api, obj, previous, ready, &Outcome::Success).await?;
+            write_status::<K>(ctx, &api, obj, previous, ready, &Outcome::Success).await?;
             Ok(Action::requeue(ctx.timing.transitional))
         }
         Err(error) => {
@@ -333,6 +345,7 @@ async fn finalize<K: Managed>(obj: &K, ctx: &Ctx) -> Result<Action, Error> {
                 _ => crate::cloud::ErrorClass::Transient,
             };
             write_status::<K>(
+                ctx,
                 &api,
                 obj,
                 previous,

@@ -32,12 +32,18 @@ pub struct Ctx {
     pub factory: ProviderFactory,
     pub recorder: Recorder,
     pub timing: Timing,
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// Consecutive failures per object, for exponential backoff; cleared on success.
     failures: Mutex<HashMap<String, u32>>,
 }
 
 impl Ctx {
-    pub fn new(client: kube::Client, factory: ProviderFactory, timing: Timing) -> Self {
+    pub fn new(
+        client: kube::Client,
+        factory: ProviderFactory,
+        timing: Timing,
+        metrics: Arc<crate::metrics::Metrics>,
+    ) -> Self {
         let recorder = Recorder::new(
             client.clone(),
             Reporter {
@@ -51,6 +57,7 @@ impl Ctx {
             factory,
             recorder,
             timing,
+            metrics,
             failures: Mutex::default(),
         }
     }

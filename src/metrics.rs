@@ -1,0 +1,182 @@
+//! Prometheus metrics. Labels are bounded words (kind, action, outcome), never object names or
+//! instance ids, so the series count does not grow with the number of resources.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindResult {
+    pub kind: String,
+    pub result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct Kind {
+    pub kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CloudCall {
+    pub action: &'static str,
+    pub outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindReady {
+    pub kind: String,
+    pub ready: &'static str,
+}
+
+/// Every metric the operator exports.
+pub struct Metrics {
+    pub registry: Registry,
+    reconciles: Family<KindResult, Counter>,
+    reconcile_seconds: Family<Kind, Histogram>,
+    cloud_calls: Family<CloudCall, Counter>,
+    resources: Family<KindReady, Gauge>,
+    /// The Ready value last counted for each object, so the gauge moves instead of growing.
+    readiness: Mutex<HashMap<String, (String, &'static str)>>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("mongocloud");
+        let reconciles = Family::<KindResult, Counter>::default();
+        registry.register(
+            "reconciles",
+            "Reconciles by kind and result (ok, error)",
+            reconciles.clone(),
+        );
+        let reconcile_seconds = Family::<Kind, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.005, 2.0, 14))
+        });
+        registry.register(
+            "reconcile_duration_seconds",
+            "Time spent in one reconcile",
+            reconcile_seconds.clone(),
+        );
+        let cloud_calls = Family::<CloudCall, Counter>::default();
+        registry.register(
+            "cloud_calls",
+            "Cloud API calls by action and outcome (ok, Throttled, Transient, ...)",
+            cloud_calls.clone(),
+        );
+        let resources = Family::<KindReady, Gauge>::default();
+        registry.register(
+            "resources",
+            "Resources by kind and Ready condition, as of their last reconcile",
+            resources.clone(),
+        );
+        Metrics {
+            registry,
+            reconciles,
+            reconcile_seconds,
+            cloud_calls,
+            resources,
+            readiness: Mutex::default(),
+        }
+    }
+}
+
+impl Metrics {
+    pub fn reconciled(&self, kind: &str, ok: bool, took: Duration) {
+        let result = if ok { "ok" } else { "error" };
+        self.reconciles
+            .get_or_create(&KindResult {
+                kind: kind.to_owned(),
+                result,
+            })
+            .inc();
+        self.reconcile_seconds
+            .get_or_create(&Kind {
+                kind: kind.to_owned(),
+            })
+            .observe(took.as_secs_f64());
+    }
+
+    pub fn cloud_call(&self, action: &'static str, outcome: &'static str) {
+        self.cloud_calls
+            .get_or_create(&CloudCall { action, outcome })
+            .inc();
+    }
+
+    /// Counts `object` (a unique key) under its current Ready value.
+    pub fn observe_ready(&self, object: &str, kind: &str, ready: &'static str) {
+        let mut seen = self.readiness.lock().unwrap_or_else(|p| p.into_inner());
+        let previous = seen.insert(object.to_owned(), (kind.to_owned(), ready));
+        if let Some((kind, was)) = &previous {
+            if *was == ready {
+                return;
+            }
+            self.resources
+                .get_or_create(&KindReady {
+                    kind: kind.clone(),
+                    ready: was,
+                })
+                .dec();
+        }
+        self.resources
+            .get_or_create(&KindReady {
+                kind: kind.to_owned(),
+                ready,
+            })
+            .inc();
+    }
+
+    /// Stops counting a deleted object.
+    pub fn forget(&self, object: &str) {
+        let mut seen = self.readiness.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((kind, was)) = seen.remove(object) {
+            self.resources
+                .get_or_create(&KindReady { kind, ready: was })
+                .dec();
+        }
+    }
+
+    /// The text exposition format.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn series_are_labelled_by_kind_and_outcome_only() {
+        let m = Metrics::default();
+        m.reconciled("DBInstance", true, Duration::from_millis(20));
+        m.cloud_call("DescribeDBInstanceAttribute", "ok");
+        m.observe_ready("ns/a", "DBInstance", "False");
+        m.observe_ready("ns/a", "DBInstance", "True");
+        m.observe_ready("ns/a", "DBInstance", "True");
+        m.observe_ready("ns/b", "DBInstance", "True");
+        m.forget("ns/b");
+        let text = m.encode();
+        assert!(
+            text.contains(r#"mongocloud_reconciles_total{kind="DBInstance",result="ok"} 1"#),
+            "{text}"
+        );
+        assert!(text.contains(r#"mongocloud_cloud_calls_total{action="DescribeDBInstanceAttribute",outcome="ok"} 1"#), "{text}");
+        assert!(
+            text.contains(r#"mongocloud_resources{kind="DBInstance",ready="True"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"mongocloud_resources{kind="DBInstance",ready="False"} 0"#),
+            "{text}"
+        );
+    }
+}
