@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
+    CustomResourceDefinition, JSONSchemaProps, JSONSchemaPropsOrArray, JSONSchemaPropsOrBool,
+};
 use kube::CustomResourceExt;
 
 use super::{AuditLogFilter, Backup, DBInstance, ProviderConfig, SecurityIpList};
@@ -18,8 +20,59 @@ pub fn all() -> Vec<(String, CustomResourceDefinition)> {
         Backup::crd(),
     ]
     .into_iter()
-    .map(|crd| (format!("{}.yaml", crd.spec.names.plural), crd))
+    .map(|mut crd| {
+        for version in &mut crd.spec.versions {
+            if let Some(schema) = version
+                .schema
+                .as_mut()
+                .and_then(|s| s.open_api_v3_schema.as_mut())
+            {
+                tidy(schema);
+            }
+        }
+        (format!("{}.yaml", crd.spec.names.plural), crd)
+    })
     .collect()
+}
+
+/// Two fixes to what the derive emits, both found on a real API server:
+/// - `null` in an `enum` of an optional field: kubectl's client-side validation rejects the whole
+///   CRD for it ("unknown object type nil"); `nullable: true` already admits null.
+/// - `default` under `status`: the API server (1.20) rejects some of them (`default: ''`), and a
+///   default on a field only the operator writes means nothing.
+fn tidy(schema: &mut JSONSchemaProps) {
+    if let Some(values) = schema.enum_.as_mut() {
+        values.retain(|v| !v.0.is_null());
+    }
+    if let Some(status) = schema.properties.as_mut().and_then(|p| p.get_mut("status")) {
+        strip_defaults(status);
+    }
+    visit(schema, &mut |s| {
+        if let Some(values) = s.enum_.as_mut() {
+            values.retain(|v| !v.0.is_null());
+        }
+    });
+}
+
+fn strip_defaults(schema: &mut JSONSchemaProps) {
+    schema.default = None;
+    visit(schema, &mut |s| s.default = None);
+}
+
+/// Calls `f` on every schema nested below `schema`.
+fn visit(schema: &mut JSONSchemaProps, f: &mut dyn FnMut(&mut JSONSchemaProps)) {
+    for child in schema.properties.iter_mut().flat_map(|p| p.values_mut()) {
+        f(child);
+        visit(child, f);
+    }
+    if let Some(JSONSchemaPropsOrArray::Schema(items)) = schema.items.as_mut() {
+        f(items);
+        visit(items, f);
+    }
+    if let Some(JSONSchemaPropsOrBool::Schema(extra)) = schema.additional_properties.as_mut() {
+        f(extra);
+        visit(extra, f);
+    }
 }
 
 /// One CRD as YAML, with a header saying where it comes from.

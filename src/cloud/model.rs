@@ -177,6 +177,6 @@ pub struct AccountSettings {
     pub region: Option<String>,
     pub access_key_id: String,
     pub access_key_secret: crate::cloud::error::Redacted<String>,
-    /// Client-side rate limit for the account.
+    /// Client-side rate limit for the account; 0 until the operator's default is applied.
     pub requests_per_second: u32,
 }

@@ -18,7 +18,6 @@ use crate::cloud::{AccountSettings, ErrorClass};
 
 /// Credentials are checked again this often while they work.
 const RECHECK: Duration = Duration::from_secs(300);
-const DEFAULT_RATE: u32 = 10;
 
 pub async fn reconcile(pc: Arc<ProviderConfig>, ctx: Arc<Ctx>) -> Result<Action, Error> {
     let name = pc.name_any();
@@ -91,7 +90,8 @@ async fn check(
         region: pc.spec.region_id.clone(),
         access_key_id: id.trim().to_owned(),
         access_key_secret: Redacted(key.trim().to_owned()),
-        requests_per_second: pc.spec.requests_per_second.unwrap_or(DEFAULT_RATE),
+        // 0 lets the operator's --cloud-rate-limit apply.
+        requests_per_second: pc.spec.requests_per_second.unwrap_or(0),
     };
     let provider = (ctx.factory)(settings).map_err(|e| ("InvalidEndpoint", e))?;
     match provider.check_credentials().await {
