@@ -8,6 +8,7 @@ pub mod cloud;
 pub mod controllers;
 pub mod leader;
 pub mod metrics;
+pub mod observer;
 pub mod reconcile;
 pub mod server;
 pub mod telemetry;

@@ -1,0 +1,247 @@
+//! Batched, shared observation of many instances: one observer per cloud account and region
+//! lists every instance with DescribeDBInstances (100 a page) on a slow tick and refreshes the
+//! instances in transition — or just asked about — with DescribeDBInstanceAttribute, 30 ids a
+//! call, on a fast tick. Reconciles read its snapshot instead of calling the cloud; concurrent
+//! questions about stale instances share one batched call. Changes it sees are broadcast so the
+//! affected resource is reconciled at once, not at its next timer.
+
+pub mod plan;
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{Notify, broadcast, watch};
+use tokio::time::Instant;
+
+use crate::cloud::{CloudError, Instance, ListInstances, Provider};
+
+/// How often the observer looks.
+#[derive(Clone, Copy, Debug)]
+pub struct Ticks {
+    /// Full listing of the region.
+    pub list: Duration,
+    /// Attribute refresh of hot instances.
+    pub hot: Duration,
+}
+
+#[derive(Default)]
+struct State {
+    listed: HashMap<String, Instance>,
+    /// Full attributes and when they were read.
+    full: HashMap<String, (Instance, Instant)>,
+    /// Ids to refresh on the next fast tick.
+    hot: BTreeSet<String>,
+    /// Ids the last refresh found gone.
+    gone: BTreeSet<String>,
+}
+
+pub struct Observer {
+    provider: Arc<dyn Provider>,
+    region: String,
+    ticks: Ticks,
+    state: Mutex<State>,
+    wake: Notify,
+    refreshed: watch::Sender<u64>,
+    changes: broadcast::Sender<String>,
+}
+
+/// What the observer knows about one instance.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Seen {
+    Present(Box<Instance>),
+    Gone,
+}
+
+impl Observer {
+    pub fn new(provider: Arc<dyn Provider>, region: String, ticks: Ticks) -> Arc<Self> {
+        let (refreshed, _) = watch::channel(0);
+        let (changes, _) = broadcast::channel(4096);
+        Arc::new(Observer {
+            provider,
+            region,
+            ticks,
+            state: Mutex::default(),
+            wake: Notify::new(),
+            refreshed,
+            changes,
+        })
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Ids whose observation changed, as the observer sees them.
+    pub fn subscribe(&self) -> broadcast::Receiver<String> {
+        self.changes.subscribe()
+    }
+
+    /// The instance's full attributes, at most `max_age` old. A stale or unknown instance is
+    /// queued for the next batched refresh, which this call waits for (shared with every other
+    /// caller asking meanwhile).
+    pub async fn instance(&self, id: &str, max_age: Duration) -> Option<Seen> {
+        let mut refreshed = self.refreshed.subscribe();
+        {
+            let mut state = self.state();
+            if let Some((instance, at)) = state.full.get(id)
+                && at.elapsed() <= max_age
+            {
+                return Some(Seen::Present(Box::new(instance.clone())));
+            }
+            if state.gone.contains(id) {
+                return Some(Seen::Gone);
+            }
+            state.hot.insert(id.to_owned());
+        }
+        self.wake.notify_one();
+        // Two refresh rounds at most: the first may have started before this id was queued.
+        for _ in 0..2 {
+            if tokio::time::timeout(self.patience(), refreshed.changed())
+                .await
+                .is_err()
+            {
+                return None;
+            }
+            let state = self.state();
+            if state.gone.contains(id) {
+                return Some(Seen::Gone);
+            }
+            if let Some((instance, at)) = state.full.get(id)
+                && at.elapsed() <= max_age.max(self.ticks.hot)
+            {
+                return Some(Seen::Present(Box::new(instance.clone())));
+            }
+        }
+        None
+    }
+
+    /// How long a question waits for a refresh before giving up (the caller then asks the
+    /// cloud itself or tries again later).
+    fn patience(&self) -> Duration {
+        (self.ticks.hot * 4).max(Duration::from_secs(10))
+    }
+
+    /// Follows an instance closely after a mutation until it is steady again.
+    pub fn touch(&self, id: &str) {
+        self.state().hot.insert(id.to_owned());
+    }
+
+    /// Runs the two ticks until the task is dropped.
+    pub async fn run(self: Arc<Self>) {
+        let mut list = tokio::time::interval(self.ticks.list);
+        let mut hot = tokio::time::interval(self.ticks.hot);
+        list.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        hot.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = list.tick() => {
+                    if let Err(error) = self.list_all().await {
+                        tracing::warn!(%error, region = %self.region, "listing instances failed");
+                    }
+                }
+                _ = hot.tick() => self.refresh_hot().await,
+                () = self.wake.notified() => self.refresh_hot().await,
+            }
+        }
+    }
+
+    /// One full listing; every instance whose listed fields moved becomes hot.
+    pub async fn list_all(&self) -> Result<(), CloudError> {
+        let mut found = HashMap::new();
+        let mut page = 1;
+        loop {
+            let query = ListInstances {
+                region: self.region.clone(),
+                page_number: page,
+                page_size: plan::PAGE_SIZE,
+                tag: None,
+            };
+            let answer = self.provider.list_instances(&query).await?;
+            let short = answer.instances.len() < plan::PAGE_SIZE as usize;
+            found.extend(answer.instances.into_iter().map(|i| (i.id.clone(), i)));
+            if short || page >= plan::pages(answer.total_count) {
+                break;
+            }
+            page += 1;
+        }
+        let changed = {
+            let mut state = self.state();
+            let changed = plan::changed(&state.listed, &found);
+            state
+                .hot
+                .extend(changed.iter().filter(|id| found.contains_key(*id)).cloned());
+            state.hot.extend(
+                found
+                    .values()
+                    .filter(|i| plan::is_transitional(i))
+                    .map(|i| i.id.clone()),
+            );
+            state.listed = found;
+            changed
+        };
+        if !changed.is_empty() {
+            self.wake.notify_one();
+        }
+        Ok(())
+    }
+
+    /// One batched attribute refresh of every hot instance.
+    pub async fn refresh_hot(&self) {
+        let hot = std::mem::take(&mut self.state().hot);
+        let mut still_hot = BTreeSet::new();
+        for batch in plan::batches(&hot) {
+            match self.provider.describe_instances(&batch).await {
+                Ok(found) => {
+                    let answered: BTreeSet<&str> = found.iter().map(|i| i.id.as_str()).collect();
+                    let missing: Vec<String> = batch
+                        .iter()
+                        .filter(|id| !answered.contains(id.as_str()))
+                        .cloned()
+                        .collect();
+                    self.record(found, missing, &mut still_hot);
+                }
+                Err(error) => {
+                    tracing::warn!(%error, region = %self.region, "batched refresh failed; retrying next tick");
+                    still_hot.extend(batch);
+                }
+            }
+        }
+        self.state().hot.extend(still_hot);
+        self.refreshed.send_modify(|n| *n += 1);
+    }
+
+    fn record(&self, found: Vec<Instance>, missing: Vec<String>, still_hot: &mut BTreeSet<String>) {
+        let now = Instant::now();
+        let mut changed = Vec::new();
+        {
+            let mut state = self.state();
+            for instance in found {
+                if plan::is_transitional(&instance) {
+                    still_hot.insert(instance.id.clone());
+                }
+                state.gone.remove(&instance.id);
+                let id = instance.id.clone();
+                if state.full.get(&id).is_none_or(|(was, _)| *was != instance) {
+                    changed.push(id.clone());
+                }
+                state.full.insert(id, (instance, now));
+            }
+            for id in missing {
+                state.full.remove(&id);
+                state.listed.remove(&id);
+                if state.gone.insert(id.clone()) {
+                    changed.push(id);
+                }
+            }
+        }
+        for id in changed {
+            // Nobody listening is fine: resources are also reconciled on their timers.
+            let _ = self.changes.send(id);
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;

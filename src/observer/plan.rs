@@ -1,0 +1,104 @@
+//! Pure parts of batched observation: which calls a tick makes and what changed.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::cloud::Instance;
+
+/// Most instances one DescribeDBInstances page returns.
+pub const PAGE_SIZE: u32 = 100;
+/// Most ids one DescribeDBInstanceAttribute call takes.
+pub const BATCH: usize = 30;
+
+/// Pages needed to list `total` instances (at least one, to learn the total).
+pub fn pages(total: u32) -> u32 {
+    total.div_ceil(PAGE_SIZE).max(1)
+}
+
+/// The attribute calls for a set of ids: sorted, in batches of [`BATCH`].
+pub fn batches(ids: &BTreeSet<String>) -> Vec<Vec<String>> {
+    let ids: Vec<String> = ids.iter().cloned().collect();
+    ids.chunks(BATCH).map(<[String]>::to_vec).collect()
+}
+
+/// Fields a list answer carries; a difference in any of them means the instance changed.
+fn listed_fields(i: &Instance) -> impl PartialEq + '_ {
+    (
+        &i.status,
+        &i.description,
+        &i.instance_class,
+        i.storage_gb,
+        &i.lock_mode,
+        &i.tags,
+        &i.expire_time,
+    )
+}
+
+/// Ids whose listed fields differ between two snapshots, plus ids that appeared or vanished.
+pub fn changed(
+    before: &HashMap<String, Instance>,
+    after: &HashMap<String, Instance>,
+) -> BTreeSet<String> {
+    let mut ids: BTreeSet<String> = after
+        .iter()
+        .filter(|(id, now)| {
+            before
+                .get(*id)
+                .is_none_or(|was| listed_fields(was) != listed_fields(now))
+        })
+        .map(|(id, _)| id.clone())
+        .collect();
+    ids.extend(before.keys().filter(|id| !after.contains_key(*id)).cloned());
+    ids
+}
+
+/// Whether the cloud is still moving this instance (so it is refreshed on the fast tick).
+pub fn is_transitional(i: &Instance) -> bool {
+    i.status != crate::reconcile::dbinstance::RUNNING
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn instance(id: &str, status: &str) -> Instance {
+        Instance {
+            id: id.into(),
+            status: status.into(),
+            ..Instance::default()
+        }
+    }
+
+    fn snapshot(items: &[(&str, &str)]) -> HashMap<String, Instance> {
+        items
+            .iter()
+            .map(|(id, s)| (id.to_string(), instance(id, s)))
+            .collect()
+    }
+
+    #[test]
+    fn pages_and_batches_cover_everything_once() {
+        assert_eq!(pages(0), 1);
+        assert_eq!(pages(100), 1);
+        assert_eq!(pages(1000), 10);
+        assert_eq!(pages(1001), 11);
+        let ids: BTreeSet<String> = (0..61).map(|i| format!("dds-{i:03}")).collect();
+        let calls = batches(&ids);
+        assert_eq!(
+            calls.iter().map(Vec::len).collect::<Vec<_>>(),
+            vec![30, 30, 1]
+        );
+        assert_eq!(calls.concat().len(), 61);
+    }
+
+    #[test]
+    fn changes_are_status_field_and_membership_moves() {
+        let before = snapshot(&[("a", "Running"), ("b", "Creating"), ("c", "Running")]);
+        let mut after = snapshot(&[("a", "Running"), ("b", "Running"), ("d", "Creating")]);
+        assert_eq!(
+            changed(&before, &after),
+            BTreeSet::from(["b".into(), "c".into(), "d".into()])
+        );
+        after.get_mut("a").expect("a").description = Some("edited".into());
+        assert!(changed(&before, &after).contains("a"));
+    }
+}

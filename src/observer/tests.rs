@@ -1,0 +1,250 @@
+//! The observer against an in-memory account that counts calls: paging, batching, coalescing,
+//! snapshot ageing and the change stream.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use async_trait::async_trait;
+
+use super::*;
+use crate::cloud::*;
+
+#[derive(Default)]
+struct Cloud {
+    instances: Mutex<Vec<Instance>>,
+    lists: AtomicUsize,
+    describes: AtomicUsize,
+    largest_batch: AtomicUsize,
+}
+
+impl Cloud {
+    fn with(n: usize, status: &str) -> Arc<Self> {
+        let cloud = Cloud::default();
+        *cloud.instances.lock().expect("lock") = (0..n)
+            .map(|i| Instance {
+                id: format!("dds-{i:05}"),
+                status: status.into(),
+                ..Instance::default()
+            })
+            .collect();
+        Arc::new(cloud)
+    }
+
+    fn set_status(&self, id: &str, status: &str) {
+        for i in self
+            .instances
+            .lock()
+            .expect("lock")
+            .iter_mut()
+            .filter(|i| i.id == id)
+        {
+            i.status = status.into();
+        }
+    }
+}
+
+fn unused() -> CloudError {
+    CloudError {
+        action: "Unused",
+        class: ErrorClass::Terminal,
+        code: "Unused".into(),
+        message: String::new(),
+        request_id: String::new(),
+        source: None,
+    }
+}
+
+#[async_trait]
+impl Provider for Cloud {
+    async fn check_credentials(&self) -> Result<(), CloudError> {
+        Ok(())
+    }
+    async fn list_instances(&self, q: &ListInstances) -> Result<InstancePage, CloudError> {
+        self.lists.fetch_add(1, Ordering::SeqCst);
+        let all = self.instances.lock().expect("lock").clone();
+        let start = ((q.page_number - 1) * q.page_size) as usize;
+        let instances = all
+            .iter()
+            .skip(start)
+            .take(q.page_size as usize)
+            .cloned()
+            .collect();
+        Ok(InstancePage {
+            instances,
+            total_count: all.len() as u32,
+            page_number: q.page_number,
+            page_size: q.page_size,
+        })
+    }
+    async fn describe_instances(&self, ids: &[String]) -> Result<Vec<Instance>, CloudError> {
+        self.describes.fetch_add(1, Ordering::SeqCst);
+        self.largest_batch.fetch_max(ids.len(), Ordering::SeqCst);
+        Ok(self
+            .instances
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|i| ids.contains(&i.id))
+            .cloned()
+            .collect())
+    }
+    async fn create_instance(&self, _: &CreateInstance) -> Result<String, CloudError> {
+        Err(unused())
+    }
+    async fn delete_instance(&self, _: &str) -> Result<(), CloudError> {
+        Err(unused())
+    }
+    async fn modify_instance(&self, _: &str, _: &InstanceChange) -> Result<(), CloudError> {
+        Err(unused())
+    }
+    async fn tag_instance(
+        &self,
+        _: &str,
+        _: &str,
+        _: &[(String, String)],
+    ) -> Result<(), CloudError> {
+        Err(unused())
+    }
+    async fn describe_ssl(&self, _: &str) -> Result<SslState, CloudError> {
+        Err(unused())
+    }
+    async fn describe_security_ips(&self, _: &str) -> Result<Vec<SecurityIpGroup>, CloudError> {
+        Err(unused())
+    }
+    async fn cover_security_ips(&self, _: &str, _: &SecurityIpGroup) -> Result<(), CloudError> {
+        Err(unused())
+    }
+    async fn delete_security_ip_group(&self, _: &str, _: &str) -> Result<(), CloudError> {
+        Err(unused())
+    }
+    async fn describe_audit(&self, _: &str) -> Result<AuditSettings, CloudError> {
+        Err(unused())
+    }
+    async fn modify_audit(&self, _: &str, _: &AuditChange) -> Result<(), CloudError> {
+        Err(unused())
+    }
+    async fn create_backup(&self, _: &str, _: &str) -> Result<String, CloudError> {
+        Err(unused())
+    }
+    async fn delete_backup(&self, _: &str, _: &str) -> Result<(), CloudError> {
+        Err(unused())
+    }
+    async fn describe_backups(
+        &self,
+        _: &str,
+        _: Option<&str>,
+    ) -> Result<Vec<BackupInfo>, CloudError> {
+        Err(unused())
+    }
+}
+
+fn ticks() -> Ticks {
+    Ticks {
+        list: Duration::from_secs(3600),
+        hot: Duration::from_millis(50),
+    }
+}
+
+#[tokio::test]
+async fn listing_pages_a_thousand_instances_in_ten_calls() {
+    let cloud = Cloud::with(1000, "Running");
+    let observer = Observer::new(cloud.clone(), "cn-hangzhou".into(), ticks());
+    observer.list_all().await.expect("list");
+    assert_eq!(cloud.lists.load(Ordering::SeqCst), 10);
+    assert_eq!(observer.state().listed.len(), 1000);
+}
+
+#[tokio::test]
+async fn transitional_instances_are_refreshed_in_batches_of_thirty() {
+    let cloud = Cloud::with(200, "Creating");
+    let observer = Observer::new(cloud.clone(), "cn-hangzhou".into(), ticks());
+    observer.list_all().await.expect("list");
+    observer.refresh_hot().await;
+    assert_eq!(
+        cloud.describes.load(Ordering::SeqCst),
+        7,
+        "ceil(200/30) attribute calls"
+    );
+    assert_eq!(cloud.largest_batch.load(Ordering::SeqCst), 30);
+}
+
+#[tokio::test]
+async fn concurrent_questions_share_one_batched_call() {
+    let cloud = Cloud::with(60, "Running");
+    let observer = Observer::new(cloud.clone(), "cn-hangzhou".into(), ticks());
+    let runner = tokio::spawn(observer.clone().run());
+    let asks = (0..60).map(|i| {
+        let observer = observer.clone();
+        async move {
+            observer
+                .instance(&format!("dds-{i:05}"), Duration::from_secs(30))
+                .await
+        }
+    });
+    let answers = futures::future::join_all(asks).await;
+    runner.abort();
+    assert!(
+        answers.iter().all(|a| matches!(a, Some(Seen::Present(_)))),
+        "{answers:?}"
+    );
+    let calls = cloud.describes.load(Ordering::SeqCst);
+    assert!(calls <= 4, "60 questions made {calls} attribute calls");
+}
+
+#[tokio::test]
+async fn fresh_snapshot_answers_without_a_call_and_stale_one_refreshes() {
+    let cloud = Cloud::with(1, "Running");
+    let observer = Observer::new(cloud.clone(), "cn-hangzhou".into(), ticks());
+    let runner = tokio::spawn(observer.clone().run());
+    let first = observer
+        .instance("dds-00000", Duration::from_secs(30))
+        .await;
+    assert!(matches!(first, Some(Seen::Present(_))));
+    let calls = cloud.describes.load(Ordering::SeqCst);
+    observer
+        .instance("dds-00000", Duration::from_secs(30))
+        .await;
+    assert_eq!(
+        cloud.describes.load(Ordering::SeqCst),
+        calls,
+        "fresh: no call"
+    );
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    observer
+        .instance("dds-00000", Duration::from_millis(10))
+        .await;
+    assert!(
+        cloud.describes.load(Ordering::SeqCst) > calls,
+        "stale: refreshed"
+    );
+    runner.abort();
+}
+
+#[tokio::test]
+async fn status_changes_and_disappearances_are_broadcast() {
+    let cloud = Cloud::with(2, "Creating");
+    let observer = Observer::new(cloud.clone(), "cn-hangzhou".into(), ticks());
+    let mut changes = observer.subscribe();
+    observer.list_all().await.expect("list");
+    observer.refresh_hot().await;
+    cloud.set_status("dds-00001", "Running");
+    cloud
+        .instances
+        .lock()
+        .expect("lock")
+        .retain(|i| i.id != "dds-00000");
+    observer.refresh_hot().await;
+    let mut seen = BTreeSet::new();
+    while let Ok(id) = changes.try_recv() {
+        seen.insert(id);
+    }
+    assert!(
+        seen.contains("dds-00001") && seen.contains("dds-00000"),
+        "{seen:?}"
+    );
+    assert_eq!(
+        observer
+            .instance("dds-00000", Duration::from_secs(30))
+            .await,
+        Some(Seen::Gone)
+    );
+}
