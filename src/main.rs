@@ -1,7 +1,18 @@
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use mongocloud_operator::controllers::{self, Ctx};
+use mongocloud_operator::metrics::Metrics;
+use mongocloud_operator::reconcile::Timing;
+use mongocloud_operator::server::{self, Health};
+use mongocloud_operator::telemetry::{self, LogFormat};
+use mongocloud_operator::{api, cloud, leader};
 
 /// Managed MongoDB in the cloud as Kubernetes resources.
 #[derive(Parser)]
@@ -13,8 +24,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the controllers against the cluster of the current kubeconfig.
-    Run,
+    /// Run the controllers against the cluster of the current kubeconfig (or in-cluster).
+    Run(RunArgs),
     /// Write the CustomResourceDefinitions as YAML, or check that written ones are current.
     Crds {
         /// Directory to write one file per kind into; without it, all CRDs go to stdout.
@@ -26,10 +37,51 @@ enum Command {
     },
 }
 
+#[derive(Args)]
+struct RunArgs {
+    /// Address of /metrics.
+    #[arg(long, env = "MONGOCLOUD_METRICS_ADDR", default_value = "0.0.0.0:8080")]
+    metrics_addr: SocketAddr,
+    /// Address of /healthz and /readyz (may equal --metrics-addr).
+    #[arg(long, env = "MONGOCLOUD_HEALTH_ADDR", default_value = "0.0.0.0:8081")]
+    health_addr: SocketAddr,
+    /// Take a Lease before reconciling, so only one replica writes.
+    #[arg(long, env = "MONGOCLOUD_LEADER_ELECT")]
+    leader_elect: bool,
+    /// Namespace of the leader Lease.
+    #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
+    leader_election_namespace: String,
+    /// How long a leader holds the Lease without renewing.
+    #[arg(long, default_value = "15s", value_parser = humantime::parse_duration)]
+    lease_duration: Duration,
+    #[arg(
+        long,
+        env = "MONGOCLOUD_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    log_format: LogFormat,
+    /// error, warn, info, debug or trace (RUST_LOG overrides).
+    #[arg(long, env = "MONGOCLOUD_LOG_LEVEL", default_value = "info")]
+    log_level: String,
+    /// Between drift checks of a steady resource (jittered by ±10 %).
+    #[arg(long, env = "MONGOCLOUD_DRIFT_INTERVAL", default_value = "60s", value_parser = humantime::parse_duration)]
+    drift_interval: Duration,
+    /// Between looks at a resource whose cloud state is transitional (Creating, Rebooting, ...).
+    #[arg(long, env = "MONGOCLOUD_TRANSITIONAL_INTERVAL", default_value = "2s", value_parser = humantime::parse_duration)]
+    transitional_interval: Duration,
+    /// Cloud requests per second per account when its ProviderConfig sets none.
+    #[arg(long, env = "MONGOCLOUD_CLOUD_RATE_LIMIT", default_value_t = 10)]
+    cloud_rate_limit: u32,
+    /// Resources reconciled at once, per kind.
+    #[arg(long, env = "MONGOCLOUD_CONCURRENCY", default_value_t = 16)]
+    concurrency: u16,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run => Err(anyhow::anyhow!("no controllers yet")),
+        Command::Run(args) => tokio_main(args),
         Command::Crds { out, check } => crds(out, check),
     };
     match result {
@@ -39,6 +91,93 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn tokio_main(args: RunArgs) -> anyhow::Result<()> {
+    tokio::runtime::Runtime::new()
+        .context("failed to start the async runtime")?
+        .block_on(run(args))
+}
+
+async fn run(args: RunArgs) -> anyhow::Result<()> {
+    telemetry::init(args.log_format, &args.log_level);
+    let client = kube::Client::try_default()
+        .await
+        .context("no Kubernetes client: set KUBECONFIG or run in a cluster")?;
+    kube::Api::<api::DBInstance>::all(client.clone())
+        .list(&kube::api::ListParams::default().limit(1))
+        .await
+        .context("cannot list DBInstances: are the CRDs installed? (`mongocloud-operator crds | kubectl apply -f -`)")?;
+
+    let metrics = Arc::new(Metrics::default());
+    let ready = Arc::new(AtomicBool::new(false));
+    let health = Health {
+        ready: ready.clone(),
+        metrics: metrics.clone(),
+    };
+    for addr in endpoints(args.metrics_addr, args.health_addr) {
+        let health = health.clone();
+        tokio::spawn(async move {
+            if let Err(error) = server::serve(addr, health).await {
+                tracing::error!(%error, %addr, "HTTP endpoint failed");
+            }
+        });
+    }
+
+    let default_rate = args.cloud_rate_limit;
+    let hook = metrics.clone();
+    let factory: controllers::ProviderFactory =
+        Arc::new(move |mut settings: cloud::AccountSettings| {
+            if settings.requests_per_second == 0 {
+                settings.requests_per_second = default_rate;
+            }
+            cloud::connect(settings, hook.clone())
+        });
+    let timing = Timing {
+        transitional: args.transitional_interval,
+        drift: args.drift_interval,
+        ..Timing::default()
+    };
+    let ctx = Arc::new(Ctx::new(client.clone(), factory, timing, metrics));
+
+    if !args.leader_elect {
+        ready.store(true, Ordering::Relaxed);
+        controllers::run(ctx, args.concurrency).await;
+        return Ok(());
+    }
+    let identity = std::env::var("POD_NAME")
+        .unwrap_or_else(|_| format!("{}-{}", hostname(), std::process::id()));
+    let lock = leader::LeaseLock::new(
+        client,
+        &args.leader_election_namespace,
+        "mongocloud-operator",
+        &identity,
+        args.lease_duration,
+    );
+    // A standby replica is ready: it serves probes and takes over when the leader goes.
+    ready.store(true, Ordering::Relaxed);
+    tracing::info!(%identity, "waiting for the leader lease");
+    leader::acquire(&lock).await;
+    tracing::info!(%identity, "became leader");
+    tokio::select! {
+        () = controllers::run(ctx, args.concurrency) => Ok(()),
+        () = leader::hold(&lock) => anyhow::bail!("lost leadership; exiting so that only one replica writes"),
+    }
+}
+
+/// The distinct addresses to serve the endpoints on.
+fn endpoints(metrics: SocketAddr, health: SocketAddr) -> Vec<SocketAddr> {
+    if metrics == health {
+        vec![metrics]
+    } else {
+        vec![metrics, health]
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "mongocloud-operator".to_owned())
 }
 
 fn crds(out: Option<PathBuf>, check: bool) -> anyhow::Result<()> {

@@ -150,6 +150,12 @@ impl Metrics {
     }
 }
 
+impl crate::cloud::CallObserver for Metrics {
+    fn cloud_call(&self, action: &'static str, outcome: &'static str) {
+        Metrics::cloud_call(self, action, outcome);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

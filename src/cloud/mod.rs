@@ -6,10 +6,28 @@ pub mod aliyun;
 pub mod error;
 pub mod model;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
 pub use error::{CloudError, ErrorClass};
 pub use model::*;
+
+/// Told about every cloud call, for metrics. Labels are bounded words.
+pub trait CallObserver: Send + Sync {
+    fn cloud_call(&self, action: &'static str, outcome: &'static str);
+}
+
+/// A client for the account described by `settings`.
+pub fn connect(
+    settings: AccountSettings,
+    observer: Arc<dyn CallObserver>,
+) -> Result<Arc<dyn Provider>, String> {
+    Ok(Arc::new(aliyun::AliyunClient::new(
+        settings,
+        Some(observer),
+    )?))
+}
 
 /// One cloud account. Every method is one logical cloud operation; implementations own signing,
 /// retries of safe requests, rate limiting and error classification.

@@ -1,0 +1,344 @@
+//! The Dds actions behind each [`Provider`] operation.
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use super::client::{AliyunClient, Params};
+use super::wire::{self, list, text};
+use crate::cloud::*;
+
+fn params<const N: usize>(pairs: [(&str, &str); N]) -> Params {
+    pairs
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+/// Adds `Tag.N.Key`/`Tag.N.Value`, 1-based as the cloud flattens lists.
+fn add_tags<'a>(p: &mut Params, tags: impl IntoIterator<Item = (&'a String, &'a String)>) {
+    for (n, (key, value)) in tags.into_iter().enumerate() {
+        p.insert(format!("Tag.{}.Key", n + 1), key.clone());
+        p.insert(format!("Tag.{}.Value", n + 1), value.clone());
+    }
+}
+
+fn set_opt<T: ToString>(p: &mut Params, key: &str, value: Option<T>) {
+    if let Some(value) = value {
+        p.insert(key.to_owned(), value.to_string());
+    }
+}
+
+fn required_text(action: &'static str, v: &Value, key: &str) -> Result<String, CloudError> {
+    text(v, key).ok_or_else(|| CloudError {
+        action,
+        class: ErrorClass::Transient,
+        code: "InvalidResponse".to_owned(),
+        message: format!("the answer has no {key}"),
+        request_id: text(v, "RequestId").unwrap_or_default(),
+        source: None,
+    })
+}
+
+#[async_trait]
+impl Provider for AliyunClient {
+    async fn check_credentials(&self) -> Result<(), CloudError> {
+        self.call("DescribeRegions", "", Params::new())
+            .await
+            .map(drop)
+    }
+
+    async fn list_instances(&self, q: &ListInstances) -> Result<InstancePage, CloudError> {
+        let mut p = params([("RegionId", q.region.as_str())]);
+        p.insert("PageNumber".to_owned(), q.page_number.max(1).to_string());
+        p.insert(
+            "PageSize".to_owned(),
+            q.page_size.clamp(30, 100).to_string(),
+        );
+        if let Some((key, value)) = &q.tag {
+            add_tags(&mut p, [(key, value)]);
+        }
+        let v = self.call("DescribeDBInstances", &q.region, p).await?;
+        let number = |key| {
+            wire::int(&v, key)
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(0)
+        };
+        Ok(InstancePage {
+            instances: list(&v, "DBInstances", "DBInstance")
+                .into_iter()
+                .map(wire::instance)
+                .collect(),
+            total_count: number("TotalCount"),
+            page_number: number("PageNumber"),
+            page_size: number("PageSize"),
+        })
+    }
+
+    async fn describe_instances(&self, ids: &[String]) -> Result<Vec<Instance>, CloudError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let joined = ids.join(",");
+        match self
+            .call(
+                "DescribeDBInstanceAttribute",
+                "",
+                params([("DBInstanceId", joined.as_str())]),
+            )
+            .await
+        {
+            Ok(v) => Ok(list(&v, "DBInstances", "DBInstance")
+                .into_iter()
+                .map(wire::instance)
+                .collect()),
+            // The cloud answers NotFound when none of the ids exists.
+            Err(e) if e.class == ErrorClass::NotFound => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn create_instance(&self, r: &CreateInstance) -> Result<String, CloudError> {
+        let mut p = params([
+            ("RegionId", r.region.as_str()),
+            ("Engine", "MongoDB"),
+            ("EngineVersion", r.engine_version.as_str()),
+            ("DBInstanceClass", r.instance_class.as_str()),
+            ("ChargeType", r.charge_type.as_str()),
+            ("ClientToken", r.client_token.as_str()),
+        ]);
+        p.insert("DBInstanceStorage".to_owned(), r.storage_gb.to_string());
+        p.insert(
+            "ReplicationFactor".to_owned(),
+            r.replication_factor.to_string(),
+        );
+        set_opt(&mut p, "ZoneId", r.zone.as_ref());
+        set_opt(&mut p, "StorageEngine", r.storage_engine.as_ref());
+        set_opt(&mut p, "StorageType", r.storage_type.as_ref());
+        set_opt(&mut p, "ReadonlyReplicas", r.readonly_replicas);
+        set_opt(&mut p, "Period", r.period);
+        set_opt(&mut p, "VpcId", r.vpc_id.as_ref());
+        set_opt(&mut p, "VSwitchId", r.vswitch_id.as_ref());
+        set_opt(&mut p, "DBInstanceDescription", r.description.as_ref());
+        set_opt(&mut p, "ResourceGroupId", r.resource_group_id.as_ref());
+        set_opt(
+            &mut p,
+            "AccountPassword",
+            r.password.as_ref().map(|s| s.expose()),
+        );
+        if r.vpc_id.is_some() {
+            p.insert("NetworkType".to_owned(), "VPC".to_owned());
+        }
+        add_tags(&mut p, &r.tags);
+        let v = self.call("CreateDBInstance", &r.region, p).await?;
+        required_text("CreateDBInstance", &v, "DBInstanceId")
+    }
+
+    async fn delete_instance(&self, id: &str) -> Result<(), CloudError> {
+        self.call("DeleteDBInstance", "", params([("DBInstanceId", id)]))
+            .await
+            .map(drop)
+    }
+
+    async fn modify_instance(&self, id: &str, change: &InstanceChange) -> Result<(), CloudError> {
+        let mut p = params([("DBInstanceId", id)]);
+        let action = match change {
+            InstanceChange::Spec {
+                instance_class,
+                storage_gb,
+            } => {
+                set_opt(&mut p, "DBInstanceClass", instance_class.as_ref());
+                set_opt(&mut p, "DBInstanceStorage", *storage_gb);
+                "ModifyDBInstanceSpec"
+            }
+            InstanceChange::Description(d) => {
+                p.insert("DBInstanceDescription".to_owned(), d.clone());
+                "ModifyDBInstanceDescription"
+            }
+            InstanceChange::MaintainTime { start, end } => {
+                p.insert("MaintainStartTime".to_owned(), start.clone());
+                p.insert("MaintainEndTime".to_owned(), end.clone());
+                "ModifyDBInstanceMaintainTime"
+            }
+            InstanceChange::Ssl(action) => {
+                p.insert("SSLAction".to_owned(), format!("{action:?}"));
+                "ModifyDBInstanceSSL"
+            }
+            InstanceChange::Restart { node_id } => {
+                set_opt(&mut p, "NodeId", node_id.as_ref());
+                "RestartDBInstance"
+            }
+            InstanceChange::UpgradeKernel => "UpgradeDBInstanceKernelVersion",
+        };
+        self.call(action, "", p).await.map(drop)
+    }
+
+    async fn tag_instance(
+        &self,
+        region: &str,
+        id: &str,
+        tags: &[(String, String)],
+    ) -> Result<(), CloudError> {
+        let mut p = params([
+            ("RegionId", region),
+            ("ResourceType", "INSTANCE"),
+            ("ResourceId.1", id),
+        ]);
+        add_tags(&mut p, tags.iter().map(|(k, v)| (k, v)));
+        self.call("TagResources", region, p).await.map(drop)
+    }
+
+    async fn describe_ssl(&self, id: &str) -> Result<SslState, CloudError> {
+        let v = self
+            .call("DescribeDBInstanceSSL", "", params([("DBInstanceId", id)]))
+            .await?;
+        Ok(SslState {
+            status: text(&v, "SSLStatus").unwrap_or_else(|| "Closed".to_owned()),
+            expire_time: text(&v, "SSLExpiredTime"),
+        })
+    }
+
+    async fn describe_security_ips(&self, id: &str) -> Result<Vec<SecurityIpGroup>, CloudError> {
+        let v = self
+            .call("DescribeSecurityIps", "", params([("DBInstanceId", id)]))
+            .await?;
+        Ok(list(&v, "SecurityIpGroups", "SecurityIpGroup")
+            .into_iter()
+            .map(wire::security_ip_group)
+            .collect())
+    }
+
+    async fn cover_security_ips(
+        &self,
+        id: &str,
+        group: &SecurityIpGroup,
+    ) -> Result<(), CloudError> {
+        let ips = group.ips.join(",");
+        let mut p = params([
+            ("DBInstanceId", id),
+            ("ModifyMode", "Cover"),
+            ("SecurityIpGroupName", group.name.as_str()),
+            ("SecurityIps", ips.as_str()),
+        ]);
+        set_opt(&mut p, "SecurityIpGroupAttribute", group.attribute.as_ref());
+        self.call("ModifySecurityIps", "", p).await.map(drop)
+    }
+
+    /// The cloud removes a group when its last IP is deleted (ModifySecurityIps `Delete`).
+    async fn delete_security_ip_group(&self, id: &str, group_name: &str) -> Result<(), CloudError> {
+        let groups = self.describe_security_ips(id).await?;
+        let Some(group) = groups.into_iter().find(|g| g.name == group_name) else {
+            return Ok(());
+        };
+        if group.ips.is_empty() {
+            return Ok(());
+        }
+        let ips = group.ips.join(",");
+        let p = params([
+            ("DBInstanceId", id),
+            ("ModifyMode", "Delete"),
+            ("SecurityIpGroupName", group_name),
+            ("SecurityIps", ips.as_str()),
+        ]);
+        self.call("ModifySecurityIps", "", p).await.map(drop)
+    }
+
+    async fn describe_audit(&self, id: &str) -> Result<AuditSettings, CloudError> {
+        let policy = self
+            .call("DescribeAuditPolicy", "", params([("DBInstanceId", id)]))
+            .await?;
+        let filter = self
+            .call(
+                "DescribeAuditLogFilter",
+                "",
+                params([("DBInstanceId", id), ("RoleType", "db")]),
+            )
+            .await?;
+        let config = self
+            .call(
+                "DescribeMongoDBLogConfig",
+                "",
+                params([("DBInstanceId", id)]),
+            )
+            .await?;
+        Ok(AuditSettings {
+            enabled: text(&policy, "LogAuditStatus")
+                .is_some_and(|s| s.eq_ignore_ascii_case("enable")),
+            filter: text(&filter, "Filter")
+                .map(|f| {
+                    f.split(',')
+                        .map(|c| c.trim().to_owned())
+                        .filter(|c| !c.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            storage_period_days: wire::int(&config, "TtlForStandard")
+                .and_then(|n| i32::try_from(n).ok()),
+        })
+    }
+
+    async fn modify_audit(&self, id: &str, change: &AuditChange) -> Result<(), CloudError> {
+        match change {
+            AuditChange::Policy {
+                enabled,
+                storage_period_days,
+            } => {
+                let mut p = params([
+                    ("DBInstanceId", id),
+                    ("AuditStatus", if *enabled { "enable" } else { "disabled" }),
+                ]);
+                set_opt(&mut p, "StoragePeriod", *storage_period_days);
+                self.call("ModifyAuditPolicy", "", p).await.map(drop)
+            }
+            AuditChange::Filter(filter) => {
+                let joined = filter.join(",");
+                self.call(
+                    "ModifyAuditLogFilter",
+                    "",
+                    params([
+                        ("DBInstanceId", id),
+                        ("Filter", joined.as_str()),
+                        ("RoleType", "db"),
+                    ]),
+                )
+                .await
+                .map(drop)
+            }
+        }
+    }
+
+    async fn create_backup(&self, id: &str, method: &str) -> Result<String, CloudError> {
+        let v = self
+            .call(
+                "CreateBackup",
+                "",
+                params([("DBInstanceId", id), ("BackupMethod", method)]),
+            )
+            .await?;
+        required_text("CreateBackup", &v, "BackupId")
+    }
+
+    async fn delete_backup(&self, id: &str, backup_id: &str) -> Result<(), CloudError> {
+        self.call(
+            "DeleteBackup",
+            "",
+            params([("DBInstanceId", id), ("BackupId", backup_id)]),
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn describe_backups(
+        &self,
+        id: &str,
+        backup_id: Option<&str>,
+    ) -> Result<Vec<BackupInfo>, CloudError> {
+        let mut p = params([("DBInstanceId", id), ("PageSize", "100")]);
+        set_opt(&mut p, "BackupId", backup_id);
+        let v = self.call("DescribeBackups", "", p).await?;
+        Ok(list(&v, "Backups", "Backup")
+            .into_iter()
+            .map(wire::backup)
+            .collect())
+    }
+}

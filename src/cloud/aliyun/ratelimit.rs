@@ -1,0 +1,66 @@
+//! A token bucket per account, so a thousand resources never burst the cloud.
+
+use std::time::Duration;
+
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+pub struct RateLimit {
+    per_second: f64,
+    state: Mutex<(f64, Instant)>,
+}
+
+impl RateLimit {
+    /// `per_second` requests a second on average, bursts of up to one second's worth.
+    pub fn new(per_second: u32) -> Self {
+        let per_second = f64::from(per_second.max(1));
+        RateLimit {
+            per_second,
+            state: Mutex::new((per_second, Instant::now())),
+        }
+    }
+
+    /// Waits for a token.
+    pub async fn acquire(&self) {
+        let wait = {
+            let mut state = self.state.lock().await;
+            let (tokens, last) = &mut *state;
+            let now = Instant::now();
+            *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * self.per_second)
+                .min(self.per_second);
+            *last = now;
+            *tokens -= 1.0;
+            // A negative balance is the queue ahead of us: wait until our token has accrued.
+            (*tokens < 0.0).then(|| Duration::from_secs_f64(-*tokens / self.per_second))
+        };
+        if let Some(wait) = wait {
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn bursts_then_paces() {
+        let limit = RateLimit::new(10);
+        let start = Instant::now();
+        for _ in 0..10 {
+            limit.acquire().await;
+        }
+        assert!(
+            start.elapsed() < Duration::from_millis(1),
+            "a second's worth passes at once"
+        );
+        for _ in 0..20 {
+            limit.acquire().await;
+        }
+        let took = start.elapsed();
+        assert!(
+            took >= Duration::from_millis(1990) && took <= Duration::from_millis(2100),
+            "20 more take ~2 s, took {took:?}"
+        );
+    }
+}
