@@ -6,6 +6,7 @@
 pub mod api;
 pub mod cloud;
 pub mod controllers;
+pub mod emulator;
 pub mod leader;
 pub mod metrics;
 pub mod observer;

@@ -26,6 +26,8 @@ struct Cli {
 enum Command {
     /// Run the controllers against the cluster of the current kubeconfig (or in-cluster).
     Run(RunArgs),
+    /// Serve the local cloud emulator (ApsaraDB for MongoDB, Dds 2015-12-01) on loopback.
+    Emulator(EmulatorArgs),
     /// Write the CustomResourceDefinitions as YAML, or check that written ones are current.
     Crds {
         /// Directory to write one file per kind into; without it, all CRDs go to stdout.
@@ -78,10 +80,45 @@ struct RunArgs {
     concurrency: u16,
 }
 
+#[derive(Args)]
+struct EmulatorArgs {
+    /// Address to serve on; port 0 picks a free one.
+    #[arg(long, default_value = "127.0.0.1:9780")]
+    listen: SocketAddr,
+    /// An accepted access key as ID:SECRET (repeatable; default LTAIemulator:emulator-secret).
+    #[arg(long = "access-key", value_parser = parse_access_key)]
+    access_keys: Vec<(String, String)>,
+    /// Keep state in this file across restarts.
+    #[arg(long = "state")]
+    state_file: Option<PathBuf>,
+    /// Milliseconds an instance spends in each transitional state.
+    #[arg(long, default_value_t = 2000)]
+    transition_ms: u64,
+    /// Share of requests answered with Throttling, ServiceUnavailable or InternalError (0-1).
+    #[arg(long, default_value_t = 0.0)]
+    fault_rate: f64,
+    /// Seed of the fault generator, so a run can be repeated.
+    #[arg(long, default_value_t = 0)]
+    fault_seed: u64,
+    /// Milliseconds added to every answer.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+}
+
+fn parse_access_key(text: &str) -> Result<(String, String), String> {
+    match text.split_once(':') {
+        Some((id, secret)) if !id.is_empty() && !secret.is_empty() => {
+            Ok((id.to_owned(), secret.to_owned()))
+        }
+        _ => Err("expected ID:SECRET".to_owned()),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => tokio_main(args),
+        Command::Emulator(args) => emulator(args),
         Command::Crds { out, check } => crds(out, check),
     };
     match result {
@@ -162,6 +199,57 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     tokio::select! {
         () = controllers::run(ctx, args.concurrency) => Ok(()),
         () = leader::hold(&lock) => anyhow::bail!("lost leadership; exiting so that only one replica writes"),
+    }
+}
+
+fn emulator(args: EmulatorArgs) -> anyhow::Result<()> {
+    use mongocloud_operator::emulator::{self, Config};
+    if !(0.0..=1.0).contains(&args.fault_rate) {
+        anyhow::bail!(
+            "--fault-rate must be between 0 and 1 (is {})",
+            args.fault_rate
+        );
+    }
+    telemetry::init(LogFormat::Text, "warn");
+    let mut config = Config {
+        listen: args.listen,
+        state_file: args.state_file,
+        transition: Duration::from_millis(args.transition_ms),
+        fault_rate: args.fault_rate,
+        fault_seed: args.fault_seed,
+        latency: Duration::from_millis(args.latency_ms),
+        ..Config::default()
+    };
+    if !args.access_keys.is_empty() {
+        config.access_keys = args.access_keys.into_iter().collect();
+    }
+    let runtime = tokio::runtime::Runtime::new().context("failed to start the async runtime")?;
+    runtime.block_on(async {
+        let running = emulator::start(config).await?;
+        println!("listening on {}", running.url());
+        use std::io::Write as _;
+        std::io::stdout()
+            .flush()
+            .context("cannot write to stdout")?;
+        shutdown_signal().await;
+        running.stop().await;
+        Ok(())
+    })
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = ctrl_c.await;
+        }
     }
 }
 

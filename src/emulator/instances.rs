@@ -1,0 +1,515 @@
+//! Instance actions: create, list, describe, modify, operate, delete, tags, regions.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rand::Rng;
+use serde_json::{Value, json};
+
+use super::model::{InstanceRecord, SecurityGroup, State, now_ms};
+use super::render::ApiError;
+use super::{Call, Params, param, required};
+
+const ENGINE_VERSIONS: [&str; 7] = ["4.0", "4.2", "4.4", "5.0", "6.0", "7.0", "8.0"];
+pub const REGIONS: [(&str, &[&str]); 5] = [
+    (
+        "cn-hangzhou",
+        &["cn-hangzhou-g", "cn-hangzhou-h", "cn-hangzhou-i"],
+    ),
+    ("cn-beijing", &["cn-beijing-f", "cn-beijing-g"]),
+    ("cn-shanghai", &["cn-shanghai-b", "cn-shanghai-e"]),
+    ("ap-southeast-1", &["ap-southeast-1a", "ap-southeast-1b"]),
+    ("eu-central-1", &["eu-central-1a", "eu-central-1b"]),
+];
+
+/// The instance an action names, after its pending transitions settled.
+pub fn instance<'a>(state: &'a mut State, p: &Params) -> Result<&'a mut InstanceRecord, ApiError> {
+    let id = required(p, "DBInstanceId")?;
+    state
+        .instances
+        .get_mut(&id)
+        .ok_or_else(|| ApiError::not_found(&id))
+}
+
+/// Refuses unless the instance is Running.
+pub fn running(i: &InstanceRecord) -> Result<(), ApiError> {
+    if i.status == "Running" {
+        Ok(())
+    } else {
+        Err(ApiError::denied(&i.status))
+    }
+}
+
+fn int_param(p: &Params, name: &str) -> Result<Option<i64>, ApiError> {
+    param(p, name)
+        .map(|v| {
+            v.parse::<i64>()
+                .map_err(|_| ApiError::invalid(name, "not a number"))
+        })
+        .transpose()
+}
+
+/// `Tag.N.Key`/`Tag.N.Value` pairs in N order.
+pub fn tags(p: &Params) -> BTreeMap<String, String> {
+    (1..=20)
+        .map_while(|n| {
+            Some((
+                p.get(&format!("Tag.{n}.Key"))?.clone(),
+                p.get(&format!("Tag.{n}.Value"))
+                    .cloned()
+                    .unwrap_or_default(),
+            ))
+        })
+        .collect()
+}
+
+fn new_id(prefix: &str) -> String {
+    let mut rng = rand::rng();
+    let tail: String = (0..16)
+        .map(|_| char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[rng.random_range(0..36)]))
+        .collect();
+    format!("{prefix}{tail}")
+}
+
+pub fn create(state: &mut State, call: &Call, p: &Params) -> Result<Value, ApiError> {
+    let region = required(p, "RegionId")?;
+    let class = required(p, "DBInstanceClass")?;
+    let storage =
+        int_param(p, "DBInstanceStorage")?.ok_or_else(|| ApiError::missing("DBInstanceStorage"))?;
+    let engine = required(p, "EngineVersion")?;
+    if let Some(token) = param(p, "ClientToken") {
+        let key = format!("{}/{token}", call.access_key);
+        if let Some(id) = state.client_tokens.get(&key) {
+            return Ok(json!({"DBInstanceId": id, "OrderId": format!("order-{id}")}));
+        }
+    }
+    let Some((_, zones)) = REGIONS.iter().find(|(r, _)| *r == region) else {
+        return Err(ApiError::new(
+            404,
+            "InvalidRegion.NotFound",
+            format!("The specified region {region} does not exist."),
+        ));
+    };
+    let zone = param(p, "ZoneId").unwrap_or_else(|| zones[0].to_owned());
+    if !zones.contains(&zone.as_str()) {
+        return Err(ApiError::new(
+            404,
+            "InvalidZoneId.NotFound",
+            format!("The specified zone {zone} does not exist in {region}."),
+        ));
+    }
+    if !ENGINE_VERSIONS.contains(&engine.as_str()) {
+        return Err(ApiError::invalid(
+            "EngineVersion",
+            format!("{engine} is not offered"),
+        ));
+    }
+    if !class.starts_with("dds.mongo.") {
+        return Err(ApiError::new(
+            404,
+            "InvalidDBInstanceClass.NotFound",
+            format!("The specified instance class {class} does not exist."),
+        ));
+    }
+    if !(10..=16000).contains(&storage) || storage % 10 != 0 {
+        return Err(ApiError::new(
+            400,
+            "InvalidCapacity.NotFound",
+            format!("Storage {storage} GB is not offered (10-16000, step 10)."),
+        ));
+    }
+    let factor = int_param(p, "ReplicationFactor")?.unwrap_or(3);
+    if ![1, 3, 5, 7].contains(&factor) {
+        return Err(ApiError::invalid(
+            "ReplicationFactor",
+            "must be 1, 3, 5 or 7",
+        ));
+    }
+    let charge = param(p, "ChargeType").unwrap_or_else(|| "PostPaid".to_owned());
+    if charge == "PrePaid" && param(p, "Period").is_none() {
+        return Err(ApiError::missing("Period"));
+    }
+    if !["PostPaid", "PrePaid"].contains(&charge.as_str()) {
+        return Err(ApiError::invalid(
+            "ChargeType",
+            "must be PostPaid or PrePaid",
+        ));
+    }
+    let id = new_id("dds-");
+    let created = now_ms();
+    let mut record = InstanceRecord {
+        id: id.clone(),
+        owner: call.access_key.clone(),
+        region,
+        zone,
+        description: param(p, "DBInstanceDescription").unwrap_or_default(),
+        class,
+        storage_gb: storage,
+        kernel_version: format!("mongodb_20250101_{engine}.0"),
+        engine_version: engine,
+        storage_engine: param(p, "StorageEngine").unwrap_or_else(|| "WiredTiger".to_owned()),
+        storage_type: param(p, "StorageType").unwrap_or_else(|| "cloud_essd1".to_owned()),
+        replication_factor: factor,
+        readonly_replicas: int_param(p, "ReadonlyReplicas")?.unwrap_or(0),
+        charge_type: charge,
+        vpc_id: param(p, "VpcId").unwrap_or_default(),
+        vswitch_id: param(p, "VSwitchId").unwrap_or_default(),
+        resource_group_id: param(p, "ResourceGroupId").unwrap_or_default(),
+        maintain_start: "18:00Z".to_owned(),
+        maintain_end: "19:00Z".to_owned(),
+        replica_set_name: format!("mgset-{}", created % 100_000_000),
+        ssl_open: false,
+        ssl_expire_ms: 0,
+        status: String::new(),
+        pending: None,
+        created_ms: created,
+        tags: tags(p),
+        security_groups: BTreeMap::from([(
+            "default".to_owned(),
+            SecurityGroup {
+                attribute: String::new(),
+                ips: vec!["127.0.0.1".to_owned()],
+            },
+        )]),
+        audit_enabled: false,
+        audit_filter: "admin,slow".to_owned(),
+        audit_ttl_days: 30,
+        backups: Vec::new(),
+    };
+    record.begin("Creating", Some("Running"), call.transition_ms);
+    state.instances.insert(id.clone(), record);
+    if let Some(token) = param(p, "ClientToken") {
+        state
+            .client_tokens
+            .insert(format!("{}/{token}", call.access_key), id.clone());
+    }
+    Ok(json!({"DBInstanceId": id, "OrderId": format!("order-{id}")}))
+}
+
+/// The attribute view of an instance, with the cloud's field names and string quirks.
+pub fn attributes(i: &InstanceRecord) -> Value {
+    let mut v = listed(i);
+    let extra = json!({
+        "CurrentKernelVersion": i.kernel_version,
+        "StorageEngine": i.storage_engine,
+        "ReadonlyReplicas": i.readonly_replicas.to_string(),
+        "ReplicaSetName": i.replica_set_name,
+        "MaintainStartTime": i.maintain_start,
+        "MaintainEndTime": i.maintain_end,
+        "VPCId": i.vpc_id,
+        "VSwitchId": i.vswitch_id,
+        "DBInstanceOrderStatus": if i.status == "Creating" { "order_wait_for_produce" } else { "all_completed" },
+        "MaxConnections": 2000,
+        "MaxIOPS": 8000,
+        "Encrypted": false,
+        "DBInstanceReleaseProtection": false,
+        "ReplicaSets": {"ReplicaSet": [
+            {"ReplicaSetRole": "Primary", "ConnectionDomain": format!("{}1.mongodb.rds.aliyuncs.com", i.id), "ConnectionPort": "3717", "NetworkType": "VPC", "VPCId": i.vpc_id, "VSwitchId": i.vswitch_id},
+            {"ReplicaSetRole": "Secondary", "ConnectionDomain": format!("{}2.mongodb.rds.aliyuncs.com", i.id), "ConnectionPort": "3717", "NetworkType": "VPC", "VPCId": i.vpc_id, "VSwitchId": i.vswitch_id}
+        ]},
+    });
+    if let (Value::Object(base), Value::Object(more)) = (&mut v, extra) {
+        base.extend(more);
+    }
+    v
+}
+
+/// The subset DescribeDBInstances returns.
+fn listed(i: &InstanceRecord) -> Value {
+    let tags: Vec<Value> = i
+        .tags
+        .iter()
+        .map(|(k, v)| json!({"Key": k, "Value": v}))
+        .collect();
+    json!({
+        "DBInstanceId": i.id,
+        "DBInstanceDescription": i.description,
+        "DBInstanceStatus": i.status,
+        "DBInstanceType": "replicate",
+        "DBInstanceClass": i.class,
+        "DBInstanceStorage": i.storage_gb,
+        "Engine": "MongoDB",
+        "EngineVersion": i.engine_version,
+        "ChargeType": i.charge_type,
+        "LockMode": "Unlock",
+        "NetworkType": if i.vpc_id.is_empty() { "Classic" } else { "VPC" },
+        "RegionId": i.region,
+        "ZoneId": i.zone,
+        "ReplicationFactor": i.replication_factor.to_string(),
+        "StorageType": i.storage_type,
+        "ResourceGroupId": i.resource_group_id,
+        "KindCode": "1",
+        "CreationTime": chrono::DateTime::from_timestamp_millis(i.created_ms as i64).map(|t| t.format("%Y-%m-%dT%H:%MZ").to_string()),
+        "ExpireTime": if i.charge_type == "PrePaid" { "2099-01-01T00:00Z" } else { "" },
+        "Tags": {"Tag": tags},
+    })
+}
+
+pub fn describe_attribute(state: &mut State, p: &Params) -> Result<Value, ApiError> {
+    let ids = required(p, "DBInstanceId")?;
+    let found: Vec<Value> = ids
+        .split(',')
+        .filter_map(|id| state.instances.get(id.trim()))
+        .map(attributes)
+        .collect();
+    if found.is_empty() {
+        return Err(ApiError::not_found(&ids));
+    }
+    Ok(json!({"DBInstances": {"DBInstance": found}}))
+}
+
+pub fn describe_instances(state: &mut State, p: &Params) -> Result<Value, ApiError> {
+    let size = int_param(p, "PageSize")?.unwrap_or(30);
+    if ![30, 50, 100].contains(&size) {
+        return Err(ApiError::invalid("PageSize", "must be 30, 50 or 100"));
+    }
+    let number = int_param(p, "PageNumber")?.unwrap_or(1).max(1);
+    let ids: Option<BTreeSet<String>> =
+        param(p, "DBInstanceId").map(|s| s.split(',').map(|x| x.trim().to_owned()).collect());
+    let wanted_tags = tags(p);
+    let matching: Vec<&InstanceRecord> = state
+        .instances
+        .values()
+        .filter(|i| param(p, "RegionId").is_none_or(|r| i.region == r))
+        .filter(|i| ids.as_ref().is_none_or(|ids| ids.contains(&i.id)))
+        .filter(|i| param(p, "DBInstanceStatus").is_none_or(|s| i.status == s))
+        .filter(|i| wanted_tags.iter().all(|(k, v)| i.tags.get(k) == Some(v)))
+        .collect();
+    let skip = usize::try_from((number - 1) * size).unwrap_or(usize::MAX);
+    let page: Vec<Value> = matching
+        .iter()
+        .skip(skip)
+        .take(size as usize)
+        .map(|i| listed(i))
+        .collect();
+    Ok(
+        json!({"DBInstances": {"DBInstance": page}, "TotalCount": matching.len(), "PageNumber": number, "PageSize": size}),
+    )
+}
+
+pub fn delete(state: &mut State, call: &Call, p: &Params) -> Result<Value, ApiError> {
+    let i = instance(state, p)?;
+    if i.charge_type == "PrePaid" {
+        return Err(ApiError::new(
+            400,
+            "ChargeTypeViolation",
+            "The operation is not permitted for a subscription (PrePaid) instance.",
+        ));
+    }
+    running(i)?;
+    i.begin("Deleting", None, call.transition_ms);
+    Ok(json!({}))
+}
+
+pub fn modify_spec(state: &mut State, call: &Call, p: &Params) -> Result<Value, ApiError> {
+    let class = param(p, "DBInstanceClass");
+    let storage = int_param(p, "DBInstanceStorage")?;
+    let i = instance(state, p)?;
+    running(i)?;
+    if let Some(class) = &class
+        && !class.starts_with("dds.mongo.")
+    {
+        return Err(ApiError::new(
+            404,
+            "InvalidDBInstanceClass.NotFound",
+            format!("The specified instance class {class} does not exist."),
+        ));
+    }
+    if let Some(gb) = storage
+        && (gb < i.storage_gb || gb % 10 != 0 || gb > 16000)
+    {
+        return Err(ApiError::invalid(
+            "DBInstanceStorage",
+            "must grow in steps of 10 GB up to 16000",
+        ));
+    }
+    i.class = class.unwrap_or_else(|| i.class.clone());
+    i.storage_gb = storage.unwrap_or(i.storage_gb);
+    i.begin(
+        "DBInstanceClassChanging",
+        Some("Running"),
+        call.transition_ms,
+    );
+    Ok(json!({"OrderId": format!("order-{}", now_ms())}))
+}
+
+pub fn modify_description(state: &mut State, p: &Params) -> Result<Value, ApiError> {
+    let description = required(p, "DBInstanceDescription")?;
+    let i = instance(state, p)?;
+    if i.status == "Deleting" {
+        return Err(ApiError::denied(&i.status));
+    }
+    i.description = description;
+    Ok(json!({}))
+}
+
+fn check_window(name: &str, value: &str) -> Result<u32, ApiError> {
+    chrono::NaiveTime::parse_from_str(value, "%H:%MZ")
+        .map(|t| chrono::Timelike::num_seconds_from_midnight(&t) / 60)
+        .map_err(|_| {
+            ApiError::new(
+                400,
+                &format!("Invalid{name}.Malformed"),
+                format!("{name} must be HH:mmZ"),
+            )
+        })
+}
+
+pub fn modify_maintain_time(state: &mut State, p: &Params) -> Result<Value, ApiError> {
+    let start = required(p, "MaintainStartTime")?;
+    let end = required(p, "MaintainEndTime")?;
+    let (s, e) = (
+        check_window("MaintainStartTime", &start)?,
+        check_window("MaintainEndTime", &end)?,
+    );
+    if (i64::from(e) - i64::from(s)).rem_euclid(1440) != 60 {
+        return Err(ApiError::invalid(
+            "MaintainEndTime",
+            "the window must last one hour",
+        ));
+    }
+    let i = instance(state, p)?;
+    i.maintain_start = start;
+    i.maintain_end = end;
+    Ok(json!({}))
+}
+
+pub fn restart(state: &mut State, call: &Call, p: &Params) -> Result<Value, ApiError> {
+    let i = instance(state, p)?;
+    running(i)?;
+    i.begin("Rebooting", Some("Running"), call.transition_ms);
+    Ok(json!({}))
+}
+
+pub fn upgrade_kernel(state: &mut State, call: &Call, p: &Params) -> Result<Value, ApiError> {
+    let i = instance(state, p)?;
+    running(i)?;
+    i.kernel_version = format!("mongodb_20260101_{}.9", i.engine_version);
+    i.begin("MinorVersionUpgrading", Some("Running"), call.transition_ms);
+    Ok(json!({}))
+}
+
+pub fn modify_ssl(state: &mut State, call: &Call, p: &Params) -> Result<Value, ApiError> {
+    let action = required(p, "SSLAction")?;
+    let i = instance(state, p)?;
+    if i.status != "Running" {
+        return Err(ApiError::incorrect_state(&i.status));
+    }
+    if i.replication_factor < 3 {
+        return Err(ApiError::new(
+            400,
+            "IncorrectDBInstanceType",
+            "SSL needs a replica set.",
+        ));
+    }
+    match action.as_str() {
+        "Open" => i.ssl_open = true,
+        "Close" => i.ssl_open = false,
+        "Update" if i.ssl_open => {}
+        "Update" => return Err(ApiError::incorrect_state("SSL closed")),
+        _ => {
+            return Err(ApiError::invalid(
+                "SSLAction",
+                "must be Open, Close or Update",
+            ));
+        }
+    }
+    i.ssl_expire_ms = if i.ssl_open {
+        now_ms() + 365 * 86_400_000
+    } else {
+        0
+    };
+    i.begin("SSLModifying", Some("Running"), call.transition_ms);
+    Ok(json!({}))
+}
+
+pub fn describe_ssl(state: &mut State, p: &Params) -> Result<Value, ApiError> {
+    let i = instance(state, p)?;
+    let expire = chrono::DateTime::from_timestamp_millis(i.ssl_expire_ms as i64)
+        .filter(|_| i.ssl_open)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+    Ok(
+        json!({"SSLStatus": if i.ssl_open { "Open" } else { "Closed" }, "ForceEncryption": "0",
+              "SSLExpiredTime": expire.unwrap_or_default(), "CertCommonName": format!("{}.mongodb.rds.aliyuncs.com", i.id)}),
+    )
+}
+
+pub fn describe_regions() -> Value {
+    let regions: Vec<Value> = REGIONS
+        .iter()
+        .map(|(id, zones)| {
+            let zones: Vec<Value> = zones.iter().map(|z| json!({"ZoneId": z, "ZoneName": z, "VpcEnabled": true})).collect();
+            json!({"RegionId": id, "RegionName": id, "EndPoint": format!("mongodb.{id}.aliyuncs.com"), "Zones": {"Zone": zones}})
+        })
+        .collect();
+    json!({"Regions": {"DdsRegion": regions}})
+}
+
+fn resource_ids(p: &Params) -> Vec<String> {
+    (1..=50)
+        .map_while(|n| p.get(&format!("ResourceId.{n}")).cloned())
+        .collect()
+}
+
+pub fn tag_resources(state: &mut State, p: &Params) -> Result<Value, ApiError> {
+    required(p, "RegionId")?;
+    let ids = resource_ids(p);
+    let new_tags = tags(p);
+    if ids.is_empty() {
+        return Err(ApiError::missing("ResourceId.1"));
+    }
+    if new_tags.is_empty() {
+        return Err(ApiError::missing("Tag.1.Key"));
+    }
+    for id in &ids {
+        let i = state
+            .instances
+            .get_mut(id)
+            .ok_or_else(|| ApiError::not_found(id))?;
+        i.tags.extend(new_tags.clone());
+        if i.tags.len() > 20 {
+            return Err(ApiError::new(
+                400,
+                "InvalidTagCount",
+                "An instance can have at most 20 tags.",
+            ));
+        }
+    }
+    Ok(json!({}))
+}
+
+pub fn untag_resources(state: &mut State, p: &Params) -> Result<Value, ApiError> {
+    let keys: Vec<String> = (1..=20)
+        .map_while(|n| p.get(&format!("TagKey.{n}")).cloned())
+        .collect();
+    let all = param(p, "All").is_some_and(|a| a == "true");
+    for id in resource_ids(p) {
+        let i = state
+            .instances
+            .get_mut(&id)
+            .ok_or_else(|| ApiError::not_found(&id))?;
+        if all {
+            i.tags.clear();
+        }
+        for key in &keys {
+            i.tags.remove(key);
+        }
+    }
+    Ok(json!({}))
+}
+
+pub fn list_tag_resources(state: &mut State, p: &Params) -> Result<Value, ApiError> {
+    let ids = resource_ids(p);
+    let wanted = tags(p);
+    let mut out = Vec::new();
+    for i in state
+        .instances
+        .values()
+        .filter(|i| ids.is_empty() || ids.contains(&i.id))
+    {
+        if !wanted.iter().all(|(k, v)| i.tags.get(k) == Some(v)) {
+            continue;
+        }
+        out.extend(i.tags.iter().map(|(k, v)| json!({"ResourceId": i.id, "ResourceType": "ALIYUN::DDS::INSTANCE", "TagKey": k, "TagValue": v})));
+    }
+    Ok(json!({"NextToken": "", "TagResources": {"TagResource": out}}))
+}

@@ -1,0 +1,340 @@
+//! The local cloud: a faithful ApsaraDB for MongoDB (Dds 2015-12-01) RPC endpoint on loopback,
+//! accepted unchanged by the official SDKs, for tests, the demo and benchmarks. Instance state
+//! machines advance lazily (no timers), faults are reproducible from a seed, and state can
+//! persist to a file. `/_emulator/` (not part of the cloud API) is described in `admin`.
+
+mod access;
+mod admin;
+mod auth;
+mod instances;
+mod model;
+mod render;
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State as AxumState};
+use axum::http::{HeaderMap, Method, Uri};
+use axum::response::Response;
+use rand::{Rng, SeedableRng, rngs::StdRng};
+use serde_json::Value;
+
+use model::State;
+use render::ApiError;
+
+pub type Params = BTreeMap<String, String>;
+
+/// How the emulator runs.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen: SocketAddr,
+    /// Access key id → secret.
+    pub access_keys: HashMap<String, String>,
+    pub state_file: Option<PathBuf>,
+    pub transition: Duration,
+    pub fault_rate: f64,
+    pub fault_seed: u64,
+    pub latency: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 9780)),
+            access_keys: HashMap::from([("LTAIemulator".to_owned(), "emulator-secret".to_owned())]),
+            state_file: None,
+            transition: Duration::from_millis(2000),
+            fault_rate: 0.0,
+            fault_seed: 0,
+            latency: Duration::ZERO,
+        }
+    }
+}
+
+/// What a handler needs besides the state.
+pub struct Call {
+    pub access_key: String,
+    pub transition_ms: u64,
+}
+
+struct Shared {
+    config: Config,
+    state: Mutex<State>,
+    faults: Mutex<StdRng>,
+    dirty: tokio::sync::Notify,
+}
+
+impl Shared {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A running emulator; dropping it stops the server and flushes the state file.
+pub struct Running {
+    pub addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops serving and waits until the state is flushed.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on {0}")]
+    Bind(SocketAddr, #[source] std::io::Error),
+    #[error("{0}")]
+    State(String),
+}
+
+/// Binds and serves in the background; the returned address accepts connections.
+pub async fn start(config: Config) -> Result<Running, StartError> {
+    let state = match &config.state_file {
+        Some(path) => State::load(path).map_err(StartError::State)?,
+        None => State::default(),
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| StartError::Bind(config.listen, e))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| StartError::Bind(config.listen, e))?;
+    let shared = Arc::new(Shared {
+        faults: Mutex::new(StdRng::seed_from_u64(config.fault_seed)),
+        config,
+        state: Mutex::new(state),
+        dirty: tokio::sync::Notify::new(),
+    });
+    let app = Router::new()
+        .nest("/_emulator", admin::router())
+        .fallback(rpc)
+        .with_state(shared.clone());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let flusher = tokio::spawn(flush_loop(shared.clone()));
+        let served = axum::serve(listener, app).with_graceful_shutdown(async move {
+            let _ = rx.await;
+        });
+        if let Err(error) = served.await {
+            tracing::error!(%error, "emulator server failed");
+        }
+        flusher.abort();
+        save(&shared);
+    });
+    Ok(Running {
+        addr,
+        shutdown: Some(tx),
+        task: Some(task),
+    })
+}
+
+/// Saves at most every 200 ms after a change, so bursts of writes cost one file write.
+async fn flush_loop(shared: Arc<Shared>) {
+    if shared.config.state_file.is_none() {
+        return;
+    }
+    loop {
+        shared.dirty.notified().await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        save(&shared);
+    }
+}
+
+fn save(shared: &Shared) {
+    if let Some(path) = &shared.config.state_file {
+        let snapshot = shared.state().clone();
+        if let Err(error) = snapshot.save(path) {
+            tracing::error!(%error, "cannot save emulator state");
+        }
+    }
+}
+
+/// Whether an action changes state (faults on those may strike after applying).
+fn is_mutation(action: &str) -> bool {
+    !(action.starts_with("Describe") || action.starts_with("List"))
+}
+
+/// A fault to inject, decided from the seeded generator: the error and whether it strikes after
+/// the action was applied (the answer is lost, the change is not).
+fn draw_fault(shared: &Shared, action: &str) -> Option<(ApiError, bool)> {
+    if shared.config.fault_rate <= 0.0 {
+        return None;
+    }
+    let mut rng = shared.faults.lock().unwrap_or_else(|p| p.into_inner());
+    if rng.random::<f64>() >= shared.config.fault_rate {
+        return None;
+    }
+    let error = match rng.random_range(0..3) {
+        0 => ApiError {
+            retry_after: Some(1),
+            ..ApiError::new(
+                400,
+                "Throttling.User",
+                "Request was denied due to user flow control.",
+            )
+        },
+        1 => ApiError::new(
+            503,
+            "ServiceUnavailable",
+            "The request has failed due to a temporary failure of the server.",
+        ),
+        _ => ApiError::new(
+            500,
+            "InternalError",
+            "The request processing has failed due to some unknown error.",
+        ),
+    };
+    let after = error.status >= 500 && is_mutation(action) && rng.random::<bool>();
+    Some((error, after))
+}
+
+async fn rpc(
+    AxumState(shared): AxumState<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !shared.config.latency.is_zero() {
+        tokio::time::sleep(shared.config.latency).await;
+    }
+    let request_id = uuid::Uuid::new_v4().to_string().to_uppercase();
+    let decode =
+        |text: &str| serde_urlencoded::from_str::<Vec<(String, String)>>(text).unwrap_or_default();
+    let is_form = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+    let raw = auth::Raw {
+        method: method.as_str(),
+        path: uri.path(),
+        query: decode(query.as_deref().unwrap_or_default()),
+        form: if is_form {
+            decode(&String::from_utf8_lossy(&body))
+        } else {
+            Vec::new()
+        },
+        headers: &headers,
+        body: &body,
+    };
+    let request = match auth::authenticate(&raw, &shared.config.access_keys) {
+        Ok(request) => request,
+        Err(error) => {
+            let format = if raw
+                .query
+                .iter()
+                .chain(&raw.form)
+                .any(|(k, v)| k == "Format" && v.eq_ignore_ascii_case("json"))
+                || headers.contains_key("authorization")
+            {
+                render::Format::Json
+            } else {
+                render::Format::Xml
+            };
+            return render::respond(format, "Error", &request_id, Err(error));
+        }
+    };
+    let fault = draw_fault(&shared, &request.action);
+    let result = {
+        let mut state = shared.state();
+        *state.calls.entry(request.action.clone()).or_insert(0) += 1;
+        let now = model::now_ms();
+        if !state.fresh_nonce(&request.nonce, now) {
+            Err(ApiError::new(
+                400,
+                "SignatureNonceUsed",
+                "Specified signature nonce was used already.",
+            ))
+        } else if let Some((error, false)) = &fault {
+            Err(error.clone())
+        } else {
+            state.settle(now);
+            let call = Call {
+                access_key: request.access_key.clone(),
+                transition_ms: u64::try_from(shared.config.transition.as_millis())
+                    .unwrap_or(u64::MAX),
+            };
+            let answer = dispatch(&mut state, &call, &request.action, &request.params);
+            match &fault {
+                Some((error, true)) => Err(error.clone()),
+                _ => answer,
+            }
+        }
+    };
+    if is_mutation(&request.action) {
+        shared.dirty.notify_one();
+    }
+    render::respond(request.format, &request.action, &request_id, result)
+}
+
+fn dispatch(state: &mut State, call: &Call, action: &str, p: &Params) -> Result<Value, ApiError> {
+    match action {
+        "CreateDBInstance" => instances::create(state, call, p),
+        "DescribeDBInstances" => instances::describe_instances(state, p),
+        "DescribeDBInstanceAttribute" => instances::describe_attribute(state, p),
+        "DeleteDBInstance" => instances::delete(state, call, p),
+        "ModifyDBInstanceSpec" => instances::modify_spec(state, call, p),
+        "ModifyDBInstanceDescription" => instances::modify_description(state, p),
+        "ModifyDBInstanceMaintainTime" => instances::modify_maintain_time(state, p),
+        "RestartDBInstance" => instances::restart(state, call, p),
+        "UpgradeDBInstanceKernelVersion" => instances::upgrade_kernel(state, call, p),
+        "ModifyDBInstanceSSL" => instances::modify_ssl(state, call, p),
+        "DescribeDBInstanceSSL" => instances::describe_ssl(state, p),
+        "DescribeRegions" => Ok(instances::describe_regions()),
+        "TagResources" => instances::tag_resources(state, p),
+        "UntagResources" => instances::untag_resources(state, p),
+        "ListTagResources" => instances::list_tag_resources(state, p),
+        "DescribeSecurityIps" => access::describe_security_ips(state, p),
+        "ModifySecurityIps" => access::modify_security_ips(state, p),
+        "DescribeAuditPolicy" => access::describe_audit_policy(state, p),
+        "ModifyAuditPolicy" => access::modify_audit_policy(state, p),
+        "DescribeAuditLogFilter" => access::describe_audit_filter(state, p),
+        "ModifyAuditLogFilter" => access::modify_audit_filter(state, p),
+        "DescribeMongoDBLogConfig" => access::describe_log_config(state, p),
+        "CreateBackup" => access::create_backup(state, call, p),
+        "DescribeBackups" => access::describe_backups(state, p),
+        "DeleteBackup" => access::delete_backup(state, p),
+        other => Err(ApiError::new(
+            404,
+            "InvalidAction.NotFound",
+            format!("Specified api {other} is not found, please check your url and method."),
+        )),
+    }
+}
+
+/// A parameter, treating an empty value as absent (as the cloud does).
+pub fn param(p: &Params, name: &str) -> Option<String> {
+    p.get(name).filter(|v| !v.is_empty()).cloned()
+}
+
+pub fn required(p: &Params, name: &str) -> Result<String, ApiError> {
+    param(p, name).ok_or_else(|| ApiError::missing(name))
+}
