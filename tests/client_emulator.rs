@@ -1,7 +1,6 @@
 //! The Dds client against the emulator over real HTTP on loopback: every action, the error
 //! classes, idempotent create, paging, faults and persistence.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use mongocloud_operator::cloud::aliyun::AliyunClient;
@@ -88,7 +87,10 @@ async fn instance_life_cycle_over_every_action() {
         id,
         "ClientToken makes create idempotent"
     );
-    let creating = c.describe_instances(&[id.clone()]).await.expect("describe");
+    let creating = c
+        .describe_instances(std::slice::from_ref(&id))
+        .await
+        .expect("describe");
     assert_eq!(creating[0].status, "Creating");
     let busy = c
         .modify_instance(&id, &InstanceChange::Restart { node_id: None })
@@ -126,7 +128,10 @@ async fn instance_life_cycle_over_every_action() {
     .await
     .expect("spec");
     assert_eq!(
-        c.describe_instances(&[id.clone()]).await.expect("d")[0].status,
+        c.describe_instances(std::slice::from_ref(&id))
+            .await
+            .expect("d")[0]
+            .status,
         "DBInstanceClassChanging"
     );
     let changed = wait_status(&c, &id, "Running").await;
@@ -151,7 +156,7 @@ async fn instance_life_cycle_over_every_action() {
         .await
         .expect("tags");
     let edited = c
-        .describe_instances(&[id.clone()])
+        .describe_instances(std::slice::from_ref(&id))
         .await
         .expect("d")
         .remove(0);
@@ -251,7 +256,7 @@ async fn instance_life_cycle_over_every_action() {
 
     c.delete_instance(&id).await.expect("delete");
     for _ in 0..100 {
-        if c.describe_instances(&[id.clone()])
+        if c.describe_instances(std::slice::from_ref(&id))
             .await
             .expect("d")
             .is_empty()
@@ -378,7 +383,7 @@ async fn faults_are_retried_for_reads_and_state_survives_restart() {
     }
     let id = id.expect("created despite faults");
     for _ in 0..20 {
-        c.describe_instances(&[id.clone()])
+        c.describe_instances(std::slice::from_ref(&id))
             .await
             .expect("reads are retried through a 30% fault rate");
     }
@@ -390,7 +395,7 @@ async fn faults_are_retried_for_reads_and_state_survives_restart() {
     .await
     .expect("restart");
     let found = client(&again)
-        .describe_instances(&[id.clone()])
+        .describe_instances(std::slice::from_ref(&id))
         .await
         .expect("describe");
     assert_eq!(found.len(), 1, "state survived the restart");
