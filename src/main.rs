@@ -41,6 +41,9 @@ enum Command {
 
 #[derive(Args)]
 struct RunArgs {
+    /// Namespaces to watch, comma-separated; empty watches the whole cluster.
+    #[arg(long, env = "MONGOCLOUD_NAMESPACES", value_delimiter = ',')]
+    namespaces: Vec<String>,
     /// Address of /metrics.
     #[arg(long, env = "MONGOCLOUD_METRICS_ADDR", default_value = "0.0.0.0:8080")]
     metrics_addr: SocketAddr,
@@ -179,7 +182,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
 
     if !args.leader_elect {
         ready.store(true, Ordering::Relaxed);
-        controllers::run(ctx, args.concurrency).await;
+        controllers::run(ctx, args.concurrency, &args.namespaces).await;
         return Ok(());
     }
     let identity = std::env::var("POD_NAME")
@@ -197,7 +200,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     leader::acquire(&lock).await;
     tracing::info!(%identity, "became leader");
     tokio::select! {
-        () = controllers::run(ctx, args.concurrency) => Ok(()),
+        () = controllers::run(ctx, args.concurrency, &args.namespaces) => Ok(()),
         () = leader::hold(&lock) => anyhow::bail!("lost leadership; exiting so that only one replica writes"),
     }
 }

@@ -127,36 +127,99 @@ pub fn requeue_after_error(ctx: &Ctx, key: &str, error: &Error) -> Action {
     Action::requeue(delay)
 }
 
-/// Watches every kind and runs the controllers until a shutdown signal.
-pub async fn run(ctx: Arc<Ctx>, concurrency: u16) {
+/// Watches every kind and runs the controllers until a shutdown signal. With `namespaces`
+/// empty the whole cluster is watched; otherwise only those namespaces (Secrets included, so a
+/// ProviderConfig's credentials Secret must live in one of them).
+pub async fn run(ctx: Arc<Ctx>, concurrency: u16, namespaces: &[String]) {
     use futures::StreamExt;
+
+    use crate::api::{AuditLogFilter, Backup, DBInstance, SecurityIpList};
+
+    let config = kube::runtime::controller::Config::default().concurrency(concurrency);
+    let pcs = providerconfig_controller(&ctx, config.clone(), namespaces).for_each(log_result);
+    tokio::join!(
+        pcs,
+        run_kind::<DBInstance>(&ctx, &config, namespaces),
+        run_kind::<SecurityIpList>(&ctx, &config, namespaces),
+        run_kind::<AuditLogFilter>(&ctx, &config, namespaces),
+        run_kind::<Backup>(&ctx, &config, namespaces),
+    );
+}
+
+/// Runs one kind's controller per watched namespace (or one for the cluster).
+async fn run_kind<K: managed::Managed>(
+    ctx: &Arc<Ctx>,
+    config: &kube::runtime::controller::Config,
+    namespaces: &[String],
+) {
+    use futures::StreamExt;
+    let controllers = apis::<K>(ctx, namespaces)
+        .into_iter()
+        .map(|api| managed_controller::<K>(ctx, config.clone(), api).for_each(log_result));
+    futures::future::join_all(controllers).await;
+}
+
+/// One Api per watched namespace, or one for the whole cluster.
+fn apis<K>(ctx: &Ctx, namespaces: &[String]) -> Vec<kube::Api<K>>
+where
+    K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>,
+{
+    if namespaces.is_empty() {
+        vec![kube::Api::all(ctx.client.clone())]
+    } else {
+        namespaces
+            .iter()
+            .map(|ns| kube::Api::namespaced(ctx.client.clone(), ns))
+            .collect()
+    }
+}
+
+/// ProviderConfigs, re-checked whenever the Secret they name changes (a rotated key applies
+/// without a restart). Secrets are watched by metadata only; data is read on change.
+fn providerconfig_controller(
+    ctx: &Arc<Ctx>,
+    config: kube::runtime::controller::Config,
+    namespaces: &[String],
+) -> impl futures::Stream<
+    Item = Result<
+        (
+            kube::runtime::reflector::ObjectRef<crate::api::ProviderConfig>,
+            Action,
+        ),
+        kube::runtime::controller::Error<Error, kube::runtime::watcher::Error>,
+    >,
+> {
+    use futures::stream::select_all;
     use k8s_openapi::api::core::v1::Secret;
     use kube::Api;
     use kube::core::PartialObjectMeta;
     use kube::runtime::reflector::ObjectRef;
     use kube::runtime::{Controller, WatchStreamExt, watcher};
 
-    use crate::api::{AuditLogFilter, Backup, DBInstance, ProviderConfig, SecurityIpList};
-
-    let client = ctx.client.clone();
-    let config = kube::runtime::controller::Config::default().concurrency(concurrency);
+    use crate::api::ProviderConfig;
 
     let pcs = Controller::new(
-        Api::<ProviderConfig>::all(client.clone()),
+        Api::<ProviderConfig>::all(ctx.client.clone()),
         watcher::Config::default(),
     );
-    let pc_store = pcs.store();
-    // Secrets are watched by metadata only: their data is read when a referenced one changes.
-    let secret_changes = watcher(
-        Api::<PartialObjectMeta<Secret>>::all(client.clone()),
-        watcher::Config::default(),
-    )
-    .touched_objects();
-    let pcs = pcs
-        .with_config(config.clone())
+    let store = pcs.store();
+    let secret_apis: Vec<Api<PartialObjectMeta<Secret>>> = if namespaces.is_empty() {
+        vec![Api::all(ctx.client.clone())]
+    } else {
+        namespaces
+            .iter()
+            .map(|ns| Api::namespaced(ctx.client.clone(), ns))
+            .collect()
+    };
+    let secret_changes = select_all(secret_apis.into_iter().map(|api| {
+        watcher(api, watcher::Config::default())
+            .touched_objects()
+            .boxed()
+    }));
+    pcs.with_config(config)
         .watches_stream(secret_changes, move |secret| {
             let (ns, name) = (secret.namespace().unwrap_or_default(), secret.name_any());
-            pc_store
+            store
                 .state()
                 .into_iter()
                 .filter(|pc| {
@@ -172,15 +235,9 @@ pub async fn run(ctx: Arc<Ctx>, concurrency: u16) {
             providerconfig::error_policy,
             ctx.clone(),
         )
-        .for_each(log_result);
-
-    let dbis = managed_controller::<DBInstance>(&ctx, config.clone()).for_each(log_result);
-    let ips = managed_controller::<SecurityIpList>(&ctx, config.clone()).for_each(log_result);
-    let audits = managed_controller::<AuditLogFilter>(&ctx, config.clone()).for_each(log_result);
-    let backups = managed_controller::<Backup>(&ctx, config).for_each(log_result);
-    tokio::join!(pcs, dbis, ips, audits, backups);
 }
 
+use futures::StreamExt as _;
 use kube::ResourceExt;
 
 /// A controller for one managed kind. Only spec (generation) and annotation changes trigger it:
@@ -188,24 +245,21 @@ use kube::ResourceExt;
 fn managed_controller<K: managed::Managed>(
     ctx: &Arc<Ctx>,
     config: kube::runtime::controller::Config,
+    api: kube::Api<K>,
 ) -> impl futures::Stream<
     Item = Result<
         (kube::runtime::reflector::ObjectRef<K>, Action),
         kube::runtime::controller::Error<Error, kube::runtime::watcher::Error>,
     >,
 > {
-    use kube::Api;
     use kube::runtime::{Controller, WatchStreamExt, reflector, watcher};
 
     let (reader, writer) = reflector::store();
-    let changes = watcher(
-        Api::<K>::all(ctx.client.clone()),
-        watcher::Config::default(),
-    )
-    .default_backoff()
-    .reflect(writer)
-    .applied_objects()
-    .predicate_filter(spec_or_annotations::<K>, Default::default());
+    let changes = watcher(api, watcher::Config::default())
+        .default_backoff()
+        .reflect(writer)
+        .applied_objects()
+        .predicate_filter(spec_or_annotations::<K>, Default::default());
     Controller::for_stream(changes, reader)
         .with_config(config)
         .shutdown_on_signal()
