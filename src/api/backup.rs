@@ -65,7 +65,7 @@ pub struct BackupParameters {
 #[serde(rename_all = "camelCase")]
 pub struct BackupObservation {
     /// `Running`, `Success` or `Failed`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub status: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,

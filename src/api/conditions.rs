@@ -42,7 +42,8 @@ pub struct Condition {
     /// A machine-readable `PascalCase` word: the cloud state for `Ready`, the outcome for `Synced`.
     pub reason: String,
     /// What a person needs to know, naming the field at fault when there is one.
-    #[serde(default)]
+    // Never sent empty: server-side apply on 1.20 turns "" into null, which the schema refuses.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub message: String,
 }
 
@@ -67,7 +68,12 @@ impl Condition {
     }
 
     pub fn synced() -> Self {
-        Self::new(SYNCED, true, REASON_RECONCILE_SUCCESS, "")
+        Self::new(
+            SYNCED,
+            true,
+            REASON_RECONCILE_SUCCESS,
+            "the last reconcile applied the spec",
+        )
     }
 
     pub fn not_synced(reason: &str, message: impl Into<String>) -> Self {

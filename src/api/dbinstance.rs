@@ -272,7 +272,7 @@ pub struct Endpoint {
 #[serde(rename_all = "camelCase")]
 pub struct DBInstanceObservation {
     /// The cloud status, e.g. `Creating`, `Running`, `DBInstanceClassChanging`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub status: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_class: Option<String>,

@@ -82,11 +82,11 @@ impl<S> Synced<S> {
         let outcome = match &error {
             Error::Cloud(CloudError { class, .. }) => Outcome::CloudError {
                 class: *class,
-                message: error.to_string(),
+                message: super::chain(&error),
             },
             other => Outcome::CloudError {
                 class: crate::cloud::ErrorClass::Transient,
-                message: other.to_string(),
+                message: super::chain(other),
             },
         };
         Synced {
@@ -160,7 +160,7 @@ pub async fn reconcile<K: Managed>(obj: Arc<K>, ctx: Arc<Ctx>) -> Result<Action,
 
 /// The controller's error policy for every managed kind.
 pub fn error_policy<K: Managed>(obj: Arc<K>, error: &Error, ctx: Arc<Ctx>) -> Action {
-    tracing::warn!(kind = K::kind(&()).as_ref(), object = %obj.name_any(), category = error.category(), error = %error, "reconcile failed");
+    tracing::warn!(kind = K::kind(&()).as_ref(), object = %obj.name_any(), category = error.category(), error = %super::chain(error), "reconcile failed");
     super::requeue_after_error(&ctx, &key(&*obj), error)
 }
 

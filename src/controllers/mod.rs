@@ -92,6 +92,21 @@ pub enum Error {
     Reference(String),
 }
 
+/// An error with its causes, `outer: inner: root`, for logs and condition messages.
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let next = cause.to_string();
+        if !text.ends_with(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 impl Error {
     pub fn kube(what: &'static str) -> impl FnOnce(kube::Error) -> Error {
         move |source| Error::Kube { what, source }
