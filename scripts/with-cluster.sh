@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs a command against a fresh local kube-apiserver + etcd (KUBECONFIG exported), and stops
+# exactly what it started afterwards, also on failure or Ctrl-C.
+#
+#   scripts/with-cluster.sh COMMAND [ARGS...]
+#
+# With MONGOCLOUD_USE_EXISTING_CLUSTER=1 and KUBECONFIG set, the command runs against that
+# cluster instead and nothing is started or stopped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ $# -gt 0 ] || { echo "usage: $0 COMMAND [ARGS...]" >&2; exit 2; }
+
+if [ "${MONGOCLOUD_USE_EXISTING_CLUSTER:-}" = 1 ]; then
+  [ -n "${KUBECONFIG:-}" ] || { echo "with-cluster: MONGOCLOUD_USE_EXISTING_CLUSTER=1 needs KUBECONFIG" >&2; exit 2; }
+  exec "$@"
+fi
+
+scripts/local-cluster.sh install
+dir=$(mktemp -d -t mongocloud-cluster.XXXXXX)
+trap 'scripts/local-cluster.sh down "$dir" >/dev/null 2>&1 || true' EXIT
+trap 'exit 130' INT TERM
+started=$(date +%s%N)
+eval "$(scripts/local-cluster.sh up "$dir")"
+echo "with-cluster: API server ready in $(( ($(date +%s%N) - started) / 1000000 )) ms" >&2
+export KUBECONFIG
+"$@"

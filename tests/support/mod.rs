@@ -1,0 +1,434 @@
+//! End-to-end test harness: a real API server (from KUBECONFIG, started by
+//! `scripts/with-cluster.sh`), the CRDs, a namespace per test, an emulator on a free port and the
+//! operator binary as a process. Everything a test starts is stopped when its `Harness` drops.
+//! Tests that use it run one at a time (they share the cluster-scoped ProviderConfig kind).
+
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use std::fmt::Debug;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, LazyLock};
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::{Namespace, Secret};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::{Client, Resource, ResourceExt};
+use mongocloud_operator::api::conditions::{self, Condition};
+use mongocloud_operator::api::{
+    AuditLogFilter, Backup, DBInstance, ProviderConfig, SecurityIpList, crds,
+};
+use mongocloud_operator::emulator::{self, Config, Running};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+static SERIAL: LazyLock<Arc<Mutex<()>>> = LazyLock::new(|| Arc::new(Mutex::new(())));
+static CRDS: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+
+pub const KEY_ID: &str = "LTAIemulator";
+pub const KEY_SECRET: &str = "emulator-secret";
+
+/// A client on the test cluster, or `None` (with a printed SKIP) when there is none and the run
+/// does not require one. Under `CI=true` a missing cluster fails the test.
+pub async fn cluster(test: &str) -> Option<Client> {
+    if std::env::var_os("KUBECONFIG").is_none() {
+        let required = std::env::var("CI").is_ok_and(|v| v == "true")
+            || std::env::var_os("MONGOCLOUD_REQUIRE_CLUSTER").is_some();
+        assert!(
+            !required,
+            "{test}: no KUBECONFIG; run the tests through `make test` (scripts/with-cluster.sh starts a local API server)"
+        );
+        println!("SKIP {test}: no KUBECONFIG (run through `make test` or scripts/with-cluster.sh)");
+        return None;
+    }
+    let client = Client::try_default().await.expect("client from KUBECONFIG");
+    CRDS.get_or_init(|| install_crds(client.clone())).await;
+    Some(client)
+}
+
+async fn install_crds(client: Client) {
+    let api: Api<CustomResourceDefinition> = Api::all(client);
+    for (_, crd) in crds::all() {
+        let name = crd.metadata.name.clone().expect("crd name");
+        api.patch(
+            &name,
+            &PatchParams::apply("mongocloud-tests").force(),
+            &Patch::Apply(&crd),
+        )
+        .await
+        .expect("CRD applied");
+        let established = kube::runtime::conditions::is_crd_established();
+        tokio::time::timeout(
+            Duration::from_secs(30),
+            kube::runtime::wait::await_condition(api.clone(), &name, established),
+        )
+        .await
+        .expect("CRD established within 30 s")
+        .expect("watch CRD");
+    }
+}
+
+/// One test's world.
+pub struct Harness {
+    pub client: Client,
+    pub ns: String,
+    /// The ProviderConfig (cluster-scoped, so named after the namespace).
+    pub pc: String,
+    pub emulator: Running,
+    operator: Option<Child>,
+    work: tempfile::TempDir,
+    operator_args: Vec<String>,
+    _serial: OwnedMutexGuard<()>,
+}
+
+/// Starts the emulator (transitions of `transition_ms`) and a namespace; the operator is started
+/// with [`Harness::start_operator`].
+pub async fn harness(test: &str, transition_ms: u64) -> Option<Harness> {
+    harness_with(
+        test,
+        Config {
+            transition: Duration::from_millis(transition_ms),
+            ..Config::default()
+        },
+    )
+    .await
+}
+
+pub async fn harness_with(test: &str, mut config: Config) -> Option<Harness> {
+    let client = cluster(test).await?;
+    let serial = SERIAL.clone().lock_owned().await;
+    config.listen = "127.0.0.1:0".parse().expect("addr");
+    let emulator = emulator::start(config).await.expect("emulator starts");
+    let ns = format!(
+        "{}-{}",
+        test.replace('_', "-").chars().take(40).collect::<String>(),
+        &uuid::Uuid::new_v4().simple().to_string()[..6]
+    );
+    let namespace: Namespace =
+        serde_json::from_value(json!({"metadata": {"name": ns}})).expect("namespace");
+    Api::<Namespace>::all(client.clone())
+        .create(&PostParams::default(), &namespace)
+        .await
+        .expect("namespace created");
+    let pc = format!("pc-{ns}");
+    Some(Harness {
+        client,
+        ns,
+        pc,
+        emulator,
+        operator: None,
+        work: tempfile::tempdir().expect("tmp"),
+        operator_args: Vec::new(),
+        _serial: serial,
+    })
+}
+
+impl Harness {
+    pub fn api<K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>>(
+        &self,
+    ) -> Api<K> {
+        Api::namespaced(self.client.clone(), &self.ns)
+    }
+
+    /// The credentials Secret and a ProviderConfig pointing at this test's emulator.
+    pub async fn provider_config(&self) {
+        self.credentials(KEY_SECRET).await;
+        let pc: ProviderConfig = serde_json::from_value(json!({
+            "apiVersion": "mongocloud.dev/v1alpha1", "kind": "ProviderConfig", "metadata": {"name": self.pc},
+            "spec": {"regionId": "cn-hangzhou", "endpoint": self.emulator.url(),
+                     "credentials": {"secretRef": {"namespace": self.ns, "name": "cloud-credentials"}}}
+        }))
+        .expect("pc");
+        Api::<ProviderConfig>::all(self.client.clone())
+            .create(&PostParams::default(), &pc)
+            .await
+            .expect("pc created");
+    }
+
+    /// Creates or replaces the credentials Secret.
+    pub async fn credentials(&self, secret: &str) {
+        let body: Secret = serde_json::from_value(json!({
+            "metadata": {"name": "cloud-credentials", "namespace": self.ns},
+            "stringData": {"accessKeyId": KEY_ID, "accessKeySecret": secret}
+        }))
+        .expect("secret");
+        self.api::<Secret>()
+            .patch(
+                "cloud-credentials",
+                &PatchParams::apply("mongocloud-tests").force(),
+                &Patch::Apply(&body),
+            )
+            .await
+            .expect("secret applied");
+    }
+
+    /// Starts the operator binary watching this namespace, with short timers.
+    pub fn start_operator(&mut self, extra: &[&str]) {
+        self.operator_args = extra.iter().map(|s| s.to_string()).collect();
+        self.spawn_operator();
+    }
+
+    fn spawn_operator(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .expect("log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_mongocloud-operator"))
+            .args([
+                "run",
+                "--namespaces",
+                &self.ns,
+                "--metrics-addr",
+                "127.0.0.1:0",
+                "--health-addr",
+                "127.0.0.1:0",
+            ])
+            .args([
+                "--transitional-interval",
+                "200ms",
+                "--drift-interval",
+                "3s",
+                "--log-format",
+                "text",
+            ])
+            .args(&self.operator_args)
+            .env("RUST_LOG", "info,kube=warn")
+            .stdout(Stdio::from(log.try_clone().expect("log")))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("operator starts");
+        self.operator = Some(child);
+    }
+
+    /// Kills the operator at once (SIGKILL: no chance to finish anything).
+    pub fn kill_operator(&mut self) {
+        if let Some(mut child) = self.operator.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn restart_operator(&mut self) {
+        self.kill_operator();
+        self.spawn_operator();
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.work.path().join("operator.log")
+    }
+
+    pub fn log_tail(&self, lines: usize) -> String {
+        let text = std::fs::read_to_string(self.log_path()).unwrap_or_default();
+        let all: Vec<&str> = text.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+
+    /// Creates a namespaced object from JSON (namespace filled in).
+    pub async fn create<K>(&self, mut body: Value) -> K
+    where
+        K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+            + Clone
+            + DeserializeOwned
+            + Serialize
+            + Debug,
+    {
+        body["metadata"]["namespace"] = json!(self.ns);
+        let obj: K = serde_json::from_value(body).expect("object parses");
+        self.api::<K>()
+            .create(&PostParams::default(), &obj)
+            .await
+            .expect("object created")
+    }
+
+    pub async fn merge<K>(&self, name: &str, patch: Value) -> K
+    where
+        K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+            + Clone
+            + DeserializeOwned
+            + Debug,
+    {
+        self.api::<K>()
+            .patch(name, &PatchParams::default(), &Patch::Merge(patch))
+            .await
+            .expect("patched")
+    }
+
+    /// The emulator's per-action call counts.
+    pub async fn calls(&self) -> Value {
+        reqwest::get(format!("{}/_emulator/calls", self.emulator.url()))
+            .await
+            .expect("calls")
+            .json()
+            .await
+            .expect("json")
+    }
+
+    pub async fn calls_of(&self, action: &str) -> u64 {
+        self.calls().await["actions"][action].as_u64().unwrap_or(0)
+    }
+
+    /// Every instance the emulator holds.
+    pub async fn cloud_instances(&self) -> serde_json::Map<String, Value> {
+        let state: Value = reqwest::get(format!("{}/_emulator/state", self.emulator.url()))
+            .await
+            .expect("state")
+            .json()
+            .await
+            .expect("json");
+        state["instances"].as_object().cloned().unwrap_or_default()
+    }
+
+    /// Changes an instance out of band, as a console edit would.
+    pub async fn edit_in_cloud(&self, id: &str, change: Value) {
+        let status = reqwest::Client::new()
+            .post(format!("{}/_emulator/instances/{id}", self.emulator.url()))
+            .json(&change)
+            .send()
+            .await
+            .expect("edit")
+            .status();
+        assert!(
+            status.is_success(),
+            "emulator edit of {id} answered {status}"
+        );
+    }
+
+    /// Polls `check` until it returns `Some`, for at most `limit`; on timeout panics with the
+    /// object's status, the cloud calls and the operator log tail.
+    pub async fn wait_for<K, T>(
+        &self,
+        name: &str,
+        what: &str,
+        limit: Duration,
+        check: impl Fn(&K) -> Option<T>,
+    ) -> T
+    where
+        K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+            + Clone
+            + DeserializeOwned
+            + Serialize
+            + Debug,
+    {
+        let deadline = Instant::now() + limit;
+        loop {
+            let obj = self.api::<K>().get_opt(name).await.expect("read object");
+            if let Some(found) = obj.as_ref().and_then(&check) {
+                return found;
+            }
+            if Instant::now() > deadline {
+                let yaml = obj
+                    .map(|o| serde_yaml::to_string(&o).unwrap_or_default())
+                    .unwrap_or_else(|| "<gone>".to_owned());
+                panic!(
+                    "no {what} for {name} after {limit:?}\n--- object ---\n{yaml}\n--- cloud calls ---\n{}\n--- operator log tail ---\n{}",
+                    self.calls().await,
+                    self.log_tail(40)
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until the object is gone.
+    pub async fn wait_gone<K>(&self, name: &str, limit: Duration)
+    where
+        K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+            + Clone
+            + DeserializeOwned
+            + Serialize
+            + Debug,
+    {
+        let deadline = Instant::now() + limit;
+        while self.api::<K>().get_opt(name).await.expect("read").is_some() {
+            if Instant::now() > deadline {
+                let obj = self.api::<K>().get_opt(name).await.expect("read");
+                panic!(
+                    "{name} still exists after {limit:?}: {obj:#?}\n--- operator log tail ---\n{}",
+                    self.log_tail(40)
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// A condition of an object's status, by type.
+pub fn condition(conditions: &[Condition], type_: &str) -> Option<Condition> {
+    conditions::find(conditions, type_).cloned()
+}
+
+/// `Some(())` when the condition is current (observedGeneration matches) and has `status`/`reason`.
+pub fn has_condition<K: Resource>(
+    obj: &K,
+    conditions: &[Condition],
+    type_: &str,
+    status: &str,
+    reason: Option<&str>,
+) -> Option<()> {
+    let c = condition(conditions, type_)?;
+    let current = c.observed_generation == obj.meta().generation;
+    (current && c.status == status && reason.is_none_or(|r| c.reason == r)).then_some(())
+}
+
+impl Drop for Harness {
+    /// Stops the operator, then removes this test's objects (finalizers first: without a
+    /// controller manager nothing else would) and its ProviderConfig. The emulator stops with
+    /// its handle.
+    fn drop(&mut self) {
+        self.kill_operator();
+        let (ns, pc) = (self.ns.clone(), self.pc.clone());
+        // A fresh client: the test's own runs on the runtime this drop is blocking.
+        let cleanup = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async move {
+                let Ok(client) = Client::try_default().await else {
+                    return;
+                };
+                strip_and_delete::<DBInstance>(&client, &ns).await;
+                strip_and_delete::<SecurityIpList>(&client, &ns).await;
+                strip_and_delete::<AuditLogFilter>(&client, &ns).await;
+                strip_and_delete::<Backup>(&client, &ns).await;
+                let _ = Api::<ProviderConfig>::all(client.clone())
+                    .delete(&pc, &DeleteParams::default())
+                    .await;
+                let _ = Api::<Namespace>::all(client)
+                    .delete(&ns, &DeleteParams::default())
+                    .await;
+            });
+        });
+        let _ = cleanup.join();
+    }
+}
+
+async fn strip_and_delete<K>(client: &Client, ns: &str)
+where
+    K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + Debug,
+{
+    let api: Api<K> = Api::namespaced(client.clone(), ns);
+    let Ok(list) = api.list(&ListParams::default()).await else {
+        return;
+    };
+    for obj in list {
+        let name = obj.name_any();
+        let _ = api
+            .patch(
+                &name,
+                &PatchParams::default(),
+                &Patch::Merge(json!({"metadata": {"finalizers": null}})),
+            )
+            .await;
+        let _ = api.delete(&name, &DeleteParams::default()).await;
+    }
+}
