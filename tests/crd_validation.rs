@@ -405,11 +405,13 @@ fn every_kind_is_covered() {
     assert_eq!(kinds.len(), 5, "{kinds:?}");
 }
 
-#[test]
-fn examples_are_valid_for_kubectl() {
-    // Server-side dry run of every example file with kubectl, when a cluster is there.
-    if std::env::var_os("KUBECONFIG").is_none() {
-        println!("SKIP examples_are_valid_for_kubectl: no KUBECONFIG");
+#[tokio::test]
+async fn examples_are_valid_for_kubectl() {
+    // Server-side dry run of every example file with kubectl, once the CRDs are installed.
+    if support::cluster("examples_are_valid_for_kubectl")
+        .await
+        .is_none()
+    {
         return;
     }
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));

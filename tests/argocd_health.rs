@@ -1,0 +1,227 @@
+//! The Argo CD health check (deploy/argocd/health.lua) on a real Lua 5.1 interpreter, as Argo CD
+//! runs it, for every kind and state; and the argocd-cm snippet embeds exactly that script.
+
+use mlua::{Lua, LuaSerdeExt, Table};
+use serde_json::{Value, json};
+
+const SCRIPT: &str = include_str!("../deploy/argocd/health.lua");
+const KINDS: [&str; 5] = [
+    "ProviderConfig",
+    "DBInstance",
+    "SecurityIpList",
+    "AuditLogFilter",
+    "Backup",
+];
+
+fn health(obj: &Value) -> (String, String) {
+    let lua = Lua::new();
+    let table = lua
+        .to_value_with(
+            obj,
+            mlua::serde::SerializeOptions::new()
+                .serialize_none_to_null(false)
+                .serialize_unit_to_null(false),
+        )
+        .expect("obj to Lua");
+    lua.globals().set("obj", table).expect("obj global");
+    let result: Table = lua.load(SCRIPT).eval().expect("script runs");
+    (
+        result.get("status").expect("status"),
+        result
+            .get::<Option<String>>("message")
+            .expect("message")
+            .unwrap_or_default(),
+    )
+}
+
+fn cond(type_: &str, status: &str, reason: &str, message: &str) -> Value {
+    json!({"type": type_, "status": status, "reason": reason, "message": message, "observedGeneration": 2})
+}
+
+fn object(kind: &str, generation: i64, observed: Option<i64>, conditions: Vec<Value>) -> Value {
+    let mut obj = json!({"apiVersion": "mongocloud.dev/v1alpha1", "kind": kind, "metadata": {"name": "x", "generation": generation}});
+    if let Some(observed) = observed {
+        obj["status"] = json!({"observedGeneration": observed, "conditions": conditions});
+    }
+    obj
+}
+
+#[test]
+fn health_rules_for_every_kind() {
+    let synced = || cond("Synced", "True", "ReconcileSuccess", "ok");
+    for kind in KINDS {
+        let mut paused = object(
+            kind,
+            2,
+            Some(2),
+            vec![cond("Ready", "True", "Available", "up"), synced()],
+        );
+        paused["metadata"]["annotations"] = json!({"mongocloud.dev/paused": "true"});
+        let cases = [
+            (
+                "no status yet",
+                object(kind, 1, None, vec![]),
+                "Progressing",
+                "",
+            ),
+            (
+                "spec not observed yet",
+                object(
+                    kind,
+                    3,
+                    Some(2),
+                    vec![cond("Ready", "True", "Available", "up"), synced()],
+                ),
+                "Progressing",
+                "latest spec",
+            ),
+            (
+                "ready",
+                object(
+                    kind,
+                    2,
+                    Some(2),
+                    vec![
+                        cond("Ready", "True", "Available", "instance is Running"),
+                        synced(),
+                    ],
+                ),
+                "Healthy",
+                "Running",
+            ),
+            (
+                "terminal error",
+                object(
+                    kind,
+                    2,
+                    Some(2),
+                    vec![
+                        cond("Ready", "True", "Available", "up"),
+                        cond(
+                            "Synced",
+                            "False",
+                            "TerminalError",
+                            "spec.forProvider.regionId cannot change",
+                        ),
+                    ],
+                ),
+                "Degraded",
+                "regionId",
+            ),
+            (
+                "retryable error",
+                object(
+                    kind,
+                    2,
+                    Some(2),
+                    vec![
+                        cond("Ready", "False", "Unknown", "?"),
+                        cond("Synced", "False", "ReconcileError", "Throttling"),
+                    ],
+                ),
+                "Degraded",
+                "Throttling",
+            ),
+            ("paused", paused, "Suspended", "paused"),
+        ];
+        for (name, obj, status, message) in cases {
+            let (got, text) = health(&obj);
+            assert_eq!(got, status, "{kind}: {name} ({text})");
+            assert!(
+                text.contains(message),
+                "{kind}: {name}: message {text:?} lacks {message:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn transitional_states_are_progressing_and_failures_degraded() {
+    let creating = object(
+        "DBInstance",
+        1,
+        Some(1),
+        vec![
+            cond("Ready", "False", "Creating", "instance dds-1 is Creating"),
+            cond("Synced", "True", "ReconcileSuccess", "ok"),
+        ],
+    );
+    assert_eq!(
+        health(&creating),
+        (
+            "Progressing".to_owned(),
+            "Creating: instance dds-1 is Creating".to_owned()
+        )
+    );
+    let rebooting = object(
+        "DBInstance",
+        1,
+        Some(1),
+        vec![
+            cond("Ready", "False", "Rebooting", "r"),
+            cond("Synced", "True", "ReconcileSuccess", "ok"),
+        ],
+    );
+    assert_eq!(health(&rebooting).0, "Progressing");
+    let running_backup = object(
+        "Backup",
+        1,
+        Some(1),
+        vec![
+            cond("Ready", "False", "Running", "backup 1 is Running"),
+            cond("Synced", "True", "ReconcileSuccess", "ok"),
+        ],
+    );
+    assert_eq!(health(&running_backup).0, "Progressing");
+    let failed_backup = object(
+        "Backup",
+        1,
+        Some(1),
+        vec![
+            cond("Ready", "False", "BackupFailed", "backup 1 failed"),
+            cond("Synced", "True", "ReconcileSuccess", "ok"),
+        ],
+    );
+    assert_eq!(
+        health(&failed_backup),
+        ("Degraded".to_owned(), "backup 1 failed".to_owned())
+    );
+    let waiting = object(
+        "SecurityIpList",
+        1,
+        Some(1),
+        vec![cond(
+            "Synced",
+            "False",
+            "WaitingForInstance",
+            "DBInstance db is not Ready yet",
+        )],
+    );
+    assert_eq!(health(&waiting).0, "Progressing");
+    let bad_credentials = object(
+        "ProviderConfig",
+        1,
+        Some(1),
+        vec![cond(
+            "Ready",
+            "False",
+            "InvalidCredentials",
+            "SignatureDoesNotMatch",
+        )],
+    );
+    assert_eq!(health(&bad_credentials).0, "Degraded");
+}
+
+#[test]
+fn argocd_cm_embeds_the_same_script_for_every_kind() {
+    let cm: serde_yaml::Value =
+        serde_yaml::from_str(include_str!("../deploy/argocd/argocd-cm.yaml")).expect("yaml");
+    for kind in KINDS {
+        let key = format!("resource.customizations.health.mongocloud.dev_{kind}");
+        assert_eq!(
+            cm["data"][key.as_str()].as_str(),
+            Some(SCRIPT),
+            "{key} differs from health.lua"
+        );
+    }
+}
