@@ -427,11 +427,23 @@ async fn examples_are_valid_for_kubectl() {
         .filter(|l| l.contains("rror") && !l.contains("namespaces \"mongocloud-system\" not found"))
         .collect();
     assert!(problems.is_empty(), "{stderr}");
-    let explain = std::process::Command::new("kubectl")
-        .args(["explain", "dbinstance.spec.forProvider"])
-        .output()
-        .expect("kubectl explain");
-    let text = String::from_utf8_lossy(&explain.stdout);
+    // The API server publishes a new CRD's OpenAPI schema a moment after it is established.
+    let mut text = String::new();
+    for _ in 0..50 {
+        let explain = std::process::Command::new("kubectl")
+            .args(["explain", "dbinstance.spec.forProvider"])
+            .output()
+            .expect("kubectl explain");
+        text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&explain.stdout),
+            String::from_utf8_lossy(&explain.stderr)
+        );
+        if explain.status.success() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
     assert!(
         text.contains("instanceClass") && text.contains("Instance class"),
         "{text}"
