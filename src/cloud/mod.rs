@@ -43,6 +43,15 @@ pub trait Provider: Send + Sync {
     /// from the answer (no error).
     async fn describe_instances(&self, ids: &[String]) -> Result<Vec<Instance>, CloudError>;
 
+    /// One instance's full attributes; `None` when it does not exist.
+    async fn describe_instance(&self, id: &str) -> Result<Option<Instance>, CloudError> {
+        Ok(self
+            .describe_instances(&[id.to_owned()])
+            .await?
+            .into_iter()
+            .next())
+    }
+
     /// Creates an instance. Repeating a call with the same `client_token` returns the same id.
     async fn create_instance(&self, request: &CreateInstance) -> Result<String, CloudError>;
 

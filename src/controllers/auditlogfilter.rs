@@ -7,7 +7,6 @@ use super::Error;
 use super::kube_io::publish;
 use super::managed::{Cx, Managed, Synced};
 use crate::api::auditlogfilter::{AuditLogFilter, AuditLogFilterObservation, AuditLogFilterStatus};
-use crate::api::common::DeletionPolicy;
 use crate::api::conditions::{self, Condition};
 use crate::cloud::{AuditChange, ErrorClass};
 use crate::reconcile::auditlogfilter::{self as rules, Step};
@@ -15,32 +14,7 @@ use crate::reconcile::{Invalid, Outcome, jittered};
 
 #[async_trait]
 impl Managed for AuditLogFilter {
-    type Status = AuditLogFilterStatus;
-
-    fn provider_config(&self) -> &str {
-        &self.spec.provider_config_ref.name
-    }
-
-    fn deletion_policy(&self) -> DeletionPolicy {
-        self.spec.deletion_policy
-    }
-
-    fn current_status(&self) -> Option<&AuditLogFilterStatus> {
-        self.status.as_ref()
-    }
-
-    fn conditions(status: &AuditLogFilterStatus) -> &[Condition] {
-        &status.conditions
-    }
-
-    fn set_conditions(
-        status: &mut AuditLogFilterStatus,
-        conditions: Vec<Condition>,
-        generation: Option<i64>,
-    ) {
-        status.conditions = conditions;
-        status.observed_generation = generation;
-    }
+    managed_fields!(AuditLogFilterStatus);
 
     fn validate(&self) -> Result<(), Invalid> {
         rules::validate(&self.spec).map(drop)
@@ -65,12 +39,8 @@ impl Managed for AuditLogFilter {
             Err(error) => return Synced::failed(status, unknown, error),
         };
         status.instance_id = Some(id.clone());
-        let instance = match cx
-            .provider
-            .describe_instances(std::slice::from_ref(&id))
-            .await
-        {
-            Ok(found) => found.into_iter().next(),
+        let instance = match cx.provider.describe_instance(&id).await {
+            Ok(found) => found,
             Err(error) => return Synced::failed(status, unknown, error.into()),
         };
         let Some(instance) = instance else {

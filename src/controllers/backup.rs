@@ -12,7 +12,6 @@ use super::Error;
 use super::kube_io::{publish, record_status};
 use super::managed::{Cx, Managed, Synced};
 use crate::api::backup::{Backup, BackupObservation, BackupStatus};
-use crate::api::common::DeletionPolicy;
 use crate::api::conditions::Condition;
 use crate::cloud::ErrorClass;
 use crate::reconcile::backup::{self as rules, Step};
@@ -23,32 +22,7 @@ const FINISHED_RECHECK: Duration = Duration::from_secs(3600);
 
 #[async_trait]
 impl Managed for Backup {
-    type Status = BackupStatus;
-
-    fn provider_config(&self) -> &str {
-        &self.spec.provider_config_ref.name
-    }
-
-    fn deletion_policy(&self) -> DeletionPolicy {
-        self.spec.deletion_policy
-    }
-
-    fn current_status(&self) -> Option<&BackupStatus> {
-        self.status.as_ref()
-    }
-
-    fn conditions(status: &BackupStatus) -> &[Condition] {
-        &status.conditions
-    }
-
-    fn set_conditions(
-        status: &mut BackupStatus,
-        conditions: Vec<Condition>,
-        generation: Option<i64>,
-    ) {
-        status.conditions = conditions;
-        status.observed_generation = generation;
-    }
+    managed_fields!(BackupStatus);
 
     fn validate(&self) -> Result<(), Invalid> {
         rules::validate(&self.spec, self.status.as_ref())
@@ -138,12 +112,7 @@ async fn advance(
             });
         }
         Step::Start => {
-            let instance = cx
-                .provider
-                .describe_instances(&[id.to_owned()])
-                .await?
-                .into_iter()
-                .next();
+            let instance = cx.provider.describe_instance(id).await?;
             match instance {
                 Some(i) if i.status == crate::reconcile::dbinstance::RUNNING => {}
                 other => {

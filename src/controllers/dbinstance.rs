@@ -8,7 +8,6 @@ use serde_json::json;
 use super::Error;
 use super::kube_io::{apply_owned_secret, publish, read_secret_key, record_status};
 use super::managed::{Cx, Managed, Synced};
-use crate::api::common::DeletionPolicy;
 use crate::api::conditions::Condition;
 use crate::api::conditions::REASON_INSTANCE_NOT_FOUND;
 use crate::api::dbinstance::{DBInstance, DBInstanceStatus};
@@ -18,32 +17,7 @@ use crate::reconcile::{Invalid, Outcome};
 
 #[async_trait]
 impl Managed for DBInstance {
-    type Status = DBInstanceStatus;
-
-    fn provider_config(&self) -> &str {
-        &self.spec.provider_config_ref.name
-    }
-
-    fn deletion_policy(&self) -> DeletionPolicy {
-        self.spec.deletion_policy
-    }
-
-    fn current_status(&self) -> Option<&DBInstanceStatus> {
-        self.status.as_ref()
-    }
-
-    fn conditions(status: &DBInstanceStatus) -> &[Condition] {
-        &status.conditions
-    }
-
-    fn set_conditions(
-        status: &mut DBInstanceStatus,
-        conditions: Vec<Condition>,
-        generation: Option<i64>,
-    ) {
-        status.conditions = conditions;
-        status.observed_generation = generation;
-    }
+    managed_fields!(DBInstanceStatus);
 
     fn validate(&self) -> Result<(), Invalid> {
         rules::validate(&self.spec)
@@ -102,13 +76,7 @@ impl Managed for DBInstance {
         else {
             return Ok(None);
         };
-        let Some(instance) = cx
-            .provider
-            .describe_instances(std::slice::from_ref(&id))
-            .await?
-            .into_iter()
-            .next()
-        else {
+        let Some(instance) = cx.provider.describe_instance(&id).await? else {
             return Ok(None);
         };
         if instance.status != rules::RUNNING {
@@ -166,13 +134,7 @@ async fn observe(
     {
         status.instance_id = Some(id.clone());
     }
-    let Some(instance) = cx
-        .provider
-        .describe_instances(std::slice::from_ref(&id))
-        .await?
-        .into_iter()
-        .next()
-    else {
+    let Some(instance) = cx.provider.describe_instance(&id).await? else {
         return Ok(Observed::Gone(id));
     };
     let ssl = if obj.spec.for_provider.ssl.is_some() && instance.status == rules::RUNNING {
@@ -219,16 +181,9 @@ async fn act(
         Step::Create => {
             let mut request =
                 rules::create_request(&obj.spec.for_provider, &obj.uid().unwrap_or_default());
-            if let Some(secret) = &obj.spec.for_provider.account_password_secret_ref {
-                let password = read_secret_key(
-                    &cx.ctx.client,
-                    &obj.namespace().unwrap_or_default(),
-                    &secret.name,
-                    &secret.key,
-                )
-                .await?;
-                request.password = Some(crate::cloud::error::Redacted(password));
-            }
+            request.password = account_password(obj, cx)
+                .await?
+                .map(crate::cloud::error::Redacted);
             let id = cx.provider.create_instance(&request).await?;
             record_status(&api(obj, cx), obj, json!({"instanceId": id})).await?;
             status.instance_id = Some(id.clone());
@@ -351,21 +306,21 @@ async fn write_connection_secret(
     if instance.status != rules::RUNNING || instance.endpoints.is_empty() {
         return Ok(());
     }
-    let password = match &obj.spec.for_provider.account_password_secret_ref {
-        Some(secret) => Some(
-            read_secret_key(
-                &cx.ctx.client,
-                &obj.namespace().unwrap_or_default(),
-                &secret.name,
-                &secret.key,
-            )
-            .await?,
-        ),
-        None => None,
-    };
+    let password = account_password(obj, cx).await?;
     let data = rules::connection_details(instance, password.as_deref());
     if obj.meta().deletion_timestamp.is_none() {
         apply_owned_secret(&cx.ctx.client, obj, &target.name, data).await?;
     }
     Ok(())
+}
+
+/// The root password from `accountPasswordSecretRef`, when one is named.
+async fn account_password(obj: &DBInstance, cx: &Cx<'_>) -> Result<Option<String>, Error> {
+    let Some(secret) = &obj.spec.for_provider.account_password_secret_ref else {
+        return Ok(None);
+    };
+    let namespace = obj.namespace().unwrap_or_default();
+    read_secret_key(&cx.ctx.client, &namespace, &secret.name, &secret.key)
+        .await
+        .map(Some)
 }

@@ -1,6 +1,39 @@
 //! Kubernetes glue: the only room that talks to the API server. One generic reconcile loop
 //! ([`managed`]) serves every cloud-backed kind; each kind adds a small `impl Managed`.
 
+/// The accessors every managed kind shares: each has `spec.providerConfigRef`,
+/// `spec.deletionPolicy` and `status.{conditions,observedGeneration}`.
+macro_rules! managed_fields {
+    ($status:ty) => {
+        type Status = $status;
+
+        fn provider_config(&self) -> &str {
+            &self.spec.provider_config_ref.name
+        }
+
+        fn deletion_policy(&self) -> crate::api::common::DeletionPolicy {
+            self.spec.deletion_policy
+        }
+
+        fn current_status(&self) -> Option<&$status> {
+            self.status.as_ref()
+        }
+
+        fn conditions(status: &$status) -> &[crate::api::conditions::Condition] {
+            &status.conditions
+        }
+
+        fn set_conditions(
+            status: &mut $status,
+            conditions: Vec<crate::api::conditions::Condition>,
+            generation: Option<i64>,
+        ) {
+            status.conditions = conditions;
+            status.observed_generation = generation;
+        }
+    };
+}
+
 pub mod auditlogfilter;
 pub mod backup;
 pub mod dbinstance;

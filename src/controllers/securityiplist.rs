@@ -7,7 +7,6 @@ use kube::ResourceExt;
 use super::Error;
 use super::kube_io::publish;
 use super::managed::{Cx, Managed, Synced};
-use crate::api::common::DeletionPolicy;
 use crate::api::conditions::{self, Condition};
 use crate::api::securityiplist::{SecurityIpList, SecurityIpListObservation, SecurityIpListStatus};
 use crate::cloud::ErrorClass;
@@ -16,32 +15,7 @@ use crate::reconcile::{Invalid, Outcome, jittered};
 
 #[async_trait]
 impl Managed for SecurityIpList {
-    type Status = SecurityIpListStatus;
-
-    fn provider_config(&self) -> &str {
-        &self.spec.provider_config_ref.name
-    }
-
-    fn deletion_policy(&self) -> DeletionPolicy {
-        self.spec.deletion_policy
-    }
-
-    fn current_status(&self) -> Option<&SecurityIpListStatus> {
-        self.status.as_ref()
-    }
-
-    fn conditions(status: &SecurityIpListStatus) -> &[Condition] {
-        &status.conditions
-    }
-
-    fn set_conditions(
-        status: &mut SecurityIpListStatus,
-        conditions: Vec<Condition>,
-        generation: Option<i64>,
-    ) {
-        status.conditions = conditions;
-        status.observed_generation = generation;
-    }
+    managed_fields!(SecurityIpListStatus);
 
     fn validate(&self) -> Result<(), Invalid> {
         rules::validate(&self.spec, &self.name_any()).map(drop)
