@@ -40,6 +40,31 @@ fn required_text(action: &'static str, v: &Value, key: &str) -> Result<String, C
     })
 }
 
+impl AliyunClient {
+    /// ListTagResources: `(instance id, key, value)` for the given instances of a region.
+    pub async fn list_tag_resources(
+        &self,
+        region: &str,
+        ids: &[String],
+    ) -> Result<Vec<(String, String, String)>, CloudError> {
+        let mut p = params([("RegionId", region), ("ResourceType", "INSTANCE")]);
+        for (n, id) in ids.iter().enumerate() {
+            p.insert(format!("ResourceId.{}", n + 1), id.clone());
+        }
+        let v = self.call("ListTagResources", region, p).await?;
+        Ok(list(&v, "TagResources", "TagResource")
+            .into_iter()
+            .filter_map(|t| {
+                Some((
+                    text(t, "ResourceId")?,
+                    text(t, "TagKey")?,
+                    text(t, "TagValue").unwrap_or_default(),
+                ))
+            })
+            .collect())
+    }
+}
+
 #[async_trait]
 impl Provider for AliyunClient {
     async fn check_credentials(&self) -> Result<(), CloudError> {
