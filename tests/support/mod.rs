@@ -81,6 +81,8 @@ pub struct Harness {
     operator: Option<Child>,
     work: tempfile::TempDir,
     operator_args: Vec<String>,
+    /// `--transitional-interval` and `--drift-interval` of the operator (short by default).
+    pub timing: (&'static str, &'static str),
     _serial: OwnedMutexGuard<()>,
 }
 
@@ -122,6 +124,7 @@ pub async fn harness_with(test: &str, mut config: Config) -> Option<Harness> {
         operator: None,
         work: tempfile::tempdir().expect("tmp"),
         operator_args: Vec::new(),
+        timing: ("200ms", "3s"),
         _serial: serial,
     })
 }
@@ -189,9 +192,9 @@ impl Harness {
             ])
             .args([
                 "--transitional-interval",
-                "200ms",
+                self.timing.0,
                 "--drift-interval",
-                "3s",
+                self.timing.1,
                 "--log-format",
                 "text",
             ])
