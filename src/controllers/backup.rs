@@ -33,17 +33,20 @@ impl Managed for Backup {
         let unknown = Condition::not_ready("Unknown", "not observed yet");
         let id = match status.instance_id.clone() {
             Some(id) => id,
-            None => match super::instance_ref::resolve(
-                cx.ctx,
-                &self.namespace().unwrap_or_default(),
-                &self.spec.for_provider.instance,
-            )
-            .await
-            {
-                Ok(Ok(id)) => id,
-                Ok(Err(why)) => return super::managed::waiting(status, unknown, why, cx),
-                Err(error) => return Synced::failed(status, unknown, error),
-            },
+            None => {
+                let namespace = self.namespace().unwrap_or_default();
+                match super::instance_ref::target_id(
+                    cx,
+                    &namespace,
+                    &self.spec.for_provider.instance,
+                    &status,
+                )
+                .await
+                {
+                    Ok(id) => id,
+                    Err(waiting) => return waiting,
+                }
+            }
         };
         status.instance_id = Some(id.clone());
         match advance(self, cx, &id, &mut status).await {

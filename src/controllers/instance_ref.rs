@@ -39,3 +39,23 @@ pub async fn resolve(
         (None, _) => Ok(Err(format!("DBInstance {name} is not Ready yet"))),
     }
 }
+
+/// The targeted instance's id for a sub-resource's `sync`, or the result to return while it is
+/// not usable (waiting) or could not be read (error).
+pub async fn target_id<S: Clone>(
+    cx: &super::managed::Cx<'_>,
+    namespace: &str,
+    target: &InstanceTarget,
+    status: &S,
+) -> Result<String, super::managed::Synced<S>> {
+    let unknown = crate::api::conditions::Condition::not_ready("Unknown", "not observed yet");
+    match resolve(cx.ctx, namespace, target).await {
+        Ok(Ok(id)) => Ok(id),
+        Ok(Err(why)) => Err(super::managed::waiting(status.clone(), unknown, why, cx)),
+        Err(error) => Err(super::managed::Synced::failed(
+            status.clone(),
+            unknown,
+            error,
+        )),
+    }
+}

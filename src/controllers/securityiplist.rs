@@ -28,16 +28,17 @@ impl Managed for SecurityIpList {
             Ok(want) => want,
             Err(invalid) => return super::managed::rejected(status, unknown, invalid, cx),
         };
-        let id = match super::instance_ref::resolve(
-            cx.ctx,
-            &self.namespace().unwrap_or_default(),
+        let namespace = self.namespace().unwrap_or_default();
+        let id = match super::instance_ref::target_id(
+            cx,
+            &namespace,
             &self.spec.for_provider.instance,
+            &status,
         )
         .await
         {
-            Ok(Ok(id)) => id,
-            Ok(Err(why)) => return super::managed::waiting(status, unknown, why, cx),
-            Err(error) => return Synced::failed(status, unknown, error),
+            Ok(id) => id,
+            Err(waiting) => return waiting,
         };
         status.instance_id = Some(id.clone());
         let groups = match cx.provider.describe_security_ips(&id).await {
