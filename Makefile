@@ -14,3 +14,4 @@ lint:
 
 crds:
 	cargo run --quiet -- crds --out crds
+	cargo run --quiet -- crds --out charts/mongocloud-operator/crds
