@@ -75,6 +75,14 @@ struct RunArgs {
     /// Between looks at a resource whose cloud state is transitional (Creating, Rebooting, ...).
     #[arg(long, env = "MONGOCLOUD_TRANSITIONAL_INTERVAL", default_value = "2s", value_parser = humantime::parse_duration)]
     transitional_interval: Duration,
+    /// Ask the cloud about each DBInstance on its own instead of observing all instances of an
+    /// account and region in batches (one listing per drift interval, attribute calls of up to
+    /// 30 instances at a time).
+    #[arg(long, env = "MONGOCLOUD_NO_BATCHING")]
+    no_batching: bool,
+    /// Between batched refreshes of instances in transition or just changed.
+    #[arg(long, env = "MONGOCLOUD_OBSERVE_INTERVAL", default_value = "1s", value_parser = humantime::parse_duration)]
+    observe_interval: Duration,
     /// Cloud requests per second per account when its ProviderConfig sets none.
     #[arg(long, env = "MONGOCLOUD_CLOUD_RATE_LIMIT", default_value_t = 10)]
     cloud_rate_limit: u32,
@@ -144,7 +152,12 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     let client = kube::Client::try_default()
         .await
         .context("no Kubernetes client: set KUBECONFIG or run in a cluster")?;
-    kube::Api::<api::DBInstance>::all(client.clone())
+    // Asked where the operator will watch: a namespaced install has no cluster-wide list rights.
+    let probe = match args.namespaces.first() {
+        Some(ns) => kube::Api::<api::DBInstance>::namespaced(client.clone(), ns),
+        None => kube::Api::<api::DBInstance>::all(client.clone()),
+    };
+    probe
         .list(&kube::api::ListParams::default().limit(1))
         .await
         .context("cannot list DBInstances: are the CRDs installed? (`mongocloud-operator crds | kubectl apply -f -`)")?;
@@ -178,7 +191,14 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         drift: args.drift_interval,
         ..Timing::default()
     };
-    let ctx = Arc::new(Ctx::new(client.clone(), factory, timing, metrics));
+    let mut ctx = Ctx::new(client.clone(), factory, timing, metrics);
+    if !args.no_batching {
+        ctx = ctx.batched(mongocloud_operator::observer::Ticks {
+            list: args.drift_interval,
+            hot: args.observe_interval,
+        });
+    }
+    let ctx = Arc::new(ctx);
 
     if !args.leader_elect {
         ready.store(true, Ordering::Relaxed);

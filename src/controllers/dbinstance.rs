@@ -1,17 +1,25 @@
 //! DBInstance glue: observe the instance, run the planned step, write the connection Secret.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use async_trait::async_trait;
+use futures::StreamExt;
+use futures::stream::BoxStream;
 use kube::api::Api;
+use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Resource, ResourceExt};
 use serde_json::json;
+use tokio::sync::broadcast;
 
-use super::Error;
 use super::kube_io::{apply_owned_secret, publish, read_secret_key, record_status};
 use super::managed::{Cx, Managed, Synced};
+use super::{Ctx, Error};
 use crate::api::conditions::Condition;
 use crate::api::conditions::REASON_INSTANCE_NOT_FOUND;
 use crate::api::dbinstance::{DBInstance, DBInstanceStatus};
-use crate::cloud::{ErrorClass, InstanceChange, ListInstances};
+use crate::cloud::{ErrorClass, Instance, InstanceChange, ListInstances};
+use crate::observer::{Observer, Seen};
 use crate::reconcile::dbinstance::{self as rules, Observed, Step, UID_TAG};
 use crate::reconcile::{Invalid, Outcome};
 
@@ -65,6 +73,33 @@ impl Managed for DBInstance {
             requeue,
             error: None,
         }
+    }
+
+    /// Instances the observer saw change, mapped back to the objects that own them.
+    fn cloud_changes(ctx: &Ctx, store: Store<Self>) -> BoxStream<'static, ObjectRef<Self>> {
+        let Some(observers) = &ctx.observers else {
+            return futures::stream::empty().boxed();
+        };
+        futures::stream::unfold(observers.subscribe(), |mut changes| async move {
+            loop {
+                match changes.recv().await {
+                    Ok(id) => return Some((id, changes)),
+                    // Missed changes are still caught by the requeue timers.
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        })
+        .flat_map(move |id| {
+            let owners: Vec<ObjectRef<Self>> = store
+                .state()
+                .iter()
+                .filter(|obj| instance_id(obj) == Some(id.as_str()))
+                .map(|obj| ObjectRef::from_obj(&**obj))
+                .collect();
+            futures::stream::iter(owners)
+        })
+        .boxed()
     }
 
     async fn cleanup(&self, cx: &Cx<'_>) -> Result<Option<String>, Error> {
@@ -134,7 +169,7 @@ async fn observe(
     {
         status.instance_id = Some(id.clone());
     }
-    let Some(instance) = cx.provider.describe_instance(&id).await? else {
+    let Some(instance) = look_up(obj, cx, &id).await? else {
         return Ok(Observed::Gone(id));
     };
     let ssl = if obj.spec.for_provider.ssl.is_some() && instance.status == rules::RUNNING {
@@ -146,6 +181,45 @@ async fn observe(
         instance: Box::new(instance),
         ssl,
     })
+}
+
+/// The instance from the region's observer, fresh enough for this reconcile: just read when
+/// the spec changed (a plan must not rest on an old view), else as the last listing vouched
+/// for it. Asks the cloud itself when batching is off or the observer cannot answer in time.
+async fn look_up(obj: &DBInstance, cx: &Cx<'_>, id: &str) -> Result<Option<Instance>, Error> {
+    if let Some(observer) = observer(obj, cx) {
+        let spec_changed =
+            obj.metadata.generation != obj.status.as_ref().and_then(|s| s.observed_generation);
+        let max_age = if spec_changed {
+            Duration::ZERO
+        } else {
+            cx.ctx.timing.drift * 2
+        };
+        match observer.instance(id, max_age).await {
+            Some(Seen::Present(instance)) => return Ok(Some(*instance)),
+            Some(Seen::Gone) => return Ok(None),
+            None => tracing::debug!(instance_id = %id, "observer did not answer in time"),
+        }
+    }
+    Ok(cx.provider.describe_instance(id).await?)
+}
+
+fn observer(obj: &DBInstance, cx: &Cx<'_>) -> Option<Arc<Observer>> {
+    let observers = cx.ctx.observers.as_ref()?;
+    Some(observers.get(
+        &obj.spec.provider_config_ref.name,
+        &obj.spec.for_provider.region_id,
+        &cx.provider,
+    ))
+}
+
+/// The cloud id this object manages, adopted or created.
+fn instance_id(obj: &DBInstance) -> Option<&str> {
+    obj.spec
+        .for_provider
+        .instance_id
+        .as_deref()
+        .or_else(|| obj.status.as_ref()?.instance_id.as_deref())
 }
 
 async fn find_by_uid(obj: &DBInstance, cx: &Cx<'_>) -> Result<Option<String>, Error> {
@@ -169,7 +243,8 @@ fn api(obj: &DBInstance, cx: &Cx<'_>) -> Api<DBInstance> {
     Api::namespaced(cx.ctx.client.clone(), &obj.namespace().unwrap_or_default())
 }
 
-/// Runs the step's one cloud call, recording its result in the status at once.
+/// Runs the step, then has the observer follow the instance closely — also when the call
+/// failed, since a call that timed out may still have taken effect.
 async fn act(
     obj: &DBInstance,
     cx: &Cx<'_>,
@@ -177,6 +252,27 @@ async fn act(
     status: &mut DBInstanceStatus,
 ) -> Result<(), Error> {
     let id = status.instance_id.clone().unwrap_or_default();
+    let result = run_step(obj, cx, step, status, &id).await;
+    if let Some(observer) = observer(obj, cx)
+        && let Some(id) = status.instance_id.as_deref()
+        && !matches!(
+            step,
+            Step::Steady | Step::Wait(_) | Step::Reject(_) | Step::Missing(_)
+        )
+    {
+        observer.touch(id);
+    }
+    result
+}
+
+/// Runs the step's one cloud call, recording its result in the status at once.
+async fn run_step(
+    obj: &DBInstance,
+    cx: &Cx<'_>,
+    step: &Step,
+    status: &mut DBInstanceStatus,
+    id: &str,
+) -> Result<(), Error> {
     match step {
         Step::Create => {
             let mut request =
@@ -199,7 +295,7 @@ async fn act(
             .await;
         }
         Step::Change(change) => {
-            cx.provider.modify_instance(&id, change).await?;
+            cx.provider.modify_instance(id, change).await?;
             tracing::info!(instance_id = %id, change = change_name(change), "instance modified");
             publish(
                 cx.ctx,
@@ -217,7 +313,7 @@ async fn act(
         }
         Step::Tag(tags) => {
             cx.provider
-                .tag_instance(&obj.spec.for_provider.region_id, &id, tags)
+                .tag_instance(&obj.spec.for_provider.region_id, id, tags)
                 .await?;
             let keys: Vec<&str> = tags.iter().map(|(k, _)| k.as_str()).collect();
             publish(
@@ -235,7 +331,7 @@ async fn act(
             requested_at,
             change,
         } => {
-            cx.provider.modify_instance(&id, change).await?;
+            cx.provider.modify_instance(id, change).await?;
             let mut handled = status.operations.clone().unwrap_or_default();
             rules::mark_handled(&mut handled, *operation, requested_at);
             record_status(&api(obj, cx), obj, json!({"operations": handled})).await?;

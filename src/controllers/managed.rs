@@ -11,6 +11,7 @@ use chrono::{SecondsFormat, Utc};
 use k8s_openapi::NamespaceResourceScope;
 use kube::api::Api;
 use kube::runtime::controller::Action;
+use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -52,6 +53,15 @@ pub trait Managed:
     /// Observes the cloud, plans and runs at most one mutation; never fails: cloud errors are
     /// returned inside [`Synced`] together with what was observed before them.
     async fn sync(&self, cx: &Cx<'_>) -> Synced<Self::Status>;
+
+    /// Objects to reconcile because the cloud changed under them, as batched observation sees
+    /// it. None by default: such kinds look at the cloud on their timers.
+    fn cloud_changes(
+        _ctx: &Ctx,
+        _store: Store<Self>,
+    ) -> futures::stream::BoxStream<'static, ObjectRef<Self>> {
+        futures::stream::StreamExt::boxed(futures::stream::empty())
+    }
 
     /// Deletes the cloud side under `Delete` policy. `Ok(None)` = gone; `Ok(Some(state))` = still
     /// going (e.g. `Deleting`). Must treat NotFound as gone and need no valid spec.

@@ -66,6 +66,8 @@ pub struct Ctx {
     pub recorder: Recorder,
     pub timing: Timing,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Shared batched observation of instances; `None` asks the cloud once per reconcile.
+    pub observers: Option<crate::observer::Observers>,
     /// Consecutive failures per object, for exponential backoff; cleared on success.
     failures: Mutex<HashMap<String, u32>>,
 }
@@ -91,8 +93,15 @@ impl Ctx {
             recorder,
             timing,
             metrics,
+            observers: None,
             failures: Mutex::default(),
         }
+    }
+
+    /// Observes instances in batches per account and region (see [`crate::observer`]).
+    pub fn batched(mut self, ticks: crate::observer::Ticks) -> Self {
+        self.observers = Some(crate::observer::Observers::new(ticks));
+        self
     }
 
     fn count_failure(&self, key: &str) -> u32 {
@@ -308,7 +317,9 @@ fn managed_controller<K: managed::Managed>(
         .reflect(writer)
         .applied_objects()
         .predicate_filter(spec_or_annotations::<K>, Default::default());
+    let cloud_changes = K::cloud_changes(ctx, reader.clone());
     Controller::for_stream(changes, reader)
+        .reconcile_on(cloud_changes)
         .with_config(config)
         .shutdown_on_signal()
         .run(

@@ -6,6 +6,9 @@
 //! affected resource is reconciled at once, not at its next timer.
 
 pub mod plan;
+pub mod registry;
+
+pub use registry::Observers;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -15,6 +18,9 @@ use tokio::sync::{Notify, broadcast, watch};
 use tokio::time::Instant;
 
 use crate::cloud::{CloudError, Instance, ListInstances, Provider};
+
+/// How long a question waits for others to share its batched call.
+const GATHER: Duration = Duration::from_millis(25);
 
 /// How often the observer looks.
 #[derive(Clone, Copy, Debug)]
@@ -28,12 +34,19 @@ pub struct Ticks {
 #[derive(Default)]
 struct State {
     listed: HashMap<String, Instance>,
-    /// Full attributes and when they were read.
+    /// Full attributes and when they were last known current: read by an attribute call, or
+    /// confirmed by a listing that shows the same listed fields.
     full: HashMap<String, (Instance, Instant)>,
     /// Ids to refresh on the next fast tick.
     hot: BTreeSet<String>,
     /// Ids the last refresh found gone.
     gone: BTreeSet<String>,
+    /// When each instance's attributes were last read; the oldest are re-read a batch per
+    /// listing, so fields a listing does not carry (maintenance window, endpoints) are checked
+    /// too.
+    read: HashMap<String, Instant>,
+    /// When each instance was last mutated: an answer to a call sent before that is outdated.
+    mutated: HashMap<String, Instant>,
 }
 
 pub struct Observer {
@@ -54,9 +67,14 @@ pub enum Seen {
 }
 
 impl Observer {
-    pub fn new(provider: Arc<dyn Provider>, region: String, ticks: Ticks) -> Arc<Self> {
+    /// An observer of one account's region; ids whose observation changes are sent to `changes`.
+    pub fn new(
+        provider: Arc<dyn Provider>,
+        region: String,
+        ticks: Ticks,
+        changes: broadcast::Sender<String>,
+    ) -> Arc<Self> {
         let (refreshed, _) = watch::channel(0);
-        let (changes, _) = broadcast::channel(4096);
         Arc::new(Observer {
             provider,
             region,
@@ -70,11 +88,6 @@ impl Observer {
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Ids whose observation changed, as the observer sees them.
-    pub fn subscribe(&self) -> broadcast::Receiver<String> {
-        self.changes.subscribe()
     }
 
     /// The instance's full attributes, at most `max_age` old. A stale or unknown instance is
@@ -122,9 +135,15 @@ impl Observer {
         (self.ticks.hot * 4).max(Duration::from_secs(10))
     }
 
-    /// Follows an instance closely after a mutation until it is steady again.
+    /// Records a mutation: what is held about the instance is dropped (the next question waits
+    /// for a fresh read, so a step is never planned twice from a pre-mutation view) and the
+    /// instance is followed closely until it is steady again.
     pub fn touch(&self, id: &str) {
-        self.state().hot.insert(id.to_owned());
+        let mut state = self.state();
+        state.full.remove(id);
+        state.gone.remove(id);
+        state.mutated.insert(id.to_owned(), Instant::now());
+        state.hot.insert(id.to_owned());
     }
 
     /// Runs the two ticks until the task is dropped.
@@ -141,12 +160,18 @@ impl Observer {
                     }
                 }
                 _ = hot.tick() => self.refresh_hot().await,
-                () = self.wake.notified() => self.refresh_hot().await,
+                () = self.wake.notified() => {
+                    // Questions come in bursts (a resync reconciles everything): let them gather.
+                    tokio::time::sleep(GATHER).await;
+                    self.refresh_hot().await;
+                }
             }
         }
     }
 
-    /// One full listing; every instance whose listed fields moved becomes hot.
+    /// One full listing. Every instance whose listed fields moved, or that vanished, becomes hot;
+    /// for the others the listing confirms the attributes already held, so a steady fleet needs
+    /// no attribute calls at all.
     pub async fn list_all(&self) -> Result<(), CloudError> {
         let mut found = HashMap::new();
         let mut page = 1;
@@ -168,15 +193,24 @@ impl Observer {
         let changed = {
             let mut state = self.state();
             let changed = plan::changed(&state.listed, &found);
-            state
-                .hot
-                .extend(changed.iter().filter(|id| found.contains_key(*id)).cloned());
+            state.hot.extend(changed.iter().cloned());
+            let now = Instant::now();
+            for (id, (held, at)) in state.full.iter_mut() {
+                if found
+                    .get(id)
+                    .is_some_and(|listed| plan::same_listing(held, listed))
+                {
+                    *at = now;
+                }
+            }
             state.hot.extend(
                 found
                     .values()
                     .filter(|i| plan::is_transitional(i))
                     .map(|i| i.id.clone()),
             );
+            let sweep = plan::oldest(&state.read, plan::BATCH);
+            state.hot.extend(sweep);
             state.listed = found;
             changed
         };
@@ -191,6 +225,7 @@ impl Observer {
         let hot = std::mem::take(&mut self.state().hot);
         let mut still_hot = BTreeSet::new();
         for batch in plan::batches(&hot) {
+            let sent = Instant::now();
             match self.provider.describe_instances(&batch).await {
                 Ok(found) => {
                     let answered: BTreeSet<&str> = found.iter().map(|i| i.id.as_str()).collect();
@@ -199,7 +234,7 @@ impl Observer {
                         .filter(|id| !answered.contains(id.as_str()))
                         .cloned()
                         .collect();
-                    self.record(found, missing, &mut still_hot);
+                    self.record(sent, found, missing, &mut still_hot);
                 }
                 Err(error) => {
                     tracing::warn!(%error, region = %self.region, "batched refresh failed; retrying next tick");
@@ -211,25 +246,46 @@ impl Observer {
         self.refreshed.send_modify(|n| *n += 1);
     }
 
-    fn record(&self, found: Vec<Instance>, missing: Vec<String>, still_hot: &mut BTreeSet<String>) {
+    fn record(
+        &self,
+        sent: Instant,
+        found: Vec<Instance>,
+        missing: Vec<String>,
+        still_hot: &mut BTreeSet<String>,
+    ) {
         let now = Instant::now();
         let mut changed = Vec::new();
         {
             let mut state = self.state();
+            let outdated =
+                |state: &State, id: &str| state.mutated.get(id).is_some_and(|at| *at >= sent);
             for instance in found {
+                if outdated(&state, &instance.id) {
+                    still_hot.insert(instance.id);
+                    continue;
+                }
                 if plan::is_transitional(&instance) {
                     still_hot.insert(instance.id.clone());
+                } else {
+                    state.mutated.remove(&instance.id);
                 }
                 state.gone.remove(&instance.id);
                 let id = instance.id.clone();
                 if state.full.get(&id).is_none_or(|(was, _)| *was != instance) {
                     changed.push(id.clone());
                 }
+                state.read.insert(id.clone(), now);
                 state.full.insert(id, (instance, now));
             }
             for id in missing {
+                if outdated(&state, &id) {
+                    still_hot.insert(id);
+                    continue;
+                }
                 state.full.remove(&id);
                 state.listed.remove(&id);
+                state.mutated.remove(&id);
+                state.read.remove(&id);
                 if state.gone.insert(id.clone()) {
                     changed.push(id);
                 }

@@ -33,6 +33,11 @@ fn listed_fields(i: &Instance) -> impl PartialEq + '_ {
     )
 }
 
+/// Whether two views of an instance agree on every field a listing carries.
+pub fn same_listing(a: &Instance, b: &Instance) -> bool {
+    listed_fields(a) == listed_fields(b)
+}
+
 /// Ids whose listed fields differ between two snapshots, plus ids that appeared or vanished.
 pub fn changed(
     before: &HashMap<String, Instance>,
@@ -49,6 +54,17 @@ pub fn changed(
         .collect();
     ids.extend(before.keys().filter(|id| !after.contains_key(*id)).cloned());
     ids
+}
+
+/// The `n` ids read longest ago.
+pub fn oldest<T: Ord + Copy>(read: &HashMap<String, T>, n: usize) -> Vec<String> {
+    let mut by_age: Vec<(&T, &String)> = read.iter().map(|(id, at)| (at, id)).collect();
+    by_age.sort_unstable();
+    by_age
+        .into_iter()
+        .take(n)
+        .map(|(_, id)| id.clone())
+        .collect()
 }
 
 /// Whether the cloud is still moving this instance (so it is refreshed on the fast tick).
@@ -88,6 +104,17 @@ mod tests {
             vec![30, 30, 1]
         );
         assert_eq!(calls.concat().len(), 61);
+    }
+
+    #[test]
+    fn the_sweep_takes_the_longest_unread_first() {
+        let read: HashMap<String, u32> = [("a", 5), ("b", 1), ("c", 3), ("d", 9)]
+            .into_iter()
+            .map(|(id, t)| (id.to_string(), t))
+            .collect();
+        assert_eq!(oldest(&read, 2), vec!["b", "c"]);
+        assert_eq!(oldest(&read, 10).len(), 4);
+        assert!(oldest(&HashMap::<String, u32>::new(), 30).is_empty());
     }
 
     #[test]

@@ -144,10 +144,15 @@ fn ticks() -> Ticks {
     }
 }
 
+fn observer(cloud: &Arc<Cloud>) -> Arc<Observer> {
+    let (changes, _) = broadcast::channel(1024);
+    Observer::new(cloud.clone(), "cn-hangzhou".into(), ticks(), changes)
+}
+
 #[tokio::test]
 async fn listing_pages_a_thousand_instances_in_ten_calls() {
     let cloud = Cloud::with(1000, "Running");
-    let observer = Observer::new(cloud.clone(), "cn-hangzhou".into(), ticks());
+    let observer = observer(&cloud);
     observer.list_all().await.expect("list");
     assert_eq!(cloud.lists.load(Ordering::SeqCst), 10);
     assert_eq!(observer.state().listed.len(), 1000);
@@ -156,7 +161,7 @@ async fn listing_pages_a_thousand_instances_in_ten_calls() {
 #[tokio::test]
 async fn transitional_instances_are_refreshed_in_batches_of_thirty() {
     let cloud = Cloud::with(200, "Creating");
-    let observer = Observer::new(cloud.clone(), "cn-hangzhou".into(), ticks());
+    let observer = observer(&cloud);
     observer.list_all().await.expect("list");
     observer.refresh_hot().await;
     assert_eq!(
@@ -170,7 +175,7 @@ async fn transitional_instances_are_refreshed_in_batches_of_thirty() {
 #[tokio::test]
 async fn concurrent_questions_share_one_batched_call() {
     let cloud = Cloud::with(60, "Running");
-    let observer = Observer::new(cloud.clone(), "cn-hangzhou".into(), ticks());
+    let observer = observer(&cloud);
     let runner = tokio::spawn(observer.clone().run());
     let asks = (0..60).map(|i| {
         let observer = observer.clone();
@@ -193,7 +198,7 @@ async fn concurrent_questions_share_one_batched_call() {
 #[tokio::test]
 async fn fresh_snapshot_answers_without_a_call_and_stale_one_refreshes() {
     let cloud = Cloud::with(1, "Running");
-    let observer = Observer::new(cloud.clone(), "cn-hangzhou".into(), ticks());
+    let observer = observer(&cloud);
     let runner = tokio::spawn(observer.clone().run());
     let first = observer
         .instance("dds-00000", Duration::from_secs(30))
@@ -222,8 +227,8 @@ async fn fresh_snapshot_answers_without_a_call_and_stale_one_refreshes() {
 #[tokio::test]
 async fn status_changes_and_disappearances_are_broadcast() {
     let cloud = Cloud::with(2, "Creating");
-    let observer = Observer::new(cloud.clone(), "cn-hangzhou".into(), ticks());
-    let mut changes = observer.subscribe();
+    let observer = observer(&cloud);
+    let mut changes = observer.changes.subscribe();
     observer.list_all().await.expect("list");
     observer.refresh_hot().await;
     cloud.set_status("dds-00001", "Running");
@@ -246,5 +251,129 @@ async fn status_changes_and_disappearances_are_broadcast() {
             .instance("dds-00000", Duration::from_secs(30))
             .await,
         Some(Seen::Gone)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_steady_fleet_is_confirmed_by_the_listing_without_attribute_calls() {
+    let cloud = Cloud::with(100, "Running");
+    let observer = observer(&cloud);
+    observer.list_all().await.expect("list");
+    observer.refresh_hot().await;
+    let after_first_look = cloud.describes.load(Ordering::SeqCst);
+    assert_eq!(after_first_look, 4, "ceil(100/30) calls to learn the fleet");
+
+    tokio::time::advance(Duration::from_secs(120)).await;
+    observer.list_all().await.expect("list");
+    for i in 0..100 {
+        let seen = observer
+            .instance(&format!("dds-{i:05}"), Duration::from_secs(60))
+            .await;
+        assert!(matches!(seen, Some(Seen::Present(_))), "{i}: {seen:?}");
+    }
+    assert_eq!(
+        cloud.describes.load(Ordering::SeqCst),
+        after_first_look,
+        "the listing vouched for every held instance"
+    );
+    assert_eq!(cloud.lists.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        observer.state().hot.len(),
+        plan::BATCH,
+        "one batch of the longest-unread is queued per listing"
+    );
+}
+
+#[tokio::test]
+async fn an_instance_edited_or_deleted_out_of_band_is_seen_within_one_tick() {
+    let cloud = Cloud::with(3, "Running");
+    let observer = observer(&cloud);
+    let mut changes = observer.changes.subscribe();
+    observer.list_all().await.expect("list");
+    observer.refresh_hot().await;
+    while changes.try_recv().is_ok() {}
+
+    cloud
+        .instances
+        .lock()
+        .expect("lock")
+        .retain(|i| i.id != "dds-00000");
+    cloud.set_status("dds-00001", "Rebooting");
+    observer.list_all().await.expect("list");
+    observer.refresh_hot().await;
+    let mut seen = BTreeSet::new();
+    while let Ok(id) = changes.try_recv() {
+        seen.insert(id);
+    }
+    assert_eq!(
+        seen,
+        BTreeSet::from(["dds-00000".into(), "dds-00001".into()])
+    );
+    assert_eq!(
+        observer
+            .instance("dds-00000", Duration::from_secs(30))
+            .await,
+        Some(Seen::Gone)
+    );
+}
+
+#[tokio::test]
+async fn one_observer_per_account_and_region_renewed_with_the_client() {
+    let observers = Observers::new(ticks());
+    let first: Arc<dyn Provider> = Cloud::with(1, "Running");
+    let second: Arc<dyn Provider> = Cloud::with(1, "Running");
+    let a = observers.get("default", "cn-hangzhou", &first);
+    assert!(Arc::ptr_eq(
+        &a,
+        &observers.get("default", "cn-hangzhou", &first)
+    ));
+    assert!(!Arc::ptr_eq(
+        &a,
+        &observers.get("default", "cn-beijing", &first)
+    ));
+    assert!(!Arc::ptr_eq(
+        &a,
+        &observers.get("other", "cn-hangzhou", &first)
+    ));
+    let renewed = observers.get("default", "cn-hangzhou", &second);
+    assert!(
+        !Arc::ptr_eq(&a, &renewed),
+        "a new client gets a new observer"
+    );
+    assert!(Arc::ptr_eq(
+        &renewed,
+        &observers.get("default", "cn-hangzhou", &second)
+    ));
+}
+
+#[tokio::test]
+async fn an_answer_sent_before_a_mutation_is_not_taken_as_current() {
+    let cloud = Cloud::with(1, "Running");
+    let observer = observer(&cloud);
+    observer.list_all().await.expect("list");
+    observer.refresh_hot().await;
+    let id = "dds-00000";
+    let sent = Instant::now();
+    tokio::time::sleep(Duration::from_millis(2)).await;
+    observer.touch(id);
+    assert!(
+        !observer.state().full.contains_key(id),
+        "a mutation drops the held view"
+    );
+    let pre_mutation = cloud.instances.lock().expect("lock").clone();
+    let mut still_hot = BTreeSet::new();
+    observer.record(sent, pre_mutation, Vec::new(), &mut still_hot);
+    assert!(
+        !observer.state().full.contains_key(id),
+        "outdated answer ignored"
+    );
+    assert!(still_hot.contains(id), "and asked again");
+
+    cloud.set_status(id, "DBInstanceClassChanging");
+    observer.refresh_hot().await;
+    let seen = observer.instance(id, Duration::from_secs(30)).await;
+    assert!(
+        matches!(&seen, Some(Seen::Present(i)) if i.status == "DBInstanceClassChanging"),
+        "{seen:?}"
     );
 }

@@ -81,6 +81,8 @@ pub struct Harness {
     operator: Option<Child>,
     work: tempfile::TempDir,
     operator_args: Vec<String>,
+    /// Credentials of the operator process, when not the test's own (see `start_operator_as`).
+    operator_kubeconfig: Option<PathBuf>,
     /// `--transitional-interval` and `--drift-interval` of the operator (short by default).
     pub timing: (&'static str, &'static str),
     _serial: OwnedMutexGuard<()>,
@@ -124,6 +126,7 @@ pub async fn harness_with(test: &str, mut config: Config) -> Option<Harness> {
         operator: None,
         work: tempfile::tempdir().expect("tmp"),
         operator_args: Vec::new(),
+        operator_kubeconfig: None,
         timing: ("200ms", "3s"),
         _serial: serial,
     })
@@ -174,13 +177,31 @@ impl Harness {
         self.spawn_operator();
     }
 
+    /// Starts the operator as the ServiceAccount `sa` of namespace `ns` (its token in a copy of
+    /// the test's kubeconfig), to prove that account's RBAC is enough. Returns that kubeconfig.
+    pub fn start_operator_as(&mut self, ns: &str, sa: &str, extra: &[&str]) -> PathBuf {
+        let kubeconfig = service_account_kubeconfig(self.work.path(), ns, sa);
+        self.operator_kubeconfig = Some(kubeconfig.clone());
+        self.start_operator(extra);
+        kubeconfig
+    }
+
+    /// Where a test keeps its files; removed with the harness.
+    pub fn work_dir(&self) -> &std::path::Path {
+        self.work.path()
+    }
+
     fn spawn_operator(&mut self) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(self.log_path())
             .expect("log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_mongocloud-operator"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_mongocloud-operator"));
+        if let Some(kubeconfig) = &self.operator_kubeconfig {
+            command.env("KUBECONFIG", kubeconfig);
+        }
+        let child = command
             .args([
                 "run",
                 "--namespaces",
@@ -213,6 +234,11 @@ impl Harness {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// The operator process's id, while it runs.
+    pub fn operator_pid(&self) -> Option<u32> {
+        self.operator.as_ref().map(Child::id)
     }
 
     pub fn restart_operator(&mut self) {
@@ -357,6 +383,74 @@ impl Harness {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+}
+
+/// Runs kubectl (KUBECONFIG from the environment) and returns its standard output; panics with
+/// its error output when it fails.
+pub fn kubectl(args: &[&str]) -> String {
+    let out = Command::new("kubectl")
+        .args(args)
+        .output()
+        .expect("kubectl runs");
+    assert!(
+        out.status.success(),
+        "kubectl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A kubeconfig in `dir` whose current context is ServiceAccount `ns/sa` on the test cluster.
+pub fn service_account_kubeconfig(dir: &std::path::Path, ns: &str, sa: &str) -> PathBuf {
+    let token = kubectl(&["create", "token", sa, "-n", ns])
+        .trim()
+        .to_owned();
+    let path = dir.join(format!("{sa}.kubeconfig"));
+    std::fs::copy(std::env::var("KUBECONFIG").expect("KUBECONFIG"), &path)
+        .expect("copy kubeconfig");
+    let kc = path.to_str().expect("utf-8 path");
+    let cluster = kubectl(&[
+        "--kubeconfig",
+        kc,
+        "config",
+        "view",
+        "-o",
+        "jsonpath={.contexts[?(@.name==\"admin\")].context.cluster}",
+    ]);
+    let token_arg = format!("--token={token}");
+    let cluster_arg = format!("--cluster={cluster}");
+    kubectl(&[
+        "--kubeconfig",
+        kc,
+        "config",
+        "set-credentials",
+        sa,
+        &token_arg,
+    ]);
+    let user_arg = format!("--user={sa}");
+    kubectl(&[
+        "--kubeconfig",
+        kc,
+        "config",
+        "set-context",
+        sa,
+        &cluster_arg,
+        &user_arg,
+    ]);
+    kubectl(&["--kubeconfig", kc, "config", "use-context", sa]);
+    path
+}
+
+/// `kubectl auth can-i` under `kubeconfig`: whether the action is allowed.
+pub fn can_i(kubeconfig: &std::path::Path, args: &[&str]) -> bool {
+    let out = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(["auth", "can-i"])
+        .args(args)
+        .output()
+        .expect("kubectl auth can-i runs");
+    String::from_utf8_lossy(&out.stdout).trim() == "yes"
 }
 
 /// A condition of an object's status, by type.

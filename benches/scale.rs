@@ -1,0 +1,220 @@
+//! Scale benchmark (not a test): N DBInstances applied at once against the emulator, followed
+//! to Ready, then held steady for several drift intervals — with batched observation and with
+//! per-resource polling (`--no-batching`), side by side. Prints one markdown table row per run.
+//! Needs a cluster:
+//!
+//!     scripts/with-cluster.sh cargo bench --bench scale -- [N ...] [--steady SECS] [--batched-only]
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::{StreamExt, TryStreamExt};
+use kube::runtime::{WatchStreamExt, watcher};
+use mongocloud_operator::api::DBInstance;
+use serde_json::{Value, json};
+
+const TRANSITION_MS: u64 = 3000;
+const DRIFT: &str = "20s";
+
+struct Run {
+    n: usize,
+    mode: &'static str,
+    to_ready: Duration,
+    ready: usize,
+    calls: Value,
+    steady_per_min: f64,
+    lag_p50: i64,
+    lag_p99: i64,
+    peak_rss_mib: f64,
+    reconciles_per_s: f64,
+}
+
+#[tokio::main]
+async fn main() {
+    let mut steady = Duration::from_secs(60);
+    let mut sizes: Vec<usize> = Vec::new();
+    let mut modes: &[&'static str] = &["batched", "per-resource"];
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--steady" => {
+                let secs = args
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .expect("--steady SECS");
+                steady = Duration::from_secs(secs);
+            }
+            "--batched-only" => modes = &["batched"],
+            other => sizes.extend(other.parse::<usize>().ok()),
+        }
+    }
+    if sizes.is_empty() {
+        sizes = vec![100, 1000];
+    }
+    println!(
+        "| N | observation | apply→all Ready | Ready | calls apply→Ready (by action) | steady calls/min | Ready lag p50 / p99 | peak RSS | reconciles/s |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for n in sizes {
+        for &mode in modes {
+            let Some(run) = run(n, mode, steady).await else {
+                return;
+            };
+            print_row(&run);
+        }
+    }
+}
+
+fn print_row(r: &Run) {
+    let mut actions: Vec<(String, u64)> = r.calls["actions"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0)))
+        .collect();
+    actions.sort_by_key(|a| std::cmp::Reverse(a.1));
+    let actions: Vec<String> = actions.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    println!(
+        "| {} | {} | {:.1} s | {}/{} | {} ({}) | {:.1} | {} / {} ms | {:.1} MiB | {:.1} |",
+        r.n,
+        r.mode,
+        r.to_ready.as_secs_f64(),
+        r.ready,
+        r.n,
+        r.calls["total"],
+        actions.join(", "),
+        r.steady_per_min,
+        r.lag_p50,
+        r.lag_p99,
+        r.peak_rss_mib,
+        r.reconciles_per_s
+    );
+}
+
+async fn run(n: usize, mode: &'static str, steady: Duration) -> Option<Run> {
+    let mut h = support::harness("scale", TRANSITION_MS).await?;
+    h.timing = ("2s", DRIFT);
+    h.provider_config().await;
+    let metrics_addr = free_addr();
+    let mut extra = vec![
+        "--cloud-rate-limit",
+        "500",
+        "--concurrency",
+        "32",
+        "--metrics-addr",
+        metrics_addr.as_str(),
+    ];
+    if mode == "per-resource" {
+        extra.push("--no-batching");
+    }
+    h.start_operator(&extra);
+    let pid = h.operator_pid().expect("operator runs");
+
+    // First time each instance was seen Ready, from a watch (ms since the epoch).
+    let ready_at: Arc<Mutex<HashMap<String, i64>>> = Arc::default();
+    let recorder = tokio::spawn(record_ready(h.api::<DBInstance>(), ready_at.clone()));
+    let started = Instant::now();
+    futures::stream::iter(0..n)
+        .for_each_concurrent(16, |i| {
+            let h = &h;
+            async move {
+                h.create::<DBInstance>(json!({
+                    "apiVersion": "mongocloud.dev/v1alpha1", "kind": "DBInstance", "metadata": {"name": format!("db-{i}")},
+                    "spec": {"providerConfigRef": {"name": h.pc}, "forProvider": {"regionId": "cn-hangzhou", "engineVersion": "6.0", "instanceClass": "dds.mongo.mid", "storageGB": 20}}
+                }))
+                .await;
+            }
+        })
+        .await;
+    let deadline = started + Duration::from_secs(900);
+    while ready_count(&ready_at) < n && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let to_ready = started.elapsed();
+    let calls = h.calls().await;
+
+    tokio::time::sleep(steady).await;
+    let after = h.calls().await;
+    let steady_calls = after["total"].as_u64().unwrap_or(0) - calls["total"].as_u64().unwrap_or(0);
+    let steady_per_min = steady_calls as f64 * 60.0 / steady.as_secs_f64();
+    let reconciles = reconciles(&metrics_addr).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    recorder.abort();
+
+    let cloud = h.cloud_instances().await;
+    let mut lags: Vec<i64> = ready_at
+        .lock()
+        .expect("lock")
+        .iter()
+        .filter_map(|(id, seen)| {
+            Some(seen - (cloud.get(id)?["createdMs"].as_i64()? + TRANSITION_MS as i64))
+        })
+        .collect();
+    lags.sort_unstable();
+    let pct = |p: f64| {
+        lags.get(((lags.len() as f64 - 1.0) * p).round() as usize)
+            .copied()
+            .unwrap_or(-1)
+    };
+    Some(Run {
+        n,
+        mode,
+        to_ready,
+        ready: ready_count(&ready_at),
+        calls,
+        steady_per_min,
+        lag_p50: pct(0.5),
+        lag_p99: pct(0.99),
+        peak_rss_mib: peak_rss_kib(pid) as f64 / 1024.0,
+        reconciles_per_s: reconciles / elapsed,
+    })
+}
+
+fn ready_count(ready_at: &Mutex<HashMap<String, i64>>) -> usize {
+    ready_at.lock().expect("lock").len()
+}
+
+async fn record_ready(api: kube::Api<DBInstance>, ready_at: Arc<Mutex<HashMap<String, i64>>>) {
+    let stream = watcher(api, watcher::Config::default()).applied_objects();
+    let mut stream = std::pin::pin!(stream);
+    while let Ok(Some(d)) = stream.try_next().await {
+        let now = chrono::Utc::now().timestamp_millis();
+        let st = d.status.clone().unwrap_or_default();
+        let ready = support::condition(&st.conditions, "Ready").is_some_and(|c| c.is_true());
+        if let (true, Some(id)) = (ready, st.instance_id) {
+            ready_at.lock().expect("lock").entry(id).or_insert(now);
+        }
+    }
+}
+
+fn free_addr() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").to_string()
+}
+
+/// DBInstance reconciles so far, from the operator's /metrics.
+async fn reconciles(addr: &str) -> f64 {
+    let text = reqwest::get(format!("http://{addr}/metrics"))
+        .await
+        .and_then(|r| r.error_for_status())
+        .expect("metrics");
+    let text = text.text().await.expect("metrics text");
+    text.lines()
+        .filter(|l| l.starts_with("mongocloud_reconciles_total{") && l.contains("DBInstance"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// The process's peak resident set (VmHWM), in KiB.
+fn peak_rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
