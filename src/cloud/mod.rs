@@ -3,6 +3,7 @@
 //! classified once, here, into [`ErrorClass`].
 
 pub mod aliyun;
+pub mod atlas;
 pub mod error;
 pub mod model;
 
