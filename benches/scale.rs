@@ -4,6 +4,10 @@
 //! Needs a cluster:
 //!
 //!     scripts/with-cluster.sh cargo bench --bench scale -- [N ...] [--steady SECS] [--batched-only]
+//!
+//! With `MONGOCLOUD_TEST_LOG` set (an operator `RUST_LOG`, e.g.
+//! `info,mongocloud_operator=debug`), the operator's log lines about the two slowest instances
+//! are printed after each run.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -27,6 +31,7 @@ struct Run {
     ready: usize,
     calls: Value,
     steady_per_min: f64,
+    steady_by_action: String,
     lag_p50: i64,
     lag_p99: i64,
     peak_rss_mib: f64,
@@ -56,7 +61,7 @@ async fn main() {
         sizes = vec![100, 1000];
     }
     println!(
-        "| N | observation | apply→all Ready | Ready | calls apply→Ready (by action) | steady calls/min | Ready lag p50 / p99 | peak RSS | reconciles/s |"
+        "| N | observation | apply→all Ready | Ready | calls apply→Ready (by action) | steady calls/min (in the window) | Ready lag p50 / p99 | peak RSS | reconciles/s |"
     );
     println!("|---|---|---|---|---|---|---|---|---|");
     for n in sizes {
@@ -79,7 +84,7 @@ fn print_row(r: &Run) {
     actions.sort_by_key(|a| std::cmp::Reverse(a.1));
     let actions: Vec<String> = actions.iter().map(|(k, v)| format!("{k} {v}")).collect();
     println!(
-        "| {} | {} | {:.1} s | {}/{} | {} ({}) | {:.1} | {} / {} ms | {:.1} MiB | {:.1} |",
+        "| {} | {} | {:.1} s | {}/{} | {} ({}) | {:.1} ({}) | {} / {} ms | {:.1} MiB | {:.1} |",
         r.n,
         r.mode,
         r.to_ready.as_secs_f64(),
@@ -88,6 +93,7 @@ fn print_row(r: &Run) {
         r.calls["total"],
         actions.join(", "),
         r.steady_per_min,
+        r.steady_by_action,
         r.lag_p50,
         r.lag_p99,
         r.peak_rss_mib,
@@ -140,6 +146,17 @@ async fn run(n: usize, mode: &'static str, steady: Duration) -> Option<Run> {
     tokio::time::sleep(steady).await;
     let after = h.calls().await;
     let steady_calls = after["total"].as_u64().unwrap_or(0) - calls["total"].as_u64().unwrap_or(0);
+    let steady_by_action: Vec<String> = after["actions"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(action, n)| {
+            let before = calls["actions"][action].as_u64().unwrap_or(0);
+            (action, n.as_u64().unwrap_or(0) - before)
+        })
+        .filter(|(_, n)| *n > 0)
+        .map(|(action, n)| format!("{action} {n}"))
+        .collect();
     let steady_per_min = steady_calls as f64 * 60.0 / steady.as_secs_f64();
     let reconciles = reconciles(&metrics_addr).await;
     let elapsed = started.elapsed().as_secs_f64();
@@ -154,6 +171,27 @@ async fn run(n: usize, mode: &'static str, steady: Duration) -> Option<Run> {
             Some(seen - (cloud.get(id)?["createdMs"].as_i64()? + TRANSITION_MS as i64))
         })
         .collect();
+    let mut slowest: Vec<(i64, String)> = ready_at
+        .lock()
+        .expect("lock")
+        .iter()
+        .filter_map(|(id, seen)| {
+            Some((
+                seen - (cloud.get(id)?["createdMs"].as_i64()? + TRANSITION_MS as i64),
+                id.clone(),
+            ))
+        })
+        .collect();
+    slowest.sort_unstable();
+    if std::env::var_os("MONGOCLOUD_TEST_LOG").is_some() {
+        let log = h.log_tail(usize::MAX);
+        for (lag, id) in slowest.iter().rev().take(2) {
+            eprintln!("--- {id}: Ready {lag} ms after Running ---");
+            for line in log.lines().filter(|l| l.contains(id.as_str())) {
+                eprintln!("{line}");
+            }
+        }
+    }
     lags.sort_unstable();
     let pct = |p: f64| {
         lags.get(((lags.len() as f64 - 1.0) * p).round() as usize)
@@ -167,6 +205,7 @@ async fn run(n: usize, mode: &'static str, steady: Duration) -> Option<Run> {
         ready: ready_count(&ready_at),
         calls,
         steady_per_min,
+        steady_by_action: steady_by_action.join(", "),
         lag_p50: pct(0.5),
         lag_p99: pct(0.99),
         peak_rss_mib: peak_rss_kib(pid) as f64 / 1024.0,

@@ -344,11 +344,27 @@ async fn listing_pages_through_every_instance() {
     }
     assert_eq!(seen.len(), 130);
     let ids: Vec<String> = seen.into_iter().take(30).collect();
-    assert_eq!(
-        c.describe_instances(&ids).await.expect("batch").len(),
-        30,
-        "one call answers a batch of 30"
-    );
+    let described = c.describe_instances(&ids).await.expect("batch");
+    assert_eq!(described.len(), 30, "one call answers a batch of 30");
+
+    // The batched observer trusts a listing to vouch for attributes it holds: both views of
+    // an instance must agree on every listed field.
+    let q = ListInstances {
+        region: "cn-hangzhou".into(),
+        page_number: 1,
+        page_size: 100,
+        tag: None,
+    };
+    let listed = c.list_instances(&q).await.expect("page").instances;
+    for full in &described {
+        let short = listed.iter().find(|i| i.id == full.id);
+        if let Some(short) = short {
+            assert!(
+                mongocloud_operator::observer::plan::same_listing(full, short),
+                "listing and attributes disagree:\n{full:#?}\n{short:#?}"
+            );
+        }
+    }
 }
 
 #[tokio::test]

@@ -97,6 +97,7 @@ impl Managed for DBInstance {
                 .filter(|obj| instance_id(obj) == Some(id.as_str()))
                 .map(|obj| ObjectRef::from_obj(&**obj))
                 .collect();
+            tracing::debug!(instance_id = %id, owners = owners.len(), "cloud change");
             futures::stream::iter(owners)
         })
         .boxed()
@@ -196,7 +197,10 @@ async fn look_up(obj: &DBInstance, cx: &Cx<'_>, id: &str) -> Result<Option<Insta
             cx.ctx.timing.drift * 2
         };
         match observer.instance(id, max_age).await {
-            Some(Seen::Present(instance)) => return Ok(Some(*instance)),
+            Some(Seen::Present(instance)) => {
+                tracing::debug!(instance_id = %id, status = %instance.status, "observed from the snapshot");
+                return Ok(Some(*instance));
+            }
             Some(Seen::Gone) => return Ok(None),
             None => tracing::debug!(instance_id = %id, "observer did not answer in time"),
         }

@@ -105,6 +105,8 @@ impl Observer {
             if state.gone.contains(id) {
                 return Some(Seen::Gone);
             }
+            let age = state.full.get(id).map(|(_, at)| at.elapsed());
+            tracing::debug!(instance_id = %id, ?age, ?max_age, "queued for a batched refresh");
             state.hot.insert(id.to_owned());
         }
         self.wake.notify_one();
@@ -192,17 +194,23 @@ impl Observer {
         }
         let changed = {
             let mut state = self.state();
-            let changed = plan::changed(&state.listed, &found);
-            state.hot.extend(changed.iter().cloned());
             let now = Instant::now();
+            let mut vouched = BTreeSet::new();
             for (id, (held, at)) in state.full.iter_mut() {
                 if found
                     .get(id)
                     .is_some_and(|listed| plan::same_listing(held, listed))
                 {
                     *at = now;
+                    vouched.insert(id.clone());
                 }
             }
+            // A move since the last listing that the refreshes already saw brings nothing new.
+            let changed: BTreeSet<String> = plan::changed(&state.listed, &found)
+                .into_iter()
+                .filter(|id| !vouched.contains(id))
+                .collect();
+            state.hot.extend(changed.iter().cloned());
             state.hot.extend(
                 found
                     .values()

@@ -377,3 +377,23 @@ async fn an_answer_sent_before_a_mutation_is_not_taken_as_current() {
         "{seen:?}"
     );
 }
+
+#[tokio::test]
+async fn a_listing_that_only_repeats_what_refreshes_saw_costs_no_attribute_calls() {
+    let cloud = Cloud::with(60, "Creating");
+    let observer = observer(&cloud);
+    observer.list_all().await.expect("list");
+    observer.refresh_hot().await;
+    for i in 0..60 {
+        cloud.set_status(&format!("dds-{i:05}"), "Running");
+    }
+    observer.refresh_hot().await;
+    let before = cloud.describes.load(Ordering::SeqCst);
+    observer.list_all().await.expect("list");
+    observer.refresh_hot().await;
+    assert_eq!(
+        cloud.describes.load(Ordering::SeqCst) - before,
+        1,
+        "only the sweep batch: the listing's Creating -> Running was already known"
+    );
+}

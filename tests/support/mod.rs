@@ -201,16 +201,16 @@ impl Harness {
         if let Some(kubeconfig) = &self.operator_kubeconfig {
             command.env("KUBECONFIG", kubeconfig);
         }
+        command.args(["run", "--namespaces", &self.ns]);
+        for (flag, default) in [
+            ("--metrics-addr", "127.0.0.1:0"),
+            ("--health-addr", "127.0.0.1:0"),
+        ] {
+            if !self.operator_args.iter().any(|a| a == flag) {
+                command.args([flag, default]);
+            }
+        }
         let child = command
-            .args([
-                "run",
-                "--namespaces",
-                &self.ns,
-                "--metrics-addr",
-                "127.0.0.1:0",
-                "--health-addr",
-                "127.0.0.1:0",
-            ])
             .args([
                 "--transitional-interval",
                 self.timing.0,
@@ -220,7 +220,10 @@ impl Harness {
                 "text",
             ])
             .args(&self.operator_args)
-            .env("RUST_LOG", "info,kube=warn")
+            .env(
+                "RUST_LOG",
+                std::env::var("MONGOCLOUD_TEST_LOG").unwrap_or_else(|_| "info,kube=warn".into()),
+            )
             .stdout(Stdio::from(log.try_clone().expect("log")))
             .stderr(Stdio::from(log))
             .spawn()
