@@ -66,10 +66,9 @@ async fn main() {
     println!("|---|---|---|---|---|---|---|---|---|");
     for n in sizes {
         for &mode in modes {
-            let Some(run) = run(n, mode, steady).await else {
+            if run(n, mode, steady).await.is_none() {
                 return;
-            };
-            print_row(&run);
+            }
         }
     }
 }
@@ -101,7 +100,8 @@ fn print_row(r: &Run) {
     );
 }
 
-async fn run(n: usize, mode: &'static str, steady: Duration) -> Option<Run> {
+/// One run; prints its row. `None` when there is no cluster.
+async fn run(n: usize, mode: &'static str, steady: Duration) -> Option<()> {
     let mut h = support::harness("scale", TRANSITION_MS).await?;
     h.timing = ("2s", DRIFT);
     h.provider_config().await;
@@ -198,7 +198,8 @@ async fn run(n: usize, mode: &'static str, steady: Duration) -> Option<Run> {
             .copied()
             .unwrap_or(-1)
     };
-    Some(Run {
+    // Printed before the harness is dropped: removing thousands of objects takes minutes.
+    print_row(&Run {
         n,
         mode,
         to_ready,
@@ -210,7 +211,8 @@ async fn run(n: usize, mode: &'static str, steady: Duration) -> Option<Run> {
         lag_p99: pct(0.99),
         peak_rss_mib: peak_rss_kib(pid) as f64 / 1024.0,
         reconciles_per_s: reconciles / elapsed,
-    })
+    });
+    Some(())
 }
 
 fn ready_count(ready_at: &Mutex<HashMap<String, i64>>) -> usize {

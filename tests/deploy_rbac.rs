@@ -6,10 +6,7 @@ mod support;
 
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::Secret;
-use mongocloud_operator::api::DBInstance;
-use serde_json::json;
-use support::{can_i, has_condition, kubectl};
+use support::{can_i, kubectl};
 
 #[tokio::test]
 async fn base_installs_and_its_rbac_is_sufficient_and_no_more() {
@@ -39,21 +36,8 @@ async fn base_installs_and_its_rbac_is_sufficient_and_no_more() {
         "owned Secrets go with their owner; the operator never deletes Secrets"
     );
 
-    h.create::<DBInstance>(json!({"apiVersion": "mongocloud.dev/v1alpha1", "kind": "DBInstance", "metadata": {"name": "db"},
-        "spec": {"providerConfigRef": {"name": h.pc}, "writeConnectionSecretToRef": {"name": "db-conn"},
-                 "forProvider": {"regionId": "cn-hangzhou", "engineVersion": "6.0", "instanceClass": "dds.mongo.mid", "storageGB": 20}}}))
-    .await;
-    h.wait_for::<DBInstance, _>("db", "Ready=True", Duration::from_secs(40), |d| {
-        has_condition(d, &d.status.as_ref()?.conditions, "Ready", "True", None)
-    })
-    .await;
-    h.wait_for::<Secret, _>(
-        "db-conn",
-        "connection Secret",
-        Duration::from_secs(10),
-        |_| Some(()),
-    )
-    .await;
+    h.dbinstance_ready_with_secret("db", Duration::from_secs(40))
+        .await;
     let log = h.log_tail(10_000);
     assert!(
         !log.contains("forbidden"),

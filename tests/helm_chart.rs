@@ -8,10 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::Secret;
-use mongocloud_operator::api::{DBInstance, ProviderConfig, crds};
+use mongocloud_operator::api::{ProviderConfig, crds};
 use serde_json::{Value, json};
-use support::{can_i, has_condition, kubectl};
+use support::{can_i, kubectl};
 
 fn chart() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("charts/mongocloud-operator")
@@ -348,21 +347,8 @@ async fn helm_install_gives_a_namespaced_operator_enough_rbac_and_no_more() {
         assert!(!can_i(&kubeconfig, &args), "{forbidden} must be forbidden");
     }
 
-    h.create::<DBInstance>(json!({"apiVersion": "mongocloud.dev/v1alpha1", "kind": "DBInstance", "metadata": {"name": "db"},
-        "spec": {"providerConfigRef": {"name": h.pc}, "writeConnectionSecretToRef": {"name": "db-conn"},
-                 "forProvider": {"regionId": "cn-hangzhou", "engineVersion": "6.0", "instanceClass": "dds.mongo.mid", "storageGB": 20}}}))
-    .await;
-    h.wait_for::<DBInstance, _>("db", "Ready=True", Duration::from_secs(60), |d| {
-        has_condition(d, &d.status.as_ref()?.conditions, "Ready", "True", None)
-    })
-    .await;
-    h.wait_for::<Secret, _>(
-        "db-conn",
-        "connection Secret",
-        Duration::from_secs(10),
-        |_| Some(()),
-    )
-    .await;
+    h.dbinstance_ready_with_secret("db", Duration::from_secs(60))
+        .await;
     let pc = kube::Api::<ProviderConfig>::all(h.client.clone())
         .get(&h.pc)
         .await

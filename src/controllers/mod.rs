@@ -314,6 +314,7 @@ fn managed_controller<K: managed::Managed>(
     let (reader, writer) = reflector::store();
     let changes = watcher(api, watcher::Config::default())
         .default_backoff()
+        .modify(slim::<K>)
         .reflect(writer)
         .applied_objects()
         .predicate_filter(spec_or_annotations::<K>, Default::default());
@@ -327,6 +328,16 @@ fn managed_controller<K: managed::Managed>(
             managed::error_policy::<K>,
             ctx.clone(),
         )
+}
+
+/// Drops what reconciles never read before an object is cached: managed fields and kubectl's
+/// last-applied copy of the spec are most of an object's size.
+fn slim<K: kube::Resource>(obj: &mut K) {
+    let meta = obj.meta_mut();
+    meta.managed_fields = None;
+    if let Some(annotations) = meta.annotations.as_mut() {
+        annotations.remove("kubectl.kubernetes.io/last-applied-configuration");
+    }
 }
 
 fn spec_or_annotations<K: kube::Resource>(obj: &K) -> Option<u64> {

@@ -26,8 +26,8 @@ pub async fn reconcile(pc: Arc<ProviderConfig>, ctx: Arc<Ctx>) -> Result<Action,
         return Ok(Action::await_change());
     }
     let (ready, retry) = match check(&pc, &ctx).await {
-        Ok(provider) => {
-            ctx.providers.set_ready(&name, provider);
+        Ok((provider, settings)) => {
+            ctx.providers.set_ready(&name, provider, settings);
             (
                 Condition::ready(
                     conditions::REASON_AVAILABLE,
@@ -72,12 +72,13 @@ pub fn error_policy(_pc: Arc<ProviderConfig>, error: &Error, ctx: Arc<Ctx>) -> A
     Action::requeue(ctx.timing.waiting)
 }
 
-/// The account's client when the Secret is complete and the cloud accepts it; otherwise a
+/// The account's client (the one already built when nothing changed) and its settings when the
+/// Secret is complete and the cloud accepts it; otherwise a
 /// condition reason and message that say what to fix.
 async fn check(
     pc: &ProviderConfig,
     ctx: &Ctx,
-) -> Result<Arc<dyn crate::cloud::Provider>, (&'static str, String)> {
+) -> Result<(Arc<dyn crate::cloud::Provider>, AccountSettings), (&'static str, String)> {
     let secret = &pc.spec.credentials.secret_ref;
     let read =
         |key: &'static str| read_secret_key(&ctx.client, &secret.namespace, &secret.name, key);
@@ -93,9 +94,12 @@ async fn check(
         // 0 lets the operator's --cloud-rate-limit apply.
         requests_per_second: pc.spec.requests_per_second.unwrap_or(0),
     };
-    let provider = (ctx.factory)(settings).map_err(|e| ("InvalidEndpoint", e))?;
+    let provider = match ctx.providers.reuse(&pc.name_any(), &settings) {
+        Some(provider) => provider,
+        None => (ctx.factory)(settings.clone()).map_err(|e| ("InvalidEndpoint", e))?,
+    };
     match provider.check_credentials().await {
-        Ok(()) => Ok(provider),
+        Ok(()) => Ok((provider, settings)),
         Err(e) if e.class == ErrorClass::Terminal => Err(("InvalidCredentials", e.to_string())),
         Err(e) => Err(("CloudUnavailable", e.to_string())),
     }

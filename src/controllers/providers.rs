@@ -15,7 +15,8 @@ pub type ProviderFactory =
 /// The state of one ProviderConfig as the resource controllers see it.
 #[derive(Clone)]
 enum Account {
-    Ready(Arc<dyn Provider>),
+    /// The client and the settings it was built from.
+    Ready(Arc<dyn Provider>, AccountSettings),
     NotReady(String),
 }
 
@@ -32,7 +33,7 @@ impl Providers {
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         match accounts.get(name) {
-            Some(Account::Ready(provider)) => Ok(provider.clone()),
+            Some(Account::Ready(provider, _)) => Ok(provider.clone()),
             Some(Account::NotReady(why)) => {
                 Err(format!("ProviderConfig {name} is not Ready: {why}"))
             }
@@ -42,9 +43,24 @@ impl Providers {
         }
     }
 
-    pub fn set_ready(&self, name: &str, provider: Arc<dyn Provider>) {
+    /// The client already built for exactly these settings, so a periodic re-check keeps it
+    /// (and the observers, rate limits and snapshots that hang on it).
+    pub fn reuse(&self, name: &str, settings: &AccountSettings) -> Option<Arc<dyn Provider>> {
+        let accounts = self
+            .accounts
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match accounts.get(name) {
+            Some(Account::Ready(provider, built_from)) if built_from == settings => {
+                Some(provider.clone())
+            }
+            _ => None,
+        }
+    }
+
+    pub fn set_ready(&self, name: &str, provider: Arc<dyn Provider>, settings: AccountSettings) {
         self.write()
-            .insert(name.to_owned(), Account::Ready(provider));
+            .insert(name.to_owned(), Account::Ready(provider, settings));
     }
 
     pub fn set_not_ready(&self, name: &str, why: String) {
@@ -60,5 +76,40 @@ impl Providers {
         self.accounts
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloud::error::Redacted;
+
+    fn settings(secret: &str) -> AccountSettings {
+        AccountSettings {
+            endpoint: None,
+            region: Some("cn-hangzhou".into()),
+            access_key_id: "LTAIexample".into(),
+            access_key_secret: Redacted(secret.into()),
+            requests_per_second: 10,
+        }
+    }
+
+    fn client(settings: AccountSettings) -> Arc<dyn Provider> {
+        Arc::new(crate::cloud::aliyun::AliyunClient::new(settings, None).expect("client"))
+    }
+
+    #[test]
+    fn a_recheck_with_the_same_settings_keeps_the_client_and_a_rotated_key_replaces_it() {
+        let providers = Providers::default();
+        let first = client(settings("one"));
+        providers.set_ready("default", first.clone(), settings("one"));
+        let kept = providers
+            .reuse("default", &settings("one"))
+            .expect("same settings");
+        assert!(Arc::ptr_eq(&first, &kept));
+        assert!(providers.reuse("default", &settings("two")).is_none());
+        assert!(providers.reuse("other", &settings("one")).is_none());
+        providers.set_not_ready("default", "bad key".into());
+        assert!(providers.reuse("default", &settings("one")).is_none());
     }
 }

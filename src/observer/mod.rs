@@ -33,7 +33,8 @@ pub struct Ticks {
 
 #[derive(Default)]
 struct State {
-    listed: HashMap<String, Instance>,
+    /// A fingerprint of each instance's listed fields, as of the last listing.
+    listed: HashMap<String, u64>,
     /// Full attributes and when they were last known current: read by an attribute call, or
     /// confirmed by a listing that shows the same listed fields.
     full: HashMap<String, (Instance, Instant)>,
@@ -206,7 +207,11 @@ impl Observer {
                 }
             }
             // A move since the last listing that the refreshes already saw brings nothing new.
-            let changed: BTreeSet<String> = plan::changed(&state.listed, &found)
+            let fingerprints: HashMap<String, u64> = found
+                .iter()
+                .map(|(id, i)| (id.clone(), plan::fingerprint(i)))
+                .collect();
+            let changed: BTreeSet<String> = plan::changed(&state.listed, &fingerprints)
                 .into_iter()
                 .filter(|id| !vouched.contains(id))
                 .collect();
@@ -219,7 +224,7 @@ impl Observer {
             );
             let sweep = plan::oldest(&state.read, plan::BATCH);
             state.hot.extend(sweep);
-            state.listed = found;
+            state.listed = fingerprints;
             changed
         };
         if !changed.is_empty() {

@@ -21,7 +21,7 @@ pub fn batches(ids: &BTreeSet<String>) -> Vec<Vec<String>> {
 }
 
 /// Fields a list answer carries; a difference in any of them means the instance changed.
-fn listed_fields(i: &Instance) -> impl PartialEq + '_ {
+fn listed_fields(i: &Instance) -> impl PartialEq + std::hash::Hash + '_ {
     (
         &i.status,
         &i.description,
@@ -38,18 +38,19 @@ pub fn same_listing(a: &Instance, b: &Instance) -> bool {
     listed_fields(a) == listed_fields(b)
 }
 
-/// Ids whose listed fields differ between two snapshots, plus ids that appeared or vanished.
-pub fn changed(
-    before: &HashMap<String, Instance>,
-    after: &HashMap<String, Instance>,
-) -> BTreeSet<String> {
+/// A hash of the fields a listing carries, so a snapshot of thousands of instances stays small.
+pub fn fingerprint(i: &Instance) -> u64 {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut hasher = DefaultHasher::new();
+    listed_fields(i).hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Ids whose listed fields differ between two listings, plus ids that appeared or vanished.
+pub fn changed(before: &HashMap<String, u64>, after: &HashMap<String, u64>) -> BTreeSet<String> {
     let mut ids: BTreeSet<String> = after
         .iter()
-        .filter(|(id, now)| {
-            before
-                .get(*id)
-                .is_none_or(|was| listed_fields(was) != listed_fields(now))
-        })
+        .filter(|(id, now)| before.get(*id) != Some(*now))
         .map(|(id, _)| id.clone())
         .collect();
     ids.extend(before.keys().filter(|id| !after.contains_key(*id)).cloned());
@@ -84,10 +85,10 @@ mod tests {
         }
     }
 
-    fn snapshot(items: &[(&str, &str)]) -> HashMap<String, Instance> {
+    fn snapshot(items: &[(&str, &str)]) -> HashMap<String, u64> {
         items
             .iter()
-            .map(|(id, s)| (id.to_string(), instance(id, s)))
+            .map(|(id, s)| (id.to_string(), fingerprint(&instance(id, s))))
             .collect()
     }
 
@@ -125,7 +126,9 @@ mod tests {
             changed(&before, &after),
             BTreeSet::from(["b".into(), "c".into(), "d".into()])
         );
-        after.get_mut("a").expect("a").description = Some("edited".into());
+        let mut edited = instance("a", "Running");
+        edited.description = Some("edited".into());
+        after.insert("a".into(), fingerprint(&edited));
         assert!(changed(&before, &after).contains("a"));
     }
 }

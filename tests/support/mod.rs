@@ -365,6 +365,24 @@ impl Harness {
         }
     }
 
+    /// Applies a small DBInstance `name` writing the Secret `{name}-conn`, and waits for it to
+    /// be Ready with that Secret written.
+    pub async fn dbinstance_ready_with_secret(&self, name: &str, limit: Duration) {
+        let conn = format!("{name}-conn");
+        self.create::<DBInstance>(json!({"apiVersion": "mongocloud.dev/v1alpha1", "kind": "DBInstance", "metadata": {"name": name},
+            "spec": {"providerConfigRef": {"name": self.pc}, "writeConnectionSecretToRef": {"name": conn},
+                     "forProvider": {"regionId": "cn-hangzhou", "engineVersion": "6.0", "instanceClass": "dds.mongo.mid", "storageGB": 20}}}))
+        .await;
+        self.wait_for::<DBInstance, _>(name, "Ready=True", limit, |d| {
+            has_condition(d, &d.status.as_ref()?.conditions, "Ready", "True", None)
+        })
+        .await;
+        self.wait_for::<Secret, _>(&conn, "connection Secret", Duration::from_secs(10), |_| {
+            Some(())
+        })
+        .await;
+    }
+
     /// Waits until the object is gone.
     pub async fn wait_gone<K>(&self, name: &str, limit: Duration)
     where
