@@ -1,5 +1,6 @@
 //! DBInstance glue: observe the instance, run the planned step, write the connection Secret.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -90,15 +91,13 @@ impl Managed for DBInstance {
                 }
             }
         })
-        .flat_map(move |id| {
-            let owners: Vec<ObjectRef<Self>> = store
-                .state()
-                .iter()
-                .filter(|obj| instance_id(obj) == Some(id.as_str()))
-                .map(|obj| ObjectRef::from_obj(&**obj))
-                .collect();
-            tracing::debug!(instance_id = %id, owners = owners.len(), "cloud change");
-            futures::stream::iter(owners)
+        .flat_map({
+            let mut index = OwnerIndex::new(store);
+            move |id| {
+                let owners = index.find(&id);
+                tracing::debug!(instance_id = %id, owners = owners.len(), "cloud change");
+                futures::stream::iter(owners)
+            }
         })
         .boxed()
     }
@@ -134,6 +133,46 @@ impl Managed for DBInstance {
             Err(e) if e.class == ErrorClass::NotFound => Ok(None),
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+/// Instance id → the objects that manage it, rebuilt from the store when an id is unknown but
+/// at most once a second: scanning thousands of objects for every change would stall the
+/// trigger stream. A change missed that way is caught by the object's requeue timer.
+struct OwnerIndex {
+    store: Store<DBInstance>,
+    owners: HashMap<String, Vec<ObjectRef<DBInstance>>>,
+    rebuilt: Option<std::time::Instant>,
+}
+
+impl OwnerIndex {
+    const REBUILD_EVERY: Duration = Duration::from_secs(1);
+
+    fn new(store: Store<DBInstance>) -> Self {
+        OwnerIndex {
+            store,
+            owners: HashMap::new(),
+            rebuilt: None,
+        }
+    }
+
+    fn find(&mut self, id: &str) -> Vec<ObjectRef<DBInstance>> {
+        let due = self
+            .rebuilt
+            .is_none_or(|at| at.elapsed() >= Self::REBUILD_EVERY);
+        if !self.owners.contains_key(id) && due {
+            self.owners.clear();
+            for obj in self.store.state() {
+                if let Some(owned) = instance_id(&obj) {
+                    self.owners
+                        .entry(owned.to_owned())
+                        .or_default()
+                        .push(ObjectRef::from_obj(&*obj));
+                }
+            }
+            self.rebuilt = Some(std::time::Instant::now());
+        }
+        self.owners.get(id).cloned().unwrap_or_default()
     }
 }
 
