@@ -55,7 +55,7 @@ endpoint=$(sed -n 's/^listening on //p' "$work/emulator.out" | head -n1)
 echo "emulator at $endpoint"
 
 say "installing the CRDs"
-kubectl apply --server-side -f crds/ >/dev/null
+kubectl apply --server-side -k crds/ >/dev/null
 kubectl wait --for=condition=Established crd --all --timeout=60s >/dev/null
 
 say "starting the operator (log: $work/operator.log)"
