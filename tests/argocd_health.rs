@@ -1,7 +1,13 @@
 //! The Argo CD health check (deploy/argocd/health.lua) on a real Lua 5.1 interpreter, as Argo CD
-//! runs it, for every kind and state; and the argocd-cm snippet embeds exactly that script.
+//! runs it, for every kind and state — on hand-made statuses and on the statuses the real
+//! controllers write; and the argocd-cm snippet embeds exactly that script.
+
+mod support;
+
+use std::time::Duration;
 
 use mlua::{Lua, LuaSerdeExt, Table};
+use mongocloud_operator::api::DBInstance;
 use serde_json::{Value, json};
 
 const SCRIPT: &str = include_str!("../deploy/argocd/health.lua");
@@ -224,4 +230,55 @@ fn argocd_cm_embeds_the_same_script_for_every_kind() {
             "{key} differs from health.lua"
         );
     }
+}
+
+/// The statuses the operator writes, read back from the API server, go through the script:
+/// Progressing while the cloud creates, Healthy when Ready, Suspended when paused, Degraded on
+/// a terminal error.
+#[tokio::test]
+async fn statuses_written_by_the_real_controller() {
+    let Some(mut h) = support::harness("argocd", 1500).await else {
+        return;
+    };
+    h.provider_config().await;
+    h.start_operator(&[]);
+    h.create::<DBInstance>(json!({"apiVersion": "mongocloud.dev/v1alpha1", "kind": "DBInstance", "metadata": {"name": "db"},
+        "spec": {"providerConfigRef": {"name": h.pc},
+                 "forProvider": {"regionId": "cn-hangzhou", "engineVersion": "6.0", "instanceClass": "dds.mongo.mid", "storageGB": 20}}}))
+    .await;
+    let health_of = |d: &DBInstance| health(&serde_json::to_value(d).expect("json"));
+    let limit = Duration::from_secs(30);
+    h.wait_for::<DBInstance, _>("db", "Progressing while Creating", limit, |d| {
+        let at = d.status.as_ref()?.at_provider.as_ref()?;
+        (at.status == "Creating" && health_of(d).0 == "Progressing").then_some(())
+    })
+    .await;
+    h.wait_for::<DBInstance, _>("db", "Healthy when Ready", limit, |d| {
+        (health_of(d).0 == "Healthy").then_some(())
+    })
+    .await;
+
+    h.merge::<DBInstance>(
+        "db",
+        json!({"metadata": {"annotations": {"mongocloud.dev/paused": "true"}}}),
+    )
+    .await;
+    h.wait_for::<DBInstance, _>("db", "Suspended when paused", limit, |d| {
+        (health_of(d).0 == "Suspended").then_some(())
+    })
+    .await;
+
+    h.merge::<DBInstance>(
+        "db",
+        json!({"metadata": {"annotations": {"mongocloud.dev/paused": "false"}},
+               "spec": {"forProvider": {"regionId": "cn-beijing"}}}),
+    )
+    .await;
+    let (status, message) = h
+        .wait_for::<DBInstance, _>("db", "Degraded on a terminal error", limit, |d| {
+            let (status, message) = health_of(d);
+            (status == "Degraded").then_some((status, message))
+        })
+        .await;
+    assert!(message.contains("regionId"), "{status}: {message}");
 }
