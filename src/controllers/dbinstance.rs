@@ -187,13 +187,7 @@ async fn observe(
     cx: &Cx<'_>,
     status: &mut DBInstanceStatus,
 ) -> Result<Observed, Error> {
-    let known = obj
-        .spec
-        .for_provider
-        .instance_id
-        .clone()
-        .or_else(|| status.instance_id.clone());
-    let id = match known {
+    let id = match instance_id(obj).map(str::to_owned) {
         Some(id) => id,
         None => match find_by_uid(obj, cx).await? {
             Some(id) => {
@@ -296,12 +290,9 @@ async fn act(
 ) -> Result<(), Error> {
     let id = status.instance_id.clone().unwrap_or_default();
     let result = run_step(obj, cx, step, status, &id).await;
-    if let Some(observer) = observer(obj, cx)
+    if step.is_write()
+        && let Some(observer) = observer(obj, cx)
         && let Some(id) = status.instance_id.as_deref()
-        && !matches!(
-            step,
-            Step::Steady | Step::Wait(_) | Step::Reject(_) | Step::Missing(_)
-        )
     {
         observer.touch(id);
     }

@@ -28,11 +28,7 @@ pub struct Providers {
 impl Providers {
     /// The checked account of a ProviderConfig, or why there is none.
     pub fn get(&self, name: &str) -> Result<Arc<dyn Provider>, String> {
-        let accounts = self
-            .accounts
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        match accounts.get(name) {
+        match self.read().get(name) {
             Some(Account::Ready(provider, _)) => Ok(provider.clone()),
             Some(Account::NotReady(why)) => {
                 Err(format!("ProviderConfig {name} is not Ready: {why}"))
@@ -46,11 +42,7 @@ impl Providers {
     /// The client already built for exactly these settings, so a periodic re-check keeps it
     /// (and the observers, rate limits and snapshots that hang on it).
     pub fn reuse(&self, name: &str, settings: &AccountSettings) -> Option<Arc<dyn Provider>> {
-        let accounts = self
-            .accounts
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        match accounts.get(name) {
+        match self.read().get(name) {
             Some(Account::Ready(provider, built_from)) if built_from == settings => {
                 Some(provider.clone())
             }
@@ -69,6 +61,12 @@ impl Providers {
 
     pub fn remove(&self, name: &str) {
         self.write().remove(name);
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Account>> {
+        self.accounts
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Account>> {
