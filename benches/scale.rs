@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use futures::{StreamExt, TryStreamExt};
 use kube::runtime::{WatchStreamExt, watcher};
 use mongocloud_operator::api::DBInstance;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 const TRANSITION_MS: u64 = 3000;
 const DRIFT: &str = "20s";
@@ -128,11 +128,8 @@ async fn run(n: usize, mode: &'static str, steady: Duration) -> Option<()> {
         .for_each_concurrent(16, |i| {
             let h = &h;
             async move {
-                h.create::<DBInstance>(json!({
-                    "apiVersion": "mongocloud.dev/v1alpha1", "kind": "DBInstance", "metadata": {"name": format!("db-{i}")},
-                    "spec": {"providerConfigRef": {"name": h.pc}, "forProvider": {"regionId": "cn-hangzhou", "engineVersion": "6.0", "instanceClass": "dds.mongo.mid", "storageGB": 20}}
-                }))
-                .await;
+                h.create::<DBInstance>(h.small_dbinstance(&format!("db-{i}")))
+                    .await;
             }
         })
         .await;

@@ -242,10 +242,7 @@ async fn statuses_written_by_the_real_controller() {
     };
     h.provider_config().await;
     h.start_operator(&[]);
-    h.create::<DBInstance>(json!({"apiVersion": "mongocloud.dev/v1alpha1", "kind": "DBInstance", "metadata": {"name": "db"},
-        "spec": {"providerConfigRef": {"name": h.pc},
-                 "forProvider": {"regionId": "cn-hangzhou", "engineVersion": "6.0", "instanceClass": "dds.mongo.mid", "storageGB": 20}}}))
-    .await;
+    h.create::<DBInstance>(h.small_dbinstance("db")).await;
     let health_of = |d: &DBInstance| health(&serde_json::to_value(d).expect("json"));
     let limit = Duration::from_secs(30);
     h.wait_for::<DBInstance, _>("db", "Progressing while Creating", limit, |d| {

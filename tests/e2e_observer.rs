@@ -22,14 +22,8 @@ async fn ready_comes_from_the_observer_in_batched_calls() {
     h.timing = ("600s", "600s");
     h.start_operator(&["--observe-interval", "500ms", "--cloud-rate-limit", "50"]);
     for i in 0..INSTANCES {
-        h.create::<DBInstance>(
-            json!({"apiVersion": "mongocloud.dev/v1alpha1", "kind": "DBInstance",
-            "metadata": {"name": format!("db-{i:02}")},
-            "spec": {"providerConfigRef": {"name": h.pc},
-                     "forProvider": {"regionId": "cn-hangzhou", "engineVersion": "6.0",
-                                     "instanceClass": "dds.mongo.mid", "storageGB": 20}}}),
-        )
-        .await;
+        h.create::<DBInstance>(h.small_dbinstance(&format!("db-{i:02}")))
+            .await;
     }
     for i in 0..INSTANCES {
         h.wait_for::<DBInstance, _>(

@@ -11,11 +11,7 @@ use support::{Harness, has_condition};
 const LIMIT: Duration = Duration::from_secs(30);
 
 async fn instance(h: &Harness, name: &str) -> String {
-    h.create::<DBInstance>(json!({
-        "apiVersion": "mongocloud.dev/v1alpha1", "kind": "DBInstance", "metadata": {"name": name},
-        "spec": {"providerConfigRef": {"name": h.pc}, "forProvider": {"regionId": "cn-hangzhou", "engineVersion": "6.0", "instanceClass": "dds.mongo.mid", "storageGB": 20}}
-    }))
-    .await;
+    h.create::<DBInstance>(h.small_dbinstance(name)).await;
     h.wait_for::<DBInstance, _>(name, "Ready=True", LIMIT, |d| {
         let st = d.status.as_ref()?;
         has_condition(d, &st.conditions, "Ready", "True", None)?;
@@ -167,11 +163,7 @@ async fn audit_filter_waits_for_running_then_applies() {
     };
     h.provider_config().await;
     h.start_operator(&[]);
-    h.create::<DBInstance>(json!({
-        "apiVersion": "mongocloud.dev/v1alpha1", "kind": "DBInstance", "metadata": {"name": "db"},
-        "spec": {"providerConfigRef": {"name": h.pc}, "forProvider": {"regionId": "cn-hangzhou", "engineVersion": "6.0", "instanceClass": "dds.mongo.mid", "storageGB": 20}}
-    }))
-    .await;
+    h.create::<DBInstance>(h.small_dbinstance("db")).await;
     h.create::<AuditLogFilter>(json!({"apiVersion": "mongocloud.dev/v1alpha1", "kind": "AuditLogFilter", "metadata": {"name": "audit"},
         "spec": {"providerConfigRef": {"name": h.pc}, "forProvider": {"dbInstanceRef": {"name": "db"}, "filter": ["delete", "admin"], "storagePeriodDays": 30}}}))
     .await;

@@ -186,11 +186,6 @@ impl Harness {
         kubeconfig
     }
 
-    /// Where a test keeps its files; removed with the harness.
-    pub fn work_dir(&self) -> &std::path::Path {
-        self.work.path()
-    }
-
     fn spawn_operator(&mut self) {
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -365,14 +360,20 @@ impl Harness {
         }
     }
 
+    /// The manifest of a small DBInstance `name` on this test's ProviderConfig.
+    pub fn small_dbinstance(&self, name: &str) -> Value {
+        json!({"apiVersion": "mongocloud.dev/v1alpha1", "kind": "DBInstance", "metadata": {"name": name},
+               "spec": {"providerConfigRef": {"name": self.pc},
+                        "forProvider": {"regionId": "cn-hangzhou", "engineVersion": "6.0", "instanceClass": "dds.mongo.mid", "storageGB": 20}}})
+    }
+
     /// Applies a small DBInstance `name` writing the Secret `{name}-conn`, and waits for it to
     /// be Ready with that Secret written.
     pub async fn dbinstance_ready_with_secret(&self, name: &str, limit: Duration) {
         let conn = format!("{name}-conn");
-        self.create::<DBInstance>(json!({"apiVersion": "mongocloud.dev/v1alpha1", "kind": "DBInstance", "metadata": {"name": name},
-            "spec": {"providerConfigRef": {"name": self.pc}, "writeConnectionSecretToRef": {"name": conn},
-                     "forProvider": {"regionId": "cn-hangzhou", "engineVersion": "6.0", "instanceClass": "dds.mongo.mid", "storageGB": 20}}}))
-        .await;
+        let mut manifest = self.small_dbinstance(name);
+        manifest["spec"]["writeConnectionSecretToRef"] = json!({"name": conn});
+        self.create::<DBInstance>(manifest).await;
         self.wait_for::<DBInstance, _>(name, "Ready=True", limit, |d| {
             has_condition(d, &d.status.as_ref()?.conditions, "Ready", "True", None)
         })
