@@ -54,6 +54,7 @@ async fn emulator_load(clients: usize, duration: Duration) {
         access_key_id: "LTAIemulator".into(),
         access_key_secret: Redacted("emulator-secret".into()),
         requests_per_second: 1_000_000,
+        ..AccountSettings::default()
     };
     let client = Arc::new(AliyunClient::new(settings, None).expect("client"));
     let request = CreateInstance {

@@ -181,7 +181,8 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     let hook = metrics.clone();
     let factory: controllers::ProviderFactory =
         Arc::new(move |mut settings: cloud::AccountSettings| {
-            if settings.requests_per_second == 0 {
+            // Atlas budgets per minute and has its own default (0 selects it).
+            if settings.requests_per_second == 0 && settings.cloud == cloud::Cloud::Aliyun {
                 settings.requests_per_second = default_rate;
             }
             cloud::connect(settings, hook.clone())

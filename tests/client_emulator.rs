@@ -24,6 +24,7 @@ fn client_with(url: &str, secret: &str) -> AliyunClient {
         access_key_id: "LTAIemulator".to_owned(),
         access_key_secret: Redacted(secret.to_owned()),
         requests_per_second: 1000,
+        ..AccountSettings::default()
     };
     AliyunClient::new(settings, None).expect("client")
 }

@@ -51,6 +51,7 @@ async fn secrets_stay_out_of_debug_errors_and_logs() {
         access_key_id: "LTAIsecret".into(),
         access_key_secret: Redacted(secret.into()),
         requests_per_second: 100,
+        ..AccountSettings::default()
     };
     let good = AliyunClient::new(settings(SECRET), None).expect("client");
     let request = CreateInstance {

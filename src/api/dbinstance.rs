@@ -21,7 +21,7 @@ use super::conditions::Condition;
     category = "mongocloud",
     status = "DBInstanceStatus",
     derive = "PartialEq",
-    doc = "A MongoDB replica-set instance in the cloud (ApsaraDB for MongoDB).",
+    doc = "A MongoDB replica-set instance in the cloud (ApsaraDB for MongoDB or a MongoDB Atlas cluster).",
     printcolumn = r#"{"name":"ID","type":"string","jsonPath":".status.instanceId"}"#,
     printcolumn = r#"{"name":"STATUS","type":"string","jsonPath":".status.atProvider.status"}"#,
     printcolumn = r#"{"name":"READY","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
@@ -131,33 +131,42 @@ pub struct MaintenanceWindow {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DBInstanceParameters {
-    /// Adopt this existing instance instead of creating one, e.g. `dds-bp1234567890abcd`.
+    /// Aliyun only: adopt this existing instance instead of creating one, e.g.
+    /// `dds-bp1234567890abcd`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^dds-[a-z0-9]{4,40}$"))]
     pub instance_id: Option<String>,
-    /// Region, e.g. `cn-hangzhou`. Cannot change after creation.
-    #[schemars(regex(pattern = r"^[a-z]{2,}(-[a-z0-9]+)+$"), length(max = 64))]
+    /// Region: `cn-hangzhou` style for Aliyun, `US_EAST_1` style (the Atlas region name) for
+    /// Atlas. Cannot change after creation.
+    #[schemars(
+        regex(pattern = r"^([a-z]{2,}(-[a-z0-9]+)+|[A-Z]{2,}(_[A-Z0-9]+)+)$"),
+        length(max = 64)
+    )]
     pub region_id: String,
-    /// Zone, e.g. `cn-hangzhou-h`. Cannot change after creation.
+    /// Aliyun only: zone, e.g. `cn-hangzhou-h`. Cannot change after creation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[a-z]{2,}(-[a-z0-9]+)+$"), length(max = 64))]
     pub zone_id: Option<String>,
     /// MongoDB major version. Can only go up (by a kernel upgrade), never down.
     pub engine_version: EngineVersion,
-    /// Instance class (DBInstanceClass), e.g. `dds.mongo.mid`. Changeable in place.
-    #[schemars(regex(pattern = r"^[a-z0-9]+(\.[a-z0-9]+)+$"), length(max = 64))]
+    /// Instance class: `dds.mongo.mid` style for Aliyun, the instance size (`M10`, `R40`,
+    /// `M40_NVME`...) for Atlas. Changeable in place.
+    #[schemars(
+        regex(pattern = r"^([a-z0-9]+(\.[a-z0-9]+)+|[MR][0-9]+(_NVME)?)$"),
+        length(max = 64)
+    )]
     pub instance_class: String,
     /// Storage in GB, a multiple of 10 between 10 and 16000. Changeable in place.
     #[serde(rename = "storageGB")]
     #[schemars(range(min = 10, max = 16000), extend("multipleOf" = 10))]
     pub storage_gb: i32,
-    /// Storage engine. Cannot change after creation.
+    /// Storage engine. Cannot change after creation. Atlas runs only WiredTiger.
     #[serde(default)]
     pub storage_engine: StorageEngine,
-    /// Disk type; the cloud picks one when absent. Cannot change after creation.
+    /// Aliyun only: disk type; the cloud picks one when absent. Cannot change after creation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_type: Option<StorageType>,
-    /// Number of voting nodes: 3, 5 or 7.
+    /// Number of voting (electable) nodes: 3, 5 or 7.
     #[serde(default = "default_replication_factor")]
     #[schemars(extend("enum" = [3, 5, 7]))]
     pub replication_factor: i32,
@@ -165,29 +174,31 @@ pub struct DBInstanceParameters {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0, max = 5))]
     pub readonly_replicas: Option<i32>,
-    /// Billing. Cannot change after creation.
+    /// Billing. Cannot change after creation. Atlas bills only `PostPaid`.
     #[serde(default)]
     pub charge_type: ChargeType,
-    /// Subscription length in months (1-9, 12, 24, 36); only with `chargeType: PrePaid`.
+    /// Aliyun only: subscription length in months (1-9, 12, 24, 36); only with
+    /// `chargeType: PrePaid`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 36))]
     pub period: Option<i32>,
-    /// VPC to place the instance in. Cannot change after creation.
+    /// Aliyun only: VPC to place the instance in. Cannot change after creation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 64))]
     pub vpc_id: Option<String>,
-    /// vSwitch in that VPC. Cannot change after creation.
+    /// Aliyun only: vSwitch in that VPC. Cannot change after creation.
     #[serde(default, skip_serializing_if = "Option::is_none", rename = "vSwitchId")]
     #[schemars(length(max = 64))]
     pub v_switch_id: Option<String>,
-    /// Free-text description, 2-256 characters, not starting with `http://` or `https://`.
+    /// Aliyun only: free-text description, 2-256 characters, not starting with `http://` or
+    /// `https://`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 2, max = 256))]
     pub description: Option<String>,
-    /// Daily maintenance window (one hour, UTC).
+    /// Aliyun only: daily maintenance window (one hour, UTC).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub maintenance_window: Option<MaintenanceWindow>,
-    /// SSL for client connections.
+    /// Aliyun only: SSL for client connections (Atlas always uses TLS).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ssl: Option<SslMode>,
     /// Tags on the cloud instance (at most 20). Keys starting `aliyun`, `acs:` or `mongocloud.dev/`
@@ -195,13 +206,58 @@ pub struct DBInstanceParameters {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[schemars(extend("maxProperties" = 20))]
     pub tags: BTreeMap<String, String>,
-    /// Resource group of the instance.
+    /// Aliyun only: resource group of the instance.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 64))]
     pub resource_group_id: Option<String>,
-    /// The root account password, read from a Secret at creation.
+    /// Aliyun only: the root account password, read from a Secret at creation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_password_secret_ref: Option<SecretKeySelector>,
+    /// Atlas only: what Atlas needs beyond the shared fields. Required with an Atlas
+    /// ProviderConfig, refused with an Aliyun one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub atlas: Option<AtlasClusterParameters>,
+}
+
+/// The cloud that hosts an Atlas cluster's nodes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum AtlasCloudProvider {
+    #[default]
+    Aws,
+    Gcp,
+    Azure,
+}
+
+impl AtlasCloudProvider {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AtlasCloudProvider::Aws => "AWS",
+            AtlasCloudProvider::Gcp => "GCP",
+            AtlasCloudProvider::Azure => "AZURE",
+        }
+    }
+}
+
+/// The Atlas-only part of a DBInstance: the cluster (a replica set) is named, placed on a cloud,
+/// and its backups and termination protection set.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AtlasClusterParameters {
+    /// The cluster's name in the project; defaults to the DBInstance's name. Cannot change
+    /// after creation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        regex(pattern = r"^[a-zA-Z0-9][a-zA-Z0-9-]*$"),
+        length(min = 1, max = 64)
+    )]
+    pub cluster_name: Option<String>,
+    /// The cloud the nodes run on. Cannot change after creation.
+    #[serde(default)]
+    pub provider_name: AtlasCloudProvider,
+    /// Cloud backups (needed for Backup resources).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_enabled: Option<bool>,
 }
 
 fn default_replication_factor() -> i32 {

@@ -25,15 +25,19 @@ use super::conditions::Condition;
 )]
 #[serde(rename_all = "camelCase")]
 pub struct ProviderConfigSpec {
-    /// The cloud. `Aliyun` is Alibaba Cloud ApsaraDB for MongoDB.
+    /// The cloud. `Aliyun` is Alibaba Cloud ApsaraDB for MongoDB, `Atlas` is MongoDB Atlas.
     #[serde(default)]
     pub provider: CloudProvider,
-    /// Region used when a resource names none, e.g. `cn-hangzhou`.
+    /// Atlas only: the project (group) id, 24 hex digits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[0-9a-f]{24}$"))]
+    pub project_id: Option<String>,
+    /// Aliyun only: region used when a resource names none, e.g. `cn-hangzhou`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[a-z]{2,}(-[a-z0-9]+)+$"))]
     pub region_id: Option<String>,
-    /// API endpoint instead of the cloud's regional one, e.g. a private endpoint or the local
-    /// emulator (`http://127.0.0.1:9780`).
+    /// API endpoint instead of the cloud's, e.g. a private endpoint or the local emulator
+    /// (`http://127.0.0.1:9780` for Aliyun, `http://127.0.0.1:9780/api/atlas/v2` for Atlas).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^https?://[^\s/]+(/.*)?$"))]
     pub endpoint: Option<String>,
@@ -50,13 +54,15 @@ pub struct ProviderConfigSpec {
 pub enum CloudProvider {
     #[default]
     Aliyun,
+    Atlas,
 }
 
 /// Credentials held in a Secret.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Credentials {
-    /// A Secret with the keys `accessKeyId` and `accessKeySecret`.
+    /// A Secret with the keys `accessKeyId` and `accessKeySecret` (Aliyun) or `publicKey` and
+    /// `privateKey` (an Atlas programmatic API key).
     pub secret_ref: NamespacedSecretReference,
 }
 

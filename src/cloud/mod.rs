@@ -6,6 +6,7 @@ pub mod aliyun;
 pub mod atlas;
 pub mod error;
 pub mod model;
+pub mod ratelimit;
 
 use std::sync::Arc;
 
@@ -24,16 +25,19 @@ pub fn connect(
     settings: AccountSettings,
     observer: Arc<dyn CallObserver>,
 ) -> Result<Arc<dyn Provider>, String> {
-    Ok(Arc::new(aliyun::AliyunClient::new(
-        settings,
-        Some(observer),
-    )?))
+    Ok(match settings.cloud {
+        Cloud::Aliyun => Arc::new(aliyun::AliyunClient::new(settings, Some(observer))?),
+        Cloud::Atlas => Arc::new(atlas::AtlasProvider::new(settings, Some(observer))?),
+    })
 }
 
 /// One cloud account. Every method is one logical cloud operation; implementations own signing,
 /// retries of safe requests, rate limiting and error classification.
 #[async_trait]
 pub trait Provider: Send + Sync {
+    /// The cloud this account is in; decides which spec fields apply.
+    fn cloud(&self) -> Cloud;
+
     /// A cheap authenticated call that proves the credentials work.
     async fn check_credentials(&self) -> Result<(), CloudError>;
 

@@ -58,6 +58,10 @@ pub struct Instance {
     pub vswitch_id: Option<String>,
     pub resource_group_id: Option<String>,
     pub tags: BTreeMap<String, String>,
+    /// The connection string the cloud publishes (Atlas), when it publishes one.
+    pub connection_string: Option<String>,
+    /// Its `mongodb+srv://` form.
+    pub connection_string_srv: Option<String>,
 }
 
 /// Everything CreateDBInstance needs. `password` is a secret: never log this struct's Debug.
@@ -82,6 +86,12 @@ pub struct CreateInstance {
     pub tags: BTreeMap<String, String>,
     /// Makes the create idempotent: the cloud answers a repeat with the first instance.
     pub client_token: String,
+    /// Atlas: the cluster's name (its id in the API).
+    pub name: Option<String>,
+    /// Atlas: the cloud hosting the nodes (`AWS`, `GCP`, `AZURE`).
+    pub cloud_provider: Option<String>,
+    /// Atlas: cloud backups on.
+    pub backup_enabled: Option<bool>,
 }
 
 impl std::fmt::Debug for CreateInstance {
@@ -169,12 +179,24 @@ pub struct BackupInfo {
     pub size_bytes: Option<i64>,
 }
 
+/// Which cloud an account is in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Cloud {
+    #[default]
+    Aliyun,
+    Atlas,
+}
+
 /// How to reach one cloud account; built from a ProviderConfig and its Secret.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AccountSettings {
+    pub cloud: Cloud,
+    /// Atlas: the project (group) id.
+    pub project_id: Option<String>,
     /// Overrides the cloud's regional endpoint (private endpoints, the local emulator).
     pub endpoint: Option<String>,
     pub region: Option<String>,
+    /// Aliyun: the AccessKey id; Atlas: the API key's public key.
     pub access_key_id: String,
     pub access_key_secret: crate::cloud::error::Redacted<String>,
     /// Client-side rate limit for the account; 0 until the operator's default is applied.

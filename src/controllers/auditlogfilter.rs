@@ -20,6 +20,10 @@ impl Managed for AuditLogFilter {
         rules::validate(&self.spec).map(drop)
     }
 
+    fn validate_for(&self, cloud: crate::cloud::Cloud) -> Result<(), Invalid> {
+        crate::reconcile::clouds::check_kind_available("AuditLogFilter", cloud)
+    }
+
     async fn sync(&self, cx: &Cx<'_>) -> Synced<AuditLogFilterStatus> {
         let mut status = self.status.clone().unwrap_or_default();
         let unknown = Condition::not_ready("Unknown", "not observed yet");

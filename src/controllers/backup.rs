@@ -28,6 +28,11 @@ impl Managed for Backup {
         rules::validate(&self.spec, self.status.as_ref())
     }
 
+    fn validate_for(&self, cloud: crate::cloud::Cloud) -> Result<(), Invalid> {
+        let id = self.spec.for_provider.instance.db_instance_id.as_deref();
+        crate::reconcile::clouds::check_target(id, cloud)
+    }
+
     async fn sync(&self, cx: &Cx<'_>) -> Synced<BackupStatus> {
         let mut status = self.status.clone().unwrap_or_default();
         let unknown = Condition::not_ready("Unknown", "not observed yet");

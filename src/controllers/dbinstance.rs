@@ -19,10 +19,10 @@ use super::{Ctx, Error};
 use crate::api::conditions::Condition;
 use crate::api::conditions::REASON_INSTANCE_NOT_FOUND;
 use crate::api::dbinstance::{DBInstance, DBInstanceStatus};
-use crate::cloud::{ErrorClass, Instance, InstanceChange, ListInstances};
+use crate::cloud::{Cloud, ErrorClass, Instance, InstanceChange, ListInstances};
 use crate::observer::{Observer, Seen};
 use crate::reconcile::dbinstance::{self as rules, Observed, Step, UID_TAG};
-use crate::reconcile::{Invalid, Outcome};
+use crate::reconcile::{Invalid, Outcome, clouds};
 
 #[async_trait]
 impl Managed for DBInstance {
@@ -30,6 +30,21 @@ impl Managed for DBInstance {
 
     fn validate(&self) -> Result<(), Invalid> {
         rules::validate(&self.spec)
+    }
+
+    fn validate_for(&self, cloud: Cloud) -> Result<(), Invalid> {
+        clouds::check_dbinstance(&self.spec, &self.name_any(), cloud)?;
+        let recorded = self.status.as_ref().and_then(|s| s.instance_id.as_deref());
+        let wanted = clouds::cluster_name(&self.spec, &self.name_any());
+        match recorded {
+            Some(recorded) if cloud == Cloud::Atlas && recorded != wanted => Err(Invalid::new(
+                "spec.forProvider.atlas.clusterName",
+                format!(
+                    "cannot change on an existing cluster (is {recorded}); revert it, or create a new DBInstance"
+                ),
+            )),
+            _ => Ok(()),
+        }
     }
 
     async fn sync(&self, cx: &Cx<'_>) -> Synced<DBInstanceStatus> {
@@ -309,8 +324,10 @@ async fn run_step(
 ) -> Result<(), Error> {
     match step {
         Step::Create => {
+            let name = (cx.provider.cloud() == Cloud::Atlas)
+                .then(|| clouds::cluster_name(&obj.spec, &obj.name_any()));
             let mut request =
-                rules::create_request(&obj.spec.for_provider, &obj.uid().unwrap_or_default());
+                rules::create_request(&obj.spec.for_provider, &obj.uid().unwrap_or_default(), name);
             request.password = account_password(obj, cx)
                 .await?
                 .map(crate::cloud::error::Redacted);

@@ -20,7 +20,7 @@ use super::kube_io::{add_finalizer, apply_status, has_finalizer, publish, remove
 use super::{Ctx, Error};
 use crate::api::common::{DeletionPolicy, PAUSED_ANNOTATION};
 use crate::api::conditions::{self, Condition};
-use crate::cloud::{CloudError, Provider};
+use crate::cloud::{Cloud, CloudError, Provider};
 use crate::reconcile::{Invalid, Mode, Outcome, synced_condition};
 
 /// What one kind adds to the shared loop.
@@ -49,6 +49,12 @@ pub trait Managed:
 
     /// Spec checks the schema cannot do. Pure: an invalid spec costs no cloud call.
     fn validate(&self) -> Result<(), Invalid>;
+
+    /// Checks that depend on the account's cloud (fields that apply to one cloud only). Pure,
+    /// like [`Managed::validate`]; runs once the ProviderConfig is known.
+    fn validate_for(&self, _cloud: Cloud) -> Result<(), Invalid> {
+        Ok(())
+    }
 
     /// Observes the cloud, plans and runs at most one mutation; never fails: cloud errors are
     /// returned inside [`Synced`] together with what was observed before them.
@@ -199,6 +205,11 @@ async fn sync_live<K: Managed>(obj: &K, ctx: &Ctx) -> Result<Action, Error> {
             return Ok(Action::requeue(ctx.timing.waiting));
         }
     };
+    if let Err(invalid) = obj.validate_for(provider.cloud()) {
+        let ready = unobserved();
+        write_status::<K>(ctx, &api, obj, previous, ready, &Outcome::Invalid(invalid)).await?;
+        return Ok(Action::await_change());
+    }
     let cx = Cx {
         ctx,
         provider,

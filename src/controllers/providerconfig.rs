@@ -12,9 +12,9 @@ use kube::runtime::controller::Action;
 use super::kube_io::{apply_status, read_secret_key};
 use super::{Ctx, Error};
 use crate::api::conditions::{self, Condition};
-use crate::api::providerconfig::{ProviderConfig, ProviderConfigStatus};
+use crate::api::providerconfig::{CloudProvider, ProviderConfig, ProviderConfigStatus};
 use crate::cloud::error::Redacted;
-use crate::cloud::{AccountSettings, ErrorClass};
+use crate::cloud::{AccountSettings, Cloud, ErrorClass};
 
 /// Credentials are checked again this often while they work.
 const RECHECK: Duration = Duration::from_secs(300);
@@ -79,14 +79,35 @@ async fn check(
     pc: &ProviderConfig,
     ctx: &Ctx,
 ) -> Result<(Arc<dyn crate::cloud::Provider>, AccountSettings), (&'static str, String)> {
+    let (cloud, id_key, secret_key) = match pc.spec.provider {
+        CloudProvider::Aliyun => (Cloud::Aliyun, "accessKeyId", "accessKeySecret"),
+        CloudProvider::Atlas => (Cloud::Atlas, "publicKey", "privateKey"),
+    };
+    let project_id = match (cloud, &pc.spec.project_id) {
+        (Cloud::Atlas, None) => {
+            return Err((
+                "InvalidSpec",
+                "spec.projectId is required with provider Atlas (the project's 24-hex id)".into(),
+            ));
+        }
+        (Cloud::Aliyun, Some(_)) => {
+            return Err((
+                "InvalidSpec",
+                "spec.projectId applies only to provider Atlas".into(),
+            ));
+        }
+        (_, project) => project.clone(),
+    };
     let secret = &pc.spec.credentials.secret_ref;
     let read =
         |key: &'static str| read_secret_key(&ctx.client, &secret.namespace, &secret.name, key);
-    let (id, key) = match (read("accessKeyId").await, read("accessKeySecret").await) {
+    let (id, key) = match (read(id_key).await, read(secret_key).await) {
         (Ok(id), Ok(key)) => (id, key),
         (Err(e), _) | (_, Err(e)) => return Err(("InvalidSecret", e.to_string())),
     };
     let settings = AccountSettings {
+        cloud,
+        project_id,
         endpoint: pc.spec.endpoint.clone(),
         region: pc.spec.region_id.clone(),
         access_key_id: id.trim().to_owned(),

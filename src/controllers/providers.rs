@@ -89,6 +89,7 @@ mod tests {
             access_key_id: "LTAIexample".into(),
             access_key_secret: Redacted(secret.into()),
             requests_per_second: 10,
+            ..AccountSettings::default()
         }
     }
 

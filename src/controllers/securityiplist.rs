@@ -21,6 +21,10 @@ impl Managed for SecurityIpList {
         rules::validate(&self.spec, &self.name_any()).map(drop)
     }
 
+    fn validate_for(&self, cloud: crate::cloud::Cloud) -> Result<(), Invalid> {
+        crate::reconcile::clouds::check_kind_available("SecurityIpList", cloud)
+    }
+
     async fn sync(&self, cx: &Cx<'_>) -> Synced<SecurityIpListStatus> {
         let mut status = self.status.clone().unwrap_or_default();
         let unknown = Condition::not_ready("Unknown", "not observed yet");

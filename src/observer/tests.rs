@@ -55,6 +55,10 @@ fn unused() -> CloudError {
 
 #[async_trait]
 impl Provider for Cloud {
+    fn cloud(&self) -> crate::cloud::Cloud {
+        crate::cloud::Cloud::Aliyun
+    }
+
     async fn check_credentials(&self) -> Result<(), CloudError> {
         Ok(())
     }

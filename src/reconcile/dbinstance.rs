@@ -419,8 +419,13 @@ fn charge_type(p: &DBInstanceParameters) -> &'static str {
     }
 }
 
-/// The CreateDBInstance request for a spec; the password is added by the caller.
-pub fn create_request(p: &DBInstanceParameters, uid: &str) -> crate::cloud::CreateInstance {
+/// The create request for a spec; the password is added by the caller. `name` is the Atlas
+/// cluster name (Aliyun instances have none).
+pub fn create_request(
+    p: &DBInstanceParameters,
+    uid: &str,
+    name: Option<String>,
+) -> crate::cloud::CreateInstance {
     let mut tags = p.tags.clone();
     tags.insert(UID_TAG.to_owned(), uid.to_owned());
     crate::cloud::CreateInstance {
@@ -442,6 +447,12 @@ pub fn create_request(p: &DBInstanceParameters, uid: &str) -> crate::cloud::Crea
         password: None,
         tags,
         client_token: client_token(uid),
+        name,
+        cloud_provider: p
+            .atlas
+            .as_ref()
+            .map(|a| a.provider_name.as_str().to_owned()),
+        backup_enabled: p.atlas.as_ref().and_then(|a| a.backup_enabled),
     }
 }
 
@@ -528,7 +539,8 @@ fn reason_word(status: &str) -> String {
 }
 
 /// Keys of the connection Secret. The connection string carries no credentials: they are in
-/// `username`/`password` only, so a logged connection string leaks nothing.
+/// `username`/`password` only, so a logged connection string leaks nothing. A string the cloud
+/// publishes (Atlas) is used as published.
 pub fn connection_details(i: &Instance, password: Option<&str>) -> BTreeMap<String, String> {
     let mut data = BTreeMap::new();
     let primary = i
@@ -550,7 +562,9 @@ pub fn connection_details(i: &Instance, password: Option<&str>) -> BTreeMap<Stri
     if !rs.is_empty() {
         data.insert("replicaSetName".to_owned(), rs.clone());
     }
-    if !hosts.is_empty() {
+    if let Some(published) = &i.connection_string {
+        data.insert("connectionString".to_owned(), published.clone());
+    } else if !hosts.is_empty() {
         let query = if rs.is_empty() {
             String::new()
         } else {
@@ -560,6 +574,9 @@ pub fn connection_details(i: &Instance, password: Option<&str>) -> BTreeMap<Stri
             "connectionString".to_owned(),
             format!("mongodb://{}/admin{query}", hosts.join(",")),
         );
+    }
+    if let Some(srv) = &i.connection_string_srv {
+        data.insert("connectionStringSrv".to_owned(), srv.clone());
     }
     if let Some(password) = password {
         data.insert("username".to_owned(), "root".to_owned());

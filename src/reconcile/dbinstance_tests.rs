@@ -586,11 +586,11 @@ fn connection_details_carry_no_credentials_in_the_string() {
 #[test]
 fn create_request_is_tagged_and_idempotent() {
     let s = spec();
-    let a = create_request(&s.for_provider, "0b6c-11");
+    let a = create_request(&s.for_provider, "0b6c-11", None);
     assert_eq!(a.tags.get(UID_TAG).map(String::as_str), Some("0b6c-11"));
     assert_eq!(
         a.client_token,
-        create_request(&s.for_provider, "0b6c-11").client_token
+        create_request(&s.for_provider, "0b6c-11", None).client_token
     );
     assert!(a.client_token.len() <= 64);
 }

@@ -5,6 +5,7 @@
 
 pub mod auditlogfilter;
 pub mod backup;
+pub mod clouds;
 pub mod dbinstance;
 pub mod securityiplist;
 

@@ -9,8 +9,9 @@ use chrono::{SecondsFormat, Utc};
 use serde_json::Value;
 use tracing::Instrument;
 
-use super::{endpoints, errors, ratelimit::RateLimit, retry, signature};
+use super::{endpoints, errors, retry, signature};
 use crate::cloud::error::Redacted;
+use crate::cloud::ratelimit::RateLimit;
 use crate::cloud::{AccountSettings, CallObserver, CloudError, ErrorClass};
 
 pub const VERSION: &str = "2015-12-01";

@@ -5,7 +5,6 @@ pub mod client;
 pub mod endpoints;
 pub mod errors;
 pub mod provider;
-pub mod ratelimit;
 pub mod retry;
 pub mod signature;
 pub mod wire;

@@ -67,6 +67,10 @@ impl AliyunClient {
 
 #[async_trait]
 impl Provider for AliyunClient {
+    fn cloud(&self) -> Cloud {
+        Cloud::Aliyun
+    }
+
     async fn check_credentials(&self) -> Result<(), CloudError> {
         self.call("DescribeRegions", "", Params::new())
             .await

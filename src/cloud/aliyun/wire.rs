@@ -82,6 +82,7 @@ pub fn instance(v: &Value) -> Instance {
         vswitch_id: text(v, "VSwitchId"),
         resource_group_id: text(v, "ResourceGroupId"),
         tags,
+        ..Instance::default()
     }
 }
 

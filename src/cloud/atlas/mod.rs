@@ -1,9 +1,13 @@
 //! MongoDB Atlas Administration API v2: Digest authentication, versioned media types, error
-//! classification, access-list normalisation and the authenticated HTTP client. The `Provider`
-//! implementation and the emulator come next; until then ProviderConfig accepts only `Aliyun`.
+//! classification, access-list normalisation, the authenticated HTTP client, and the
+//! [`crate::cloud::Provider`] for one project.
 
 pub mod access_list;
 pub mod client;
+pub mod clusters;
 pub mod digest;
 pub mod errors;
+pub mod provider;
 pub mod versions;
+
+pub use provider::AtlasProvider;

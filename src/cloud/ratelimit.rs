@@ -7,6 +7,7 @@ use tokio::time::Instant;
 
 pub struct RateLimit {
     per_second: f64,
+    burst: f64,
     state: Mutex<(f64, Instant)>,
 }
 
@@ -14,9 +15,21 @@ impl RateLimit {
     /// `per_second` requests a second on average, bursts of up to one second's worth.
     pub fn new(per_second: u32) -> Self {
         let per_second = f64::from(per_second.max(1));
+        Self::with(per_second, per_second)
+    }
+
+    /// `per_minute` requests a minute on average (Atlas counts per minute), bursts of up to a
+    /// tenth of that.
+    pub fn per_minute(per_minute: u32) -> Self {
+        let per_minute = f64::from(per_minute.max(1));
+        Self::with(per_minute / 60.0, (per_minute / 10.0).max(1.0))
+    }
+
+    fn with(per_second: f64, burst: f64) -> Self {
         RateLimit {
             per_second,
-            state: Mutex::new((per_second, Instant::now())),
+            burst,
+            state: Mutex::new((burst, Instant::now())),
         }
     }
 
@@ -27,7 +40,7 @@ impl RateLimit {
             let (tokens, last) = &mut *state;
             let now = Instant::now();
             *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * self.per_second)
-                .min(self.per_second);
+                .min(self.burst);
             *last = now;
             *tokens -= 1.0;
             // A negative balance is the queue ahead of us: wait until our token has accrued.
@@ -61,6 +74,22 @@ mod tests {
         assert!(
             took >= Duration::from_millis(1990) && took <= Duration::from_millis(2100),
             "20 more take ~2 s, took {took:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn per_minute_bursts_a_tenth_then_paces() {
+        let limit = RateLimit::per_minute(100);
+        let start = Instant::now();
+        for _ in 0..10 {
+            limit.acquire().await;
+        }
+        assert!(start.elapsed() < Duration::from_millis(1));
+        limit.acquire().await;
+        let took = start.elapsed();
+        assert!(
+            took >= Duration::from_millis(590) && took <= Duration::from_millis(610),
+            "the 11th waits 0.6 s, took {took:?}"
         );
     }
 }

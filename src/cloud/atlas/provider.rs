@@ -1,0 +1,550 @@
+//! The Atlas calls behind each [`Provider`] operation, for one project.
+//!
+//! A DBInstance is a replica-set cluster addressed by its name. Atlas has no idempotency key:
+//! a create whose answer was lost is found again by the UID tag (the controller looks before it
+//! creates) or, on `DUPLICATE_CLUSTER_NAME`, by reading the cluster and checking that tag.
+//! Access lists and auditing belong to the project, not to a cluster; their mapping is not built
+//! yet, so those operations answer a Terminal error that says so.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::client::AtlasClient;
+use super::clusters;
+use super::versions::Endpoint;
+use crate::cloud::error::Redacted;
+use crate::cloud::ratelimit::RateLimit;
+use crate::cloud::*;
+
+/// Atlas' own default budget for one project's API calls.
+pub const DEFAULT_PER_MINUTE: u32 = 100;
+/// The most items a page may hold.
+const PAGE: u32 = 500;
+/// Safe reads are retried this often on a transient error.
+const READ_RETRIES: u32 = 2;
+
+pub struct AtlasProvider {
+    client: AtlasClient,
+    project: String,
+    limit: RateLimit,
+    observer: Option<Arc<dyn CallObserver>>,
+}
+
+impl std::fmt::Debug for AtlasProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AtlasProvider")
+            .field("project", &self.project)
+            .field("client", &self.client)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AtlasProvider {
+    /// A provider for the project of `settings`; `requests_per_second` 0 means Atlas' default
+    /// of 100 requests a minute.
+    pub fn new(
+        settings: AccountSettings,
+        observer: Option<Arc<dyn CallObserver>>,
+    ) -> Result<Self, String> {
+        let project = settings
+            .project_id
+            .filter(|p| p.len() == 24 && p.bytes().all(|b| b.is_ascii_hexdigit()))
+            .ok_or("an Atlas account needs projectId: 24 hex digits")?;
+        if let Some(endpoint) = &settings.endpoint {
+            check_endpoint(endpoint)?;
+        }
+        let client = AtlasClient::new(
+            settings.endpoint.as_deref(),
+            settings.access_key_id,
+            Redacted(settings.access_key_secret.expose().clone()),
+        )?;
+        let limit = match settings.requests_per_second {
+            0 => RateLimit::per_minute(DEFAULT_PER_MINUTE),
+            n => RateLimit::new(n),
+        };
+        Ok(AtlasProvider {
+            client,
+            project,
+            limit,
+            observer,
+        })
+    }
+
+    fn path(&self, rest: &str) -> String {
+        format!("/groups/{}{rest}", self.project)
+    }
+
+    /// One call under the rate limit, counted; reads are retried on transient errors.
+    async fn call(
+        &self,
+        action: &'static str,
+        method: Method,
+        path: &str,
+        endpoint: Endpoint,
+        body: Option<&Value>,
+    ) -> Result<Value, CloudError> {
+        let mut attempt = 0;
+        loop {
+            self.limit.acquire().await;
+            let result = self
+                .client
+                .send(action, method.clone(), path, endpoint, body)
+                .await;
+            let outcome = result
+                .as_ref()
+                .map_or_else(|e| e.class.category(), |_| "ok");
+            if let Some(observer) = &self.observer {
+                observer.cloud_call(action, outcome);
+            }
+            match result {
+                Err(e)
+                    if method == Method::GET
+                        && e.class == ErrorClass::Transient
+                        && attempt < READ_RETRIES =>
+                {
+                    tracing::warn!(action, attempt, code = %e.code, "retrying Atlas read");
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(500 << attempt)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn cluster(&self, name: &str) -> Result<Option<Value>, CloudError> {
+        let path = self.path(&format!("/clusters/{}", encode(name)));
+        match self
+            .call(
+                "getCluster",
+                Method::GET,
+                &path,
+                Endpoint::ClusterRead,
+                None,
+            )
+            .await
+        {
+            Ok(cluster) => Ok(Some(cluster)),
+            Err(e) if e.class == ErrorClass::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn existing_cluster(
+        &self,
+        action: &'static str,
+        name: &str,
+    ) -> Result<Value, CloudError> {
+        self.cluster(name)
+            .await?
+            .ok_or_else(|| not_found(action, format!("no cluster named {name} in the project")))
+    }
+
+    /// Every cluster of the project, all pages.
+    async fn all_clusters(&self) -> Result<Vec<Value>, CloudError> {
+        self.all_pages("listClusters", "/clusters", Endpoint::ClusterRead)
+            .await
+    }
+
+    async fn all_pages(
+        &self,
+        action: &'static str,
+        rest: &str,
+        endpoint: Endpoint,
+    ) -> Result<Vec<Value>, CloudError> {
+        let mut items = Vec::new();
+        for page in 1.. {
+            let path = self.path(&format!("{rest}?pageNum={page}&itemsPerPage={PAGE}"));
+            let answer = self
+                .call(action, Method::GET, &path, endpoint, None)
+                .await?;
+            let results = answer
+                .get("results")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let total = answer
+                .get("totalCount")
+                .and_then(Value::as_u64)
+                .unwrap_or(0);
+            let short = results.len() < PAGE as usize;
+            items.extend(results);
+            if short || items.len() as u64 >= total {
+                break;
+            }
+        }
+        Ok(items)
+    }
+
+    async fn patch_cluster(&self, name: &str, body: &Value) -> Result<(), CloudError> {
+        let path = self.path(&format!("/clusters/{}", encode(name)));
+        self.call(
+            "updateCluster",
+            Method::PATCH,
+            &path,
+            Endpoint::ClusterWrite,
+            Some(body),
+        )
+        .await
+        .map(drop)
+    }
+}
+
+#[async_trait]
+impl Provider for AtlasProvider {
+    fn cloud(&self) -> Cloud {
+        Cloud::Atlas
+    }
+
+    async fn check_credentials(&self) -> Result<(), CloudError> {
+        let path = self.path("/clusters?pageNum=1&itemsPerPage=1&includeCount=false");
+        self.call(
+            "listClusters",
+            Method::GET,
+            &path,
+            Endpoint::ClusterRead,
+            None,
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Atlas lists a project, not a region, and cannot filter by tag: the whole project is read
+    /// (a project holds few clusters) and filtered here, answered as one page.
+    async fn list_instances(&self, query: &ListInstances) -> Result<InstancePage, CloudError> {
+        let mut instances: Vec<Instance> = self
+            .all_clusters()
+            .await?
+            .iter()
+            .map(clusters::instance)
+            .filter(|i| query.region.is_empty() || i.region.eq_ignore_ascii_case(&query.region))
+            .filter(|i| match &query.tag {
+                Some((key, value)) => i.tags.get(key) == Some(value),
+                None => true,
+            })
+            .collect();
+        let total_count = u32::try_from(instances.len()).unwrap_or(u32::MAX);
+        if query.page_number > 1 {
+            instances.clear();
+        }
+        Ok(InstancePage {
+            instances,
+            total_count,
+            page_number: query.page_number,
+            page_size: total_count.max(query.page_size),
+        })
+    }
+
+    /// One read for one cluster; one listing for several.
+    async fn describe_instances(&self, ids: &[String]) -> Result<Vec<Instance>, CloudError> {
+        match ids {
+            [] => Ok(Vec::new()),
+            [id] => Ok(self
+                .cluster(id)
+                .await?
+                .map(|c| clusters::instance(&c))
+                .into_iter()
+                .collect()),
+            _ => Ok(self
+                .all_clusters()
+                .await?
+                .iter()
+                .map(clusters::instance)
+                .filter(|i| ids.contains(&i.id))
+                .collect()),
+        }
+    }
+
+    async fn create_instance(&self, request: &CreateInstance) -> Result<String, CloudError> {
+        let name = request
+            .name
+            .clone()
+            .ok_or_else(|| terminal("createCluster", "a cluster needs a name"))?;
+        let body = clusters::create_body(request);
+        let path = self.path("/clusters");
+        match self
+            .call(
+                "createCluster",
+                Method::POST,
+                &path,
+                Endpoint::ClusterWrite,
+                Some(&body),
+            )
+            .await
+        {
+            Ok(_) => Ok(name),
+            Err(e) if e.code == "DUPLICATE_CLUSTER_NAME" => {
+                // Ours when it carries our UID tag: a create whose answer was lost.
+                let ours = self.cluster(&name).await?.is_some_and(|c| {
+                    let theirs = clusters::instance(&c).tags;
+                    request
+                        .tags
+                        .get(crate::reconcile::dbinstance::UID_TAG)
+                        .is_some_and(|uid| {
+                            theirs.get(crate::reconcile::dbinstance::UID_TAG) == Some(uid)
+                        })
+                });
+                if ours {
+                    Ok(name)
+                } else {
+                    Err(CloudError {
+                        message: format!(
+                            "a cluster named {name} already exists in the project and was not created by this resource; choose another spec.forProvider.atlas.clusterName"
+                        ),
+                        class: ErrorClass::Terminal,
+                        ..e
+                    })
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn delete_instance(&self, id: &str) -> Result<(), CloudError> {
+        let path = self.path(&format!("/clusters/{}", encode(id)));
+        self.call(
+            "deleteCluster",
+            Method::DELETE,
+            &path,
+            Endpoint::ClusterDelete,
+            None,
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn modify_instance(&self, id: &str, change: &InstanceChange) -> Result<(), CloudError> {
+        match change {
+            InstanceChange::Spec {
+                instance_class,
+                storage_gb,
+            } => {
+                let cluster = self.existing_cluster("updateCluster", id).await?;
+                let body = clusters::resize_body(&cluster, instance_class.as_deref(), *storage_gb);
+                self.patch_cluster(id, &body).await
+            }
+            other => Err(terminal(
+                "updateCluster",
+                format!("Atlas clusters have no such change: {other:?}"),
+            )),
+        }
+    }
+
+    async fn tag_instance(
+        &self,
+        _region: &str,
+        id: &str,
+        tags: &[(String, String)],
+    ) -> Result<(), CloudError> {
+        let cluster = self.existing_cluster("updateCluster", id).await?;
+        self.patch_cluster(id, &clusters::tags_patch(&cluster, tags))
+            .await
+    }
+
+    /// Atlas always serves TLS.
+    async fn describe_ssl(&self, _id: &str) -> Result<SslState, CloudError> {
+        Ok(SslState {
+            status: "Open".to_owned(),
+            expire_time: None,
+        })
+    }
+
+    async fn describe_security_ips(&self, _id: &str) -> Result<Vec<SecurityIpGroup>, CloudError> {
+        Err(unsupported("listAccessList", "SecurityIpList"))
+    }
+
+    async fn cover_security_ips(
+        &self,
+        _id: &str,
+        _group: &SecurityIpGroup,
+    ) -> Result<(), CloudError> {
+        Err(unsupported("createAccessList", "SecurityIpList"))
+    }
+
+    async fn delete_security_ip_group(&self, _id: &str, _group: &str) -> Result<(), CloudError> {
+        Err(unsupported("deleteAccessList", "SecurityIpList"))
+    }
+
+    async fn describe_audit(&self, _id: &str) -> Result<AuditSettings, CloudError> {
+        Err(unsupported("getAuditLog", "AuditLogFilter"))
+    }
+
+    async fn modify_audit(&self, _id: &str, _change: &AuditChange) -> Result<(), CloudError> {
+        Err(unsupported("updateAuditLog", "AuditLogFilter"))
+    }
+
+    /// An on-demand snapshot. Atlas has no idempotency key either: the Backup controller
+    /// records the returned id before anything else.
+    async fn create_backup(&self, id: &str, _method: &str) -> Result<String, CloudError> {
+        let path = self.path(&format!("/clusters/{}/backup/snapshots", encode(id)));
+        let body =
+            json!({"description": "mongocloud-operator on-demand backup", "retentionInDays": 7});
+        let answer = self
+            .call(
+                "takeSnapshot",
+                Method::POST,
+                &path,
+                Endpoint::Project,
+                Some(&body),
+            )
+            .await?;
+        answer
+            .get("id")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| CloudError {
+                action: "takeSnapshot",
+                class: ErrorClass::Transient,
+                code: "InvalidResponse".to_owned(),
+                message: "the answer has no snapshot id".to_owned(),
+                request_id: String::new(),
+                source: None,
+            })
+    }
+
+    async fn delete_backup(&self, id: &str, backup_id: &str) -> Result<(), CloudError> {
+        let path = self.path(&format!(
+            "/clusters/{}/backup/snapshots/{}",
+            encode(id),
+            encode(backup_id)
+        ));
+        self.call(
+            "deleteSnapshot",
+            Method::DELETE,
+            &path,
+            Endpoint::Project,
+            None,
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn describe_backups(
+        &self,
+        id: &str,
+        backup_id: Option<&str>,
+    ) -> Result<Vec<BackupInfo>, CloudError> {
+        let snapshots = format!("/clusters/{}/backup/snapshots", encode(id));
+        let Some(backup_id) = backup_id else {
+            let all = self
+                .all_pages("listSnapshots", &snapshots, Endpoint::Project)
+                .await?;
+            return Ok(all.iter().map(clusters::backup).collect());
+        };
+        let path = self.path(&format!("{snapshots}/{}", encode(backup_id)));
+        match self
+            .call("getSnapshot", Method::GET, &path, Endpoint::Project, None)
+            .await
+        {
+            Ok(snapshot) => Ok(vec![clusters::backup(&snapshot)]),
+            Err(e) if e.class == ErrorClass::NotFound => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Only the cloud's own host over https, or plain http on loopback (the local emulator).
+fn check_endpoint(endpoint: &str) -> Result<(), String> {
+    let url = reqwest::Url::parse(endpoint)
+        .map_err(|e| format!("endpoint {endpoint:?} is not a URL: {e}"))?;
+    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => Err(format!(
+            "endpoint {endpoint:?} must use https (plain http only on loopback)"
+        )),
+    }
+}
+
+/// Path segments are names and ids the operator validated; encoding keeps a stray character
+/// from changing the path.
+fn encode(segment: &str) -> String {
+    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(segment, SEGMENT).to_string()
+}
+
+fn terminal(action: &'static str, message: impl Into<String>) -> CloudError {
+    CloudError {
+        action,
+        class: ErrorClass::Terminal,
+        code: "Unsupported".to_owned(),
+        message: message.into(),
+        request_id: String::new(),
+        source: None,
+    }
+}
+
+fn not_found(action: &'static str, message: String) -> CloudError {
+    CloudError {
+        action,
+        class: ErrorClass::NotFound,
+        code: "CLUSTER_NOT_FOUND".to_owned(),
+        message,
+        request_id: String::new(),
+        source: None,
+    }
+}
+
+fn unsupported(action: &'static str, kind: &str) -> CloudError {
+    terminal(
+        action,
+        format!("{kind} is not available for Atlas ProviderConfigs yet"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(project: Option<&str>, endpoint: Option<&str>) -> AccountSettings {
+        AccountSettings {
+            cloud: Cloud::Atlas,
+            project_id: project.map(str::to_owned),
+            endpoint: endpoint.map(str::to_owned),
+            access_key_id: "pub".into(),
+            access_key_secret: Redacted("priv".into()),
+            ..AccountSettings::default()
+        }
+    }
+
+    #[test]
+    fn a_project_id_is_24_hex_digits() {
+        let good = "6746cea8a3b0f86a2fbdc1f1";
+        assert!(AtlasProvider::new(settings(Some(good), None), None).is_ok());
+        for bad in [None, Some("6746cea8"), Some("6746cea8a3b0f86a2fbdc1fz")] {
+            let error = AtlasProvider::new(settings(bad, None), None).expect_err("refused");
+            assert!(error.contains("projectId"), "{error}");
+        }
+    }
+
+    #[test]
+    fn plain_http_only_on_loopback() {
+        let project = Some("6746cea8a3b0f86a2fbdc1f1");
+        for ok in [
+            "https://cloud.mongodb.com/api/atlas/v2",
+            "http://127.0.0.1:9780/api/atlas/v2",
+        ] {
+            assert!(
+                AtlasProvider::new(settings(project, Some(ok)), None).is_ok(),
+                "{ok}"
+            );
+        }
+        let error = AtlasProvider::new(settings(project, Some("http://atlas.example/api")), None)
+            .expect_err("refused");
+        assert!(error.contains("https"), "{error}");
+    }
+
+    #[test]
+    fn names_are_encoded_as_one_segment() {
+        assert_eq!(encode("orders-1"), "orders-1");
+        assert_eq!(encode("a/b"), "a%2Fb");
+    }
+}
