@@ -290,6 +290,20 @@ fn examples_round_trip_through_the_types() {
 }
 
 #[test]
+fn atlas_examples_round_trip_through_the_types() {
+    let pc: ProviderConfig = round_trips("atlas/providerconfig.yaml");
+    assert_eq!(
+        pc.spec.project_id.as_deref(),
+        Some("6746cea8a3b0f86a2fbdc1f1")
+    );
+    let db: DBInstance = round_trips("atlas/dbinstance.yaml");
+    let atlas = db.spec.for_provider.atlas.expect("atlas block");
+    assert_eq!(atlas.cluster_name.as_deref(), Some("orders"));
+    let backup: Backup = round_trips("atlas/backup.yaml");
+    assert_eq!(backup.spec.provider_config_ref.name, "atlas");
+}
+
+#[test]
 fn omitted_deletion_policy_takes_the_kind_default() {
     let ips: SecurityIpList = serde_json::from_value(json!({
         "apiVersion": "mongocloud.dev/v1alpha1", "kind": "SecurityIpList", "metadata": {"name": "x"},

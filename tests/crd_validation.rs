@@ -416,7 +416,7 @@ async fn examples_are_valid_for_kubectl() {
     }
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = std::process::Command::new("kubectl")
-        .args(["apply", "--dry-run=server", "-f"])
+        .args(["apply", "--dry-run=server", "--recursive", "-f"])
         .arg(root.join("examples"))
         .output()
         .expect("kubectl runs");

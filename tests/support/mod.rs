@@ -30,6 +30,10 @@ static CRDS: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
 
 pub const KEY_ID: &str = "LTAIemulator";
 pub const KEY_SECRET: &str = "emulator-secret";
+/// The emulator's default Atlas API key and a project id (projects exist on first use).
+pub const ATLAS_PUBLIC: &str = "emulator-public";
+pub const ATLAS_PRIVATE: &str = "emulator-private";
+pub const ATLAS_PROJECT: &str = "6746cea8a3b0f86a2fbdc1f1";
 
 /// A client on the test cluster, or `None` (with a printed SKIP) when there is none and the run
 /// does not require one. Under `CI=true` a missing cluster fails the test.
@@ -152,6 +156,61 @@ impl Harness {
             .create(&PostParams::default(), &pc)
             .await
             .expect("pc created");
+    }
+
+    /// An Atlas API-key Secret and an Atlas ProviderConfig on this test's emulator.
+    pub async fn atlas_provider_config(&self) {
+        let secret: Secret = serde_json::from_value(json!({
+            "metadata": {"name": "atlas-credentials", "namespace": self.ns},
+            "stringData": {"publicKey": ATLAS_PUBLIC, "privateKey": ATLAS_PRIVATE}
+        }))
+        .expect("secret");
+        self.api::<Secret>()
+            .create(&PostParams::default(), &secret)
+            .await
+            .expect("secret created");
+        let pc: ProviderConfig = serde_json::from_value(json!({
+            "apiVersion": "mongocloud.dev/v1alpha1", "kind": "ProviderConfig", "metadata": {"name": self.pc},
+            "spec": {"provider": "Atlas", "projectId": ATLAS_PROJECT,
+                     "endpoint": format!("{}/api/atlas/v2", self.emulator.url()),
+                     "credentials": {"secretRef": {"namespace": self.ns, "name": "atlas-credentials"}}}
+        }))
+        .expect("pc");
+        Api::<ProviderConfig>::all(self.client.clone())
+            .create(&PostParams::default(), &pc)
+            .await
+            .expect("pc created");
+    }
+
+    /// The Atlas emulator's per-operation call counts.
+    pub async fn atlas_calls(&self) -> Value {
+        self.emulator_get("/_emulator/atlas/calls").await
+    }
+
+    /// The Atlas emulator's projects as stored.
+    pub async fn atlas_state(&self) -> Value {
+        self.emulator_get("/_emulator/atlas/state").await
+    }
+
+    /// Posts an Atlas admin control (`/_emulator/atlas/...`), which must succeed.
+    pub async fn atlas_admin(&self, path: &str, body: Value) {
+        let status = reqwest::Client::new()
+            .post(format!("{}/_emulator/atlas{path}", self.emulator.url()))
+            .json(&body)
+            .send()
+            .await
+            .expect("admin call")
+            .status();
+        assert!(status.is_success(), "emulator {path} answered {status}");
+    }
+
+    async fn emulator_get(&self, path: &str) -> Value {
+        reqwest::get(format!("{}{path}", self.emulator.url()))
+            .await
+            .expect("emulator admin")
+            .json()
+            .await
+            .expect("json")
     }
 
     /// Creates or replaces the credentials Secret.

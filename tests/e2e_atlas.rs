@@ -1,0 +1,240 @@
+//! The Atlas path end to end: the real API server, the operator binary, the emulator's Atlas
+//! v2 API as the cloud, an Atlas ProviderConfig. Cloud-side facts come from the emulator.
+
+mod support;
+
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::DeleteParams;
+use mongocloud_operator::api::{Backup, DBInstance, ProviderConfig, SecurityIpList};
+use serde_json::{Value, json};
+use support::{ATLAS_PROJECT, Harness, has_condition};
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+fn cluster_manifest(h: &Harness, name: &str, policy: &str) -> Value {
+    json!({"apiVersion": "mongocloud.dev/v1alpha1", "kind": "DBInstance", "metadata": {"name": name},
+           "spec": {"providerConfigRef": {"name": h.pc}, "deletionPolicy": policy,
+                    "forProvider": {"regionId": "US_EAST_1", "engineVersion": "8.0",
+                                    "instanceClass": "M10", "storageGB": 10,
+                                    "tags": {"team": "orders"},
+                                    "atlas": {"providerName": "AWS", "backupEnabled": true}},
+                    "writeConnectionSecretToRef": {"name": format!("{name}-conn")}}})
+}
+
+/// The cluster `name` as the emulator holds it.
+async fn cloud_cluster(h: &Harness, name: &str) -> Option<Value> {
+    let state = h.atlas_state().await;
+    let clusters = &state["projects"][ATLAS_PROJECT]["clusters"];
+    match clusters {
+        Value::Object(by_name) => by_name.get(name).cloned(),
+        Value::Array(all) => all.iter().find(|c| c["name"] == name).cloned(),
+        _ => None,
+    }
+}
+
+fn count(calls: &Value, operation: &str) -> u64 {
+    calls["operations"][operation]
+        .as_u64()
+        .or_else(|| calls["actions"][operation].as_u64())
+        .unwrap_or(0)
+}
+
+async fn ready(h: &Harness, name: &str) -> DBInstance {
+    h.wait_for::<DBInstance, _>(name, "Ready=True", LIMIT, |d| {
+        let st = d.status.as_ref()?;
+        has_condition(d, &st.conditions, "Ready", "True", None).map(|()| d.clone())
+    })
+    .await
+}
+
+async fn given_atlas(test: &str) -> Option<Harness> {
+    let mut h = support::harness(test, 300).await?;
+    h.atlas_provider_config().await;
+    h.start_operator(&[]);
+    provider_config_ready(&h).await;
+    Some(h)
+}
+
+/// The Atlas ProviderConfig turns Ready after an authenticated call.
+async fn provider_config_ready(h: &Harness) {
+    let api = kube::Api::<ProviderConfig>::all(h.client.clone());
+    let deadline = std::time::Instant::now() + LIMIT;
+    loop {
+        let pc = api.get(&h.pc).await.expect("pc");
+        let ready = pc
+            .status
+            .as_ref()
+            .and_then(|s| support::condition(&s.conditions, "Ready"))
+            .is_some_and(|c| c.status == "True");
+        if ready {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Atlas ProviderConfig not Ready: {:?}\n{}",
+            pc.status,
+            h.log_tail(30)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn atlas_cluster_becomes_ready_once_with_its_published_connection_string_and_resizes_in_place()
+ {
+    let Some(h) = given_atlas("atlas_ready").await else {
+        return;
+    };
+    h.create::<DBInstance>(cluster_manifest(&h, "orders", "Orphan"))
+        .await;
+    let d = ready(&h, "orders").await;
+    let status = d.status.expect("status");
+    assert_eq!(status.instance_id.as_deref(), Some("orders"));
+    let at = status.at_provider.expect("atProvider");
+    assert_eq!(at.status, "Running");
+    assert_eq!(at.instance_class.as_deref(), Some("M10"));
+
+    let cluster = cloud_cluster(&h, "orders").await.expect("cluster in Atlas");
+    let tags = cluster["tags"].to_string();
+    assert!(tags.contains("mongocloud-uid") && tags.contains("orders"), "{tags}");
+    let secret: Secret = h
+        .wait_for::<Secret, _>("orders-conn", "connection Secret", LIMIT, |s: &Secret| {
+            s.data.clone().map(|_| s.clone())
+        })
+        .await;
+    let data = secret.data.expect("data");
+    let text = |k: &str| String::from_utf8(data.get(k).expect(k).0.clone()).expect("utf8");
+    assert!(text("connectionString").starts_with("mongodb://orders-shard-00-00."));
+    assert!(text("connectionStringSrv").starts_with("mongodb+srv://orders."));
+    assert_eq!(count(&h.atlas_calls().await, "createCluster"), 1);
+
+    h.merge::<DBInstance>(
+        "orders",
+        json!({"spec": {"forProvider": {"instanceClass": "M20", "tags": {"tier": "gold"}}}}),
+    )
+    .await;
+    h.wait_for::<DBInstance, _>("orders", "M20 and Ready", LIMIT, |d| {
+        let st = d.status.as_ref()?;
+        (st.at_provider.as_ref()?.instance_class.as_deref() == Some("M20"))
+            .then_some(())
+            .and(has_condition(d, &st.conditions, "Ready", "True", None))
+    })
+    .await;
+    let cluster = cloud_cluster(&h, "orders").await.expect("cluster");
+    assert!(cluster.to_string().contains("\"M20\""), "{cluster}");
+    let tags = cluster["tags"].to_string();
+    assert!(
+        tags.contains("tier") && tags.contains("mongocloud-uid"),
+        "tags merged, UID kept: {tags}"
+    );
+    assert_eq!(count(&h.atlas_calls().await, "createCluster"), 1);
+}
+
+#[tokio::test]
+async fn atlas_orphan_keeps_the_cluster_and_delete_removes_it() {
+    let Some(h) = given_atlas("atlas_delete").await else {
+        return;
+    };
+    h.create::<DBInstance>(cluster_manifest(&h, "kept", "Orphan"))
+        .await;
+    h.create::<DBInstance>(cluster_manifest(&h, "gone", "Delete"))
+        .await;
+    ready(&h, "kept").await;
+    ready(&h, "gone").await;
+    for name in ["kept", "gone"] {
+        h.api::<DBInstance>()
+            .delete(name, &DeleteParams::default())
+            .await
+            .expect("delete");
+    }
+    h.wait_gone::<DBInstance>("kept", LIMIT).await;
+    h.wait_gone::<DBInstance>("gone", LIMIT).await;
+    assert!(cloud_cluster(&h, "kept").await.is_some(), "Orphan keeps it");
+    assert!(
+        cloud_cluster(&h, "gone").await.is_none(),
+        "Delete removes it: {}",
+        h.atlas_state().await
+    );
+    assert_eq!(count(&h.atlas_calls().await, "deleteCluster"), 1);
+}
+
+#[tokio::test]
+async fn fields_that_do_not_apply_to_atlas_are_refused_by_name_without_a_cloud_write() {
+    let Some(h) = given_atlas("atlas_invalid").await else {
+        return;
+    };
+    let mut manifest = cluster_manifest(&h, "wrong", "Orphan");
+    manifest["spec"]["forProvider"]["zoneId"] = json!("cn-hangzhou-h");
+    h.create::<DBInstance>(manifest).await;
+    let message = h
+        .wait_for::<DBInstance, _>("wrong", "TerminalError", LIMIT, |d| {
+            let c = support::condition(&d.status.as_ref()?.conditions, "Synced")?;
+            (c.reason == "TerminalError").then_some(c.message)
+        })
+        .await;
+    assert!(
+        message.contains("spec.forProvider.zoneId") && message.contains("Atlas"),
+        "{message}"
+    );
+    let ips: Value = json!({"apiVersion": "mongocloud.dev/v1alpha1", "kind": "SecurityIpList",
+        "metadata": {"name": "office"},
+        "spec": {"providerConfigRef": {"name": h.pc},
+                 "forProvider": {"dbInstanceRef": {"name": "wrong"}, "ips": ["192.0.2.0/24"]}}});
+    h.create::<SecurityIpList>(ips).await;
+    let message = h
+        .wait_for::<SecurityIpList, _>("office", "TerminalError", LIMIT, |s| {
+            let c = support::condition(&s.status.as_ref()?.conditions, "Synced")?;
+            (c.reason == "TerminalError").then_some(c.message)
+        })
+        .await;
+    assert!(message.contains("SecurityIpList"), "{message}");
+    let calls = h.atlas_calls().await;
+    assert_eq!(count(&calls, "createCluster"), 0, "{calls}");
+    assert_eq!(count(&calls, "createAccessListEntries"), 0, "{calls}");
+}
+
+#[tokio::test]
+async fn atlas_backup_is_an_on_demand_snapshot_followed_to_completed() {
+    let Some(h) = given_atlas("atlas_backup").await else {
+        return;
+    };
+    h.create::<DBInstance>(cluster_manifest(&h, "orders", "Orphan"))
+        .await;
+    ready(&h, "orders").await;
+    let backup = json!({"apiVersion": "mongocloud.dev/v1alpha1", "kind": "Backup",
+        "metadata": {"name": "nightly"},
+        "spec": {"providerConfigRef": {"name": h.pc},
+                 "forProvider": {"dbInstanceRef": {"name": "orders"}, "method": "Physical"}}});
+    h.create::<Backup>(backup).await;
+    h.wait_for::<Backup, _>("nightly", "Ready=True", LIMIT, |b| {
+        has_condition(b, &b.status.as_ref()?.conditions, "Ready", "True", None)
+    })
+    .await;
+    assert_eq!(count(&h.atlas_calls().await, "takeSnapshot"), 1);
+}
+
+#[tokio::test]
+async fn a_429_storm_converges_without_a_hot_loop() {
+    let Some(h) = given_atlas("atlas_throttle").await else {
+        return;
+    };
+    h.atlas_admin(
+        &format!("/groups/{ATLAS_PROJECT}/throttle"),
+        json!({"count": 12, "retryAfter": 1}),
+    )
+    .await;
+    let before = h.atlas_calls().await;
+    h.create::<DBInstance>(cluster_manifest(&h, "busy", "Orphan"))
+        .await;
+    ready(&h, "busy").await;
+    let calls = h.atlas_calls().await;
+    assert_eq!(count(&calls, "createCluster"), 1, "{calls}");
+    let total = |c: &Value| c["total"].as_u64().unwrap_or(0);
+    let spent = total(&calls) - total(&before);
+    assert!(
+        spent <= 40,
+        "12 throttled answers and a create should not cost {spent} calls: {calls}"
+    );
+}
