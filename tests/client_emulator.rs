@@ -183,6 +183,7 @@ async fn instance_life_cycle_over_every_action() {
         name: "app".into(),
         attribute: None,
         ips: vec!["10.0.0.1".into(), "10.0.1.0/24".into()],
+        expires: Default::default(),
     };
     c.cover_security_ips(&id, &group).await.expect("cover");
     let groups = c.describe_security_ips(&id).await.expect("ips");

@@ -98,7 +98,10 @@ async fn atlas_cluster_becomes_ready_once_with_its_published_connection_string_a
 
     let cluster = cloud_cluster(&h, "orders").await.expect("cluster in Atlas");
     let tags = cluster["tags"].to_string();
-    assert!(tags.contains("mongocloud-uid") && tags.contains("orders"), "{tags}");
+    assert!(
+        tags.contains("mongocloud-uid") && tags.contains("orders"),
+        "{tags}"
+    );
     let secret: Secret = h
         .wait_for::<Secret, _>("orders-conn", "connection Secret", LIMIT, |s: &Secret| {
             s.data.clone().map(|_| s.clone())
@@ -181,7 +184,8 @@ async fn fields_that_do_not_apply_to_atlas_are_refused_by_name_without_a_cloud_w
     let ips: Value = json!({"apiVersion": "mongocloud.dev/v1alpha1", "kind": "SecurityIpList",
         "metadata": {"name": "office"},
         "spec": {"providerConfigRef": {"name": h.pc},
-                 "forProvider": {"dbInstanceRef": {"name": "wrong"}, "ips": ["192.0.2.0/24"]}}});
+                 "forProvider": {"dbInstanceRef": {"name": "wrong"}, "groupAttribute": "x",
+                                 "entries": [{"ip": "192.0.2.0/24"}]}}});
     h.create::<SecurityIpList>(ips).await;
     let message = h
         .wait_for::<SecurityIpList, _>("office", "TerminalError", LIMIT, |s| {
@@ -189,10 +193,135 @@ async fn fields_that_do_not_apply_to_atlas_are_refused_by_name_without_a_cloud_w
             (c.reason == "TerminalError").then_some(c.message)
         })
         .await;
-    assert!(message.contains("SecurityIpList"), "{message}");
+    assert!(
+        message.contains("spec.forProvider.groupAttribute"),
+        "{message}"
+    );
     let calls = h.atlas_calls().await;
     assert_eq!(count(&calls, "createCluster"), 0, "{calls}");
     assert_eq!(count(&calls, "createAccessListEntries"), 0, "{calls}");
+}
+
+/// The project's access list as the emulator holds it: canonical CIDR → comment.
+async fn cloud_access_list(h: &Harness) -> std::collections::BTreeMap<String, String> {
+    let state = h.atlas_state().await;
+    let entries = &state["projects"][ATLAS_PROJECT]["accessList"];
+    let all: Vec<Value> = match entries {
+        Value::Object(by_cidr) => by_cidr.values().cloned().collect(),
+        Value::Array(all) => all.clone(),
+        _ => Vec::new(),
+    };
+    all.iter()
+        .filter_map(|e| {
+            let cidr = e["cidrBlock"].as_str()?.to_owned();
+            Some((cidr, e["comment"].as_str().unwrap_or_default().to_owned()))
+        })
+        .collect()
+}
+
+/// An entry added by hand, through the Atlas API itself.
+async fn add_by_hand(h: &Harness, cidr: &str) {
+    use mongocloud_operator::cloud::atlas::client::AtlasClient;
+    use mongocloud_operator::cloud::atlas::versions::Endpoint;
+    let client = AtlasClient::new(
+        Some(&format!("{}/api/atlas/v2", h.emulator.url())),
+        support::ATLAS_PUBLIC.into(),
+        mongocloud_operator::cloud::error::Redacted(support::ATLAS_PRIVATE.into()),
+    )
+    .expect("client");
+    client
+        .send(
+            "createAccessListEntries",
+            reqwest::Method::POST,
+            &format!("/groups/{ATLAS_PROJECT}/accessList"),
+            Endpoint::Project,
+            Some(&json!([{"cidrBlock": cidr, "comment": "added by hand"}])),
+        )
+        .await
+        .expect("entry added by hand");
+}
+
+#[tokio::test]
+async fn atlas_access_list_entries_are_owned_by_comment_hand_made_ones_survive_and_expire() {
+    let Some(h) = given_atlas("atlas_access").await else {
+        return;
+    };
+    add_by_hand(&h, "198.51.100.0/24").await;
+    h.create::<DBInstance>(cluster_manifest(&h, "orders", "Orphan"))
+        .await;
+    ready(&h, "orders").await;
+    let soon = (chrono::Utc::now() + chrono::Duration::seconds(4))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let ips = json!({"apiVersion": "mongocloud.dev/v1alpha1", "kind": "SecurityIpList",
+        "metadata": {"name": "office"},
+        "spec": {"providerConfigRef": {"name": h.pc},
+                 "forProvider": {"dbInstanceRef": {"name": "orders"},
+                                 "entries": [{"ip": "192.0.2.7"}, {"ip": "10.1.0.0/16"},
+                                             {"ip": "203.0.113.9", "expiresAt": soon}]}}});
+    h.create::<SecurityIpList>(ips).await;
+    h.wait_for::<SecurityIpList, _>("office", "Ready=True", LIMIT, |s| {
+        has_condition(s, &s.status.as_ref()?.conditions, "Ready", "True", None)
+    })
+    .await;
+    let list = cloud_access_list(&h).await;
+    assert_eq!(
+        list.get("192.0.2.7/32").map(String::as_str),
+        Some("mongocloud:office"),
+        "{list:?}"
+    );
+    assert!(list.contains_key("10.1.0.0/16") && list.contains_key("203.0.113.9/32"));
+    assert_eq!(
+        list.get("198.51.100.0/24").map(String::as_str),
+        Some("added by hand")
+    );
+
+    // The expiring entry goes by itself; the others and the hand-made one stay.
+    let deadline = std::time::Instant::now() + LIMIT;
+    while cloud_access_list(&h).await.contains_key("203.0.113.9/32") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "expired entry still listed"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+
+    // Dropping an entry removes only that one; a hand-made entry is never taken over.
+    h.merge::<SecurityIpList>(
+        "office",
+        json!({"spec": {"forProvider": {"entries": [{"ip": "192.0.2.7"}, {"ip": "198.51.100.0/24"}]}}}),
+    )
+    .await;
+    let message = h
+        .wait_for::<SecurityIpList, _>("office", "refusal of the hand-made entry", LIMIT, |s| {
+            let c = support::condition(&s.status.as_ref()?.conditions, "Synced")?;
+            c.message.contains("198.51.100.0/24").then_some(c.message)
+        })
+        .await;
+    assert!(
+        message.contains("not written for group office"),
+        "{message}"
+    );
+    let list = cloud_access_list(&h).await;
+    assert_eq!(
+        list.get("198.51.100.0/24").map(String::as_str),
+        Some("added by hand")
+    );
+    assert!(
+        list.contains_key("10.1.0.0/16"),
+        "nothing written after the refusal"
+    );
+
+    h.api::<SecurityIpList>()
+        .delete("office", &DeleteParams::default())
+        .await
+        .expect("delete");
+    h.wait_gone::<SecurityIpList>("office", LIMIT).await;
+    let list = cloud_access_list(&h).await;
+    assert_eq!(
+        list.keys().collect::<Vec<_>>(),
+        vec!["198.51.100.0/24"],
+        "only the hand-made entry is left"
+    );
 }
 
 #[tokio::test]

@@ -147,6 +147,9 @@ pub struct SecurityIpGroup {
     /// `hidden` for system groups; free text otherwise.
     pub attribute: Option<String>,
     pub ips: Vec<String>,
+    /// When entries expire (RFC 3339, by entry as in `ips`), for clouds that remove entries
+    /// themselves (Atlas `deleteAfterDate`); the operator removes expired entries either way.
+    pub expires: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

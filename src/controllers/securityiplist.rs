@@ -11,7 +11,7 @@ use crate::api::conditions::{self, Condition};
 use crate::api::securityiplist::{SecurityIpList, SecurityIpListObservation, SecurityIpListStatus};
 use crate::cloud::ErrorClass;
 use crate::reconcile::securityiplist::{self as rules, Step};
-use crate::reconcile::{Invalid, Outcome, jittered};
+use crate::reconcile::{Invalid, Outcome, clouds, jittered};
 
 #[async_trait]
 impl Managed for SecurityIpList {
@@ -22,7 +22,13 @@ impl Managed for SecurityIpList {
     }
 
     fn validate_for(&self, cloud: crate::cloud::Cloud) -> Result<(), Invalid> {
-        crate::reconcile::clouds::check_kind_available("SecurityIpList", cloud)
+        let p = &self.spec.for_provider;
+        clouds::check_target(p.instance.db_instance_id.as_deref(), cloud)?;
+        let group = p
+            .group_name
+            .clone()
+            .unwrap_or_else(|| rules::default_group_name(&self.name_any()));
+        clouds::check_ip_group(&group, p.group_attribute.is_some(), cloud)
     }
 
     async fn sync(&self, cx: &Cx<'_>) -> Synced<SecurityIpListStatus> {

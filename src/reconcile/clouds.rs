@@ -144,6 +144,27 @@ pub fn cluster_name(spec: &DBInstanceSpec, name: &str) -> String {
         .unwrap_or_else(|| name.to_owned())
 }
 
+/// An Atlas access list has no groups: the group name rides in each entry's 80-character
+/// comment, and there is no group attribute.
+pub fn check_ip_group(group: &str, has_attribute: bool, cloud: Cloud) -> Result<(), Invalid> {
+    use crate::cloud::atlas::access_list::MAX_GROUP_LEN;
+    match cloud {
+        Cloud::Aliyun => Ok(()),
+        Cloud::Atlas if has_attribute => Err(Invalid::new(
+            "spec.forProvider.groupAttribute",
+            "does not apply to Atlas ProviderConfigs; remove it",
+        )),
+        Cloud::Atlas if group.len() > MAX_GROUP_LEN => Err(Invalid::new(
+            "spec.forProvider.groupName",
+            format!(
+                "must be at most {MAX_GROUP_LEN} characters with Atlas, where it is kept in each entry's comment (is {} long)",
+                group.len()
+            ),
+        )),
+        Cloud::Atlas => Ok(()),
+    }
+}
+
 /// Kinds whose Atlas mapping is not built yet are refused with a message, not half-served.
 pub fn check_kind_available(kind: &str, cloud: Cloud) -> Result<(), Invalid> {
     match cloud {
@@ -339,14 +360,32 @@ mod tests {
             "spec.forProvider.dbInstanceId"
         );
         assert_eq!(
-            check_kind_available("SecurityIpList", Cloud::Aliyun),
+            check_kind_available("AuditLogFilter", Cloud::Aliyun),
             Ok(())
         );
         assert!(
-            check_kind_available("SecurityIpList", Cloud::Atlas)
+            check_kind_available("AuditLogFilter", Cloud::Atlas)
                 .expect_err("refused")
                 .message
-                .contains("SecurityIpList")
+                .contains("AuditLogFilter")
+        );
+    }
+
+    #[test]
+    fn atlas_ip_groups_fit_in_a_comment_and_have_no_attribute() {
+        assert_eq!(check_ip_group("office", false, Cloud::Atlas), Ok(()));
+        assert_eq!(check_ip_group(&"g".repeat(69), false, Cloud::Atlas), Ok(()));
+        assert_eq!(
+            field(check_ip_group(&"g".repeat(70), false, Cloud::Atlas)),
+            "spec.forProvider.groupName"
+        );
+        assert_eq!(
+            field(check_ip_group("office", true, Cloud::Atlas)),
+            "spec.forProvider.groupAttribute"
+        );
+        assert_eq!(
+            check_ip_group(&"g".repeat(120), true, Cloud::Aliyun),
+            Ok(())
         );
     }
 }

@@ -1,9 +1,9 @@
 //! SecurityIpList rules: one named group, normalised sets, expiry, the instance-wide limit.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use ipnet::IpNet;
 
 use super::{Invalid, Mode};
@@ -154,6 +154,18 @@ impl DesiredList {
         set.into_iter().map(str::to_owned).collect()
     }
 
+    /// The expiry of each of `ips` that has one (RFC 3339).
+    pub fn expiries(&self, ips: &[String]) -> BTreeMap<String, String> {
+        self.entries
+            .iter()
+            .filter(|e| ips.contains(&e.ip))
+            .filter_map(|e| {
+                let at = e.expires_at?;
+                Some((e.ip.clone(), at.to_rfc3339_opts(SecondsFormat::Secs, true)))
+            })
+            .collect()
+    }
+
     /// When the next entry expires, to requeue at that moment.
     pub fn next_expiry(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         self.entries
@@ -210,6 +222,7 @@ pub fn plan(
         _ => Step::Cover(SecurityIpGroup {
             name: want.group.clone(),
             attribute: want.attribute.clone(),
+            expires: want.expiries(&active),
             ips: active,
         }),
     }

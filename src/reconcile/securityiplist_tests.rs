@@ -20,6 +20,7 @@ fn group(name: &str, ips: &[&str]) -> SecurityIpGroup {
         name: name.into(),
         attribute: None,
         ips: ips.iter().map(|s| s.to_string()).collect(),
+        expires: Default::default(),
     }
 }
 

@@ -99,6 +99,7 @@ pub fn security_ip_group(v: &Value) -> SecurityIpGroup {
                     .collect()
             })
             .unwrap_or_default(),
+        expires: BTreeMap::new(),
     }
 }
 

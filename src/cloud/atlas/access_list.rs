@@ -35,9 +35,118 @@ pub fn single_host(cidr: &str) -> Option<&str> {
         .or_else(|| cidr.strip_suffix("/128"))
 }
 
+/// The comment that marks an entry as written for the SecurityIpList group `group`. Atlas
+/// access lists belong to the project and have no groups: the comment carries the ownership,
+/// so entries made by hand or by other resources are never touched.
+pub fn owner_comment(group: &str) -> String {
+    format!("{OWNER_PREFIX}{group}")
+}
+
+const OWNER_PREFIX: &str = "mongocloud:";
+/// Atlas comments hold at most 80 characters, the prefix included.
+pub const MAX_GROUP_LEN: usize = 80 - OWNER_PREFIX.len();
+/// The group of entries nobody marked (made by hand, by other tools).
+pub const UNMANAGED: &str = "atlas-unmanaged";
+
+/// One entry as listed: canonical CIDR and comment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listed {
+    pub cidr: String,
+    pub comment: Option<String>,
+}
+
+/// The group an entry belongs to: the one its comment names, else [`UNMANAGED`].
+pub fn group_of(entry: &Listed) -> &str {
+    entry
+        .comment
+        .as_deref()
+        .and_then(|c| c.strip_prefix(OWNER_PREFIX))
+        .unwrap_or(UNMANAGED)
+}
+
+/// What setting `group` to `want` (canonical CIDRs) takes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Cover {
+    /// Entries to POST (in one array).
+    pub add: Vec<String>,
+    /// Entries of the group to DELETE.
+    pub remove: Vec<String>,
+    /// Wanted entries that exist under another owner; never taken over.
+    pub conflicts: Vec<String>,
+}
+
+pub fn cover(listed: &[Listed], group: &str, want: &[String]) -> Cover {
+    let mut plan = Cover::default();
+    for cidr in want {
+        match listed.iter().find(|e| &e.cidr == cidr) {
+            None => plan.add.push(cidr.clone()),
+            Some(entry) if group_of(entry) == group => {}
+            Some(_) => plan.conflicts.push(cidr.clone()),
+        }
+    }
+    plan.remove = listed
+        .iter()
+        .filter(|e| group_of(e) == group && !want.contains(&e.cidr))
+        .map(|e| e.cidr.clone())
+        .collect();
+    plan
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn listed(cidr: &str, comment: Option<&str>) -> Listed {
+        Listed {
+            cidr: cidr.into(),
+            comment: comment.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn cover_adds_missing_removes_only_its_own_and_never_takes_over() {
+        let project = [
+            listed("10.0.0.1/32", Some("mongocloud:office")),
+            listed("10.0.0.2/32", Some("mongocloud:office")),
+            listed("192.0.2.0/24", Some("added by hand")),
+            listed("198.51.100.7/32", None),
+            listed("203.0.113.0/24", Some("mongocloud:vpn")),
+        ];
+        let want = vec![
+            "10.0.0.1/32".to_owned(),
+            "10.0.0.9/32".to_owned(),
+            "192.0.2.0/24".to_owned(),
+        ];
+        assert_eq!(
+            cover(&project, "office", &want),
+            Cover {
+                add: vec!["10.0.0.9/32".into()],
+                remove: vec!["10.0.0.2/32".into()],
+                conflicts: vec!["192.0.2.0/24".into()],
+            }
+        );
+        assert_eq!(
+            cover(
+                &project,
+                "office",
+                &["10.0.0.1/32".into(), "10.0.0.2/32".into()]
+            ),
+            Cover::default(),
+            "already covered: nothing to do"
+        );
+    }
+
+    #[test]
+    fn comments_name_the_owner() {
+        assert_eq!(owner_comment("office"), "mongocloud:office");
+        assert_eq!(
+            group_of(&listed("10.0.0.1/32", Some("mongocloud:office"))),
+            "office"
+        );
+        assert_eq!(group_of(&listed("10.0.0.1/32", Some("office"))), UNMANAGED);
+        assert_eq!(group_of(&listed("10.0.0.1/32", None)), UNMANAGED);
+        assert_eq!(owner_comment(&"g".repeat(MAX_GROUP_LEN)).len(), 80);
+    }
 
     #[test]
     fn ips_and_their_host_cidrs_are_one_entry() {

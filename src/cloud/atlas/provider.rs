@@ -3,9 +3,11 @@
 //! A DBInstance is a replica-set cluster addressed by its name. Atlas has no idempotency key:
 //! a create whose answer was lost is found again by the UID tag (the controller looks before it
 //! creates) or, on `DUPLICATE_CLUSTER_NAME`, by reading the cluster and checking that tag.
-//! Access lists and auditing belong to the project, not to a cluster; their mapping is not built
-//! yet, so those operations answer a Terminal error that says so.
+//! The access list belongs to the project, not to a cluster: a SecurityIpList group is the set
+//! of entries whose comment names it. Auditing's mapping is not built yet, so those operations
+//! answer a Terminal error that says so.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,6 +15,7 @@ use async_trait::async_trait;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use super::access_list;
 use super::client::AtlasClient;
 use super::clusters;
 use super::versions::Endpoint;
@@ -32,6 +35,8 @@ pub struct AtlasProvider {
     project: String,
     limit: RateLimit,
     observer: Option<Arc<dyn CallObserver>>,
+    /// Atlas does not support concurrent writes to one project's access list.
+    access_writes: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for AtlasProvider {
@@ -71,6 +76,7 @@ impl AtlasProvider {
             project,
             limit,
             observer,
+            access_writes: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -177,6 +183,44 @@ impl AtlasProvider {
             }
         }
         Ok(items)
+    }
+
+    /// Every access-list entry of the project, canonical.
+    async fn access_list(&self) -> Result<Vec<access_list::Listed>, CloudError> {
+        let entries = self
+            .all_pages("listAccessListEntries", "/accessList", Endpoint::Project)
+            .await?;
+        Ok(entries
+            .iter()
+            .filter_map(|e| {
+                let raw = e
+                    .get("cidrBlock")
+                    .or_else(|| e.get("ipAddress"))
+                    .and_then(Value::as_str)?;
+                Some(access_list::Listed {
+                    cidr: access_list::canonical_cidr(raw).ok()?,
+                    comment: e.get("comment").and_then(Value::as_str).map(str::to_owned),
+                })
+            })
+            .collect())
+    }
+
+    /// Deletes one entry; one already gone is fine.
+    async fn delete_entry(&self, cidr: &str) -> Result<(), CloudError> {
+        let path = self.path(&format!("/accessList/{}", access_list::entry_path(cidr)));
+        match self
+            .call(
+                "deleteAccessListEntry",
+                Method::DELETE,
+                &path,
+                Endpoint::Project,
+                None,
+            )
+            .await
+        {
+            Err(e) if e.class != ErrorClass::NotFound => Err(e),
+            _ => Ok(()),
+        }
     }
 
     async fn patch_cluster(&self, name: &str, body: &Value) -> Result<(), CloudError> {
@@ -352,20 +396,91 @@ impl Provider for AtlasProvider {
         })
     }
 
+    /// The project's access list (it applies to every cluster of the project), grouped by the
+    /// owner each entry's comment names.
     async fn describe_security_ips(&self, _id: &str) -> Result<Vec<SecurityIpGroup>, CloudError> {
-        Err(unsupported("listAccessList", "SecurityIpList"))
+        let mut groups: BTreeMap<String, SecurityIpGroup> = BTreeMap::new();
+        for entry in self.access_list().await? {
+            let name = access_list::group_of(&entry).to_owned();
+            let group = groups
+                .entry(name.clone())
+                .or_insert_with(|| SecurityIpGroup {
+                    name,
+                    ..SecurityIpGroup::default()
+                });
+            group.ips.push(entry.cidr);
+        }
+        Ok(groups.into_values().collect())
     }
 
+    /// Adds the group's missing entries in one POST and deletes the ones it no longer wants,
+    /// one project at a time (Atlas loses entries under concurrent writes). An entry that exists
+    /// under another owner is refused before anything is written.
     async fn cover_security_ips(
         &self,
         _id: &str,
-        _group: &SecurityIpGroup,
+        group: &SecurityIpGroup,
     ) -> Result<(), CloudError> {
-        Err(unsupported("createAccessList", "SecurityIpList"))
+        let _serial = self.access_writes.lock().await;
+        let mut want = Vec::with_capacity(group.ips.len());
+        let mut expires = BTreeMap::new();
+        for ip in &group.ips {
+            let cidr = access_list::canonical_cidr(ip)
+                .map_err(|e| terminal("createAccessListEntries", e))?;
+            if let Some(at) = group.expires.get(ip).and_then(|t| native_expiry(t)) {
+                expires.insert(cidr.clone(), at);
+            }
+            want.push(cidr);
+        }
+        let plan = access_list::cover(&self.access_list().await?, &group.name, &want);
+        if !plan.conflicts.is_empty() {
+            return Err(CloudError {
+                code: "AccessListEntryNotOwned".to_owned(),
+                ..terminal(
+                    "createAccessListEntries",
+                    format!(
+                        "{} already in the project access list but not written for group {}; remove them there or from spec.forProvider.entries",
+                        plan.conflicts.join(", "),
+                        group.name
+                    ),
+                )
+            });
+        }
+        if !plan.add.is_empty() {
+            let comment = access_list::owner_comment(&group.name);
+            let body: Vec<Value> = plan
+                .add
+                .iter()
+                .map(|cidr| {
+                    let mut entry = json!({"cidrBlock": cidr, "comment": comment});
+                    if let Some(at) = expires.get(cidr) {
+                        entry["deleteAfterDate"] = json!(at);
+                    }
+                    entry
+                })
+                .collect();
+            self.call(
+                "createAccessListEntries",
+                Method::POST,
+                &self.path("/accessList"),
+                Endpoint::Project,
+                Some(&Value::Array(body)),
+            )
+            .await?;
+        }
+        for cidr in &plan.remove {
+            self.delete_entry(cidr).await?;
+        }
+        Ok(())
     }
 
-    async fn delete_security_ip_group(&self, _id: &str, _group: &str) -> Result<(), CloudError> {
-        Err(unsupported("deleteAccessList", "SecurityIpList"))
+    async fn delete_security_ip_group(&self, _id: &str, group: &str) -> Result<(), CloudError> {
+        let _serial = self.access_writes.lock().await;
+        let listed = self.access_list().await?;
+        for entry in listed.iter().filter(|e| access_list::group_of(e) == group) {
+            self.delete_entry(&entry.cidr).await?;
+        }
+        Ok(())
     }
 
     async fn describe_audit(&self, _id: &str) -> Result<AuditSettings, CloudError> {
@@ -444,6 +559,17 @@ impl Provider for AtlasProvider {
             Err(e) => Err(e),
         }
     }
+}
+
+/// Atlas removes an entry itself at `deleteAfterDate`, which must lie at most a week ahead;
+/// later expiries are left to the operator, which removes the entry when it expires.
+fn native_expiry(at: &str) -> Option<String> {
+    let at = chrono::DateTime::parse_from_rfc3339(at)
+        .ok()?
+        .with_timezone(&chrono::Utc);
+    let now = chrono::Utc::now();
+    (at > now && at <= now + chrono::Duration::days(7))
+        .then(|| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
 }
 
 /// Only the cloud's own host over https, or plain http on loopback (the local emulator).
@@ -540,6 +666,19 @@ mod tests {
         let error = AtlasProvider::new(settings(project, Some("http://atlas.example/api")), None)
             .expect_err("refused");
         assert!(error.contains("https"), "{error}");
+    }
+
+    #[test]
+    fn only_expiries_within_a_week_are_left_to_atlas() {
+        let at = |days: i64| {
+            (chrono::Utc::now() + chrono::Duration::days(days))
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        };
+        let soon = at(3);
+        assert_eq!(native_expiry(&soon), Some(soon.clone()));
+        assert_eq!(native_expiry(&at(8)), None, "beyond a week: the operator");
+        assert_eq!(native_expiry(&at(-1)), None, "past");
+        assert_eq!(native_expiry("not a time"), None);
     }
 
     #[test]
