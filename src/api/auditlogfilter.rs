@@ -76,16 +76,35 @@ impl AuditCategory {
 pub struct AuditLogFilterParameters {
     #[serde(flatten)]
     pub instance: InstanceTarget,
-    /// Categories to record: any of admin, slow, query, insert, update, delete, command.
-    #[schemars(length(min = 1, max = 7), extend("x-kubernetes-list-type" = "set"))]
+    /// Categories to record: any of admin, slow, query, insert, update, delete, command (at
+    /// least one, unless `atlas.auditFilter` gives an Atlas filter document; Atlas has no `slow`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 7), extend("x-kubernetes-list-type" = "set"))]
     pub filter: Vec<AuditCategory>,
     /// Audit logging on (default) or off (ModifyAuditPolicy).
     #[serde(default = "default_true")]
     pub audit_enabled: bool,
-    /// Days to keep audit logs, 1-365.
+    /// Aliyun only: days to keep audit logs, 1-365.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 365))]
     pub storage_period_days: Option<i32>,
+    /// Atlas only: a filter document instead of `filter` categories.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub atlas: Option<AtlasAuditParameters>,
+}
+
+/// Atlas auditing given as Atlas takes it. Auditing belongs to the Atlas project, so it applies
+/// to every cluster of the project.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AtlasAuditParameters {
+    /// The audit filter, a JSON document (e.g. `{"atype": "authenticate"}`); compared as JSON,
+    /// so spacing never causes a write.
+    #[schemars(length(min = 2, max = 65536))]
+    pub audit_filter: String,
+    /// Also record successful authorizations (`authCheck` events); costs performance.
+    #[serde(default)]
+    pub audit_authorization_success: bool,
 }
 
 fn default_true() -> bool {

@@ -155,9 +155,12 @@ pub struct SecurityIpGroup {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AuditSettings {
     pub enabled: bool,
-    /// Categories, as the cloud lists them.
+    /// Categories, as the cloud lists them (Atlas: decoded from a filter the operator wrote).
     pub filter: Vec<String>,
     pub storage_period_days: Option<i32>,
+    /// Atlas: the filter document as stored, and `auditAuthorizationSuccess`.
+    pub raw_filter: Option<String>,
+    pub authorization_success: Option<bool>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -167,8 +170,13 @@ pub enum AuditChange {
         enabled: bool,
         storage_period_days: Option<i32>,
     },
-    /// ModifyAuditLogFilter with a comma-joined set.
+    /// ModifyAuditLogFilter with a comma-joined set (Atlas: the filter those categories map to).
     Filter(Vec<String>),
+    /// Atlas: a filter document given verbatim.
+    Raw {
+        filter: String,
+        authorization_success: bool,
+    },
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use super::kube_io::publish;
 use super::managed::{Cx, Managed, Synced};
 use crate::api::auditlogfilter::{AuditLogFilter, AuditLogFilterObservation, AuditLogFilterStatus};
 use crate::api::conditions::{self, Condition};
-use crate::cloud::{AuditChange, ErrorClass};
+use crate::cloud::{AuditChange, Cloud, ErrorClass};
 use crate::reconcile::auditlogfilter::{self as rules, Step};
 use crate::reconcile::{Invalid, Outcome, jittered};
 
@@ -20,8 +20,8 @@ impl Managed for AuditLogFilter {
         rules::validate(&self.spec).map(drop)
     }
 
-    fn validate_for(&self, cloud: crate::cloud::Cloud) -> Result<(), Invalid> {
-        crate::reconcile::clouds::check_kind_available("AuditLogFilter", cloud)
+    fn validate_for(&self, cloud: Cloud) -> Result<(), Invalid> {
+        crate::reconcile::clouds::check_audit(&self.spec, cloud)
     }
 
     async fn sync(&self, cx: &Cx<'_>) -> Synced<AuditLogFilterStatus> {
@@ -56,7 +56,7 @@ impl Managed for AuditLogFilter {
                 cx,
             );
         };
-        if let Some(why) = rules::precondition(&instance) {
+        if let Some(why) = rules::precondition(&instance, cx.provider.cloud()) {
             // Preconditions change slowly (an instance being created, a node count): look rarely.
             let mut synced = super::managed::waiting(status, unknown, why, cx);
             synced.requeue = cx.ctx.timing.waiting * 6;
@@ -101,6 +101,7 @@ impl Managed for AuditLogFilter {
                 "ModifyAuditLogFilter",
                 format!("filter {} on {id}", filter.join(",")),
             ),
+            AuditChange::Raw { .. } => ("ModifyAuditLogFilter", format!("filter document on {id}")),
         };
         publish(cx.ctx, self, false, "WroteAuditSettings", action, note).await;
         Synced {
@@ -112,21 +113,32 @@ impl Managed for AuditLogFilter {
         }
     }
 
-    /// Puts the cloud's default filter back; audit logging itself is left as it is, since it may
-    /// have been on before this resource existed.
+    /// Aliyun: puts the cloud's default filter back; audit logging itself is left as it is,
+    /// since it may have been on before this resource existed. Atlas has no default filter to
+    /// restore: auditing is switched off, as Atlas' own tools do on removal.
     async fn cleanup(&self, cx: &Cx<'_>) -> Result<Option<String>, Error> {
         let Some(id) = self.status.as_ref().and_then(|s| s.instance_id.clone()) else {
             return Ok(None);
         };
-        let default = rules::DEFAULT_FILTER
-            .iter()
-            .map(|c| c.to_string())
-            .collect();
-        match cx
-            .provider
-            .modify_audit(&id, &AuditChange::Filter(default))
-            .await
-        {
+        let (change, note) = match cx.provider.cloud() {
+            Cloud::Aliyun => (
+                AuditChange::Filter(
+                    rules::DEFAULT_FILTER
+                        .iter()
+                        .map(|c| c.to_string())
+                        .collect(),
+                ),
+                format!("default filter restored on {id}"),
+            ),
+            Cloud::Atlas => (
+                AuditChange::Policy {
+                    enabled: false,
+                    storage_period_days: None,
+                },
+                format!("auditing switched off for the project of {id}"),
+            ),
+        };
+        match cx.provider.modify_audit(&id, &change).await {
             Ok(()) => {
                 publish(
                     cx.ctx,
@@ -134,7 +146,7 @@ impl Managed for AuditLogFilter {
                     false,
                     "RestoredAuditFilter",
                     "ModifyAuditLogFilter",
-                    format!("default filter restored on {id}"),
+                    note,
                 )
                 .await;
                 Ok(None)

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use super::{Invalid, Mode};
 use crate::api::auditlogfilter::AuditLogFilterSpec;
-use crate::cloud::{AuditChange, AuditSettings, Instance};
+use crate::cloud::{AuditChange, AuditSettings, Cloud, Instance};
 
 /// What the cloud sets on a new instance; restored when the resource is deleted.
 pub const DEFAULT_FILTER: [&str; 2] = ["admin", "slow"];
@@ -17,12 +17,44 @@ pub struct DesiredAudit {
     pub filter: Vec<String>,
     pub enabled: bool,
     pub storage_period_days: Option<i32>,
+    /// An Atlas filter document and `auditAuthorizationSuccess`, instead of `filter`.
+    pub raw: Option<(String, bool)>,
 }
 
 pub fn validate(spec: &AuditLogFilterSpec) -> Result<DesiredAudit, Invalid> {
     let p = &spec.for_provider;
     super::instance_target(&p.instance)?;
     let set: BTreeSet<&str> = p.filter.iter().map(|c| c.as_str()).collect();
+    let raw = match &p.atlas {
+        Some(atlas) => match serde_json::from_str::<serde_json::Value>(&atlas.audit_filter) {
+            Ok(serde_json::Value::Object(_)) => Some((
+                atlas.audit_filter.clone(),
+                atlas.audit_authorization_success,
+            )),
+            _ => {
+                return Err(Invalid::new(
+                    "spec.forProvider.atlas.auditFilter",
+                    "must be a JSON document (an object), e.g. {\"atype\": \"authenticate\"}",
+                ));
+            }
+        },
+        None => None,
+    };
+    match (raw.is_some(), set.is_empty()) {
+        (true, false) => {
+            return Err(Invalid::new(
+                "spec.forProvider.filter",
+                "and atlas.auditFilter are alternatives; give one",
+            ));
+        }
+        (false, true) => {
+            return Err(Invalid::new(
+                "spec.forProvider.filter",
+                "needs at least one category: admin, slow, query, insert, update, delete, command",
+            ));
+        }
+        _ => {}
+    }
     if set.len() != p.filter.len() {
         return Err(Invalid::new(
             "spec.forProvider.filter",
@@ -41,11 +73,13 @@ pub fn validate(spec: &AuditLogFilterSpec) -> Result<DesiredAudit, Invalid> {
         filter: set.into_iter().map(str::to_owned).collect(),
         enabled: p.audit_enabled,
         storage_period_days: p.storage_period_days,
+        raw,
     })
 }
 
-/// Why the instance cannot take audit settings yet, if it cannot.
-pub fn precondition(instance: &Instance) -> Option<String> {
+/// Why the instance cannot take audit settings yet, if it cannot. The three-node rule is
+/// ApsaraDB's; Atlas audits every dedicated cluster.
+pub fn precondition(instance: &Instance, cloud: Cloud) -> Option<String> {
     if instance.status != super::dbinstance::RUNNING {
         return Some(format!(
             "instance {} is {}; audit settings are applied once it is Running",
@@ -53,7 +87,7 @@ pub fn precondition(instance: &Instance) -> Option<String> {
         ));
     }
     match instance.replication_factor {
-        Some(n) if n != AUDIT_NODES => Some(format!(
+        Some(n) if n != AUDIT_NODES && cloud == Cloud::Aliyun => Some(format!(
             "instance {} has {n} nodes; the cloud supports audit logs only on {AUDIT_NODES}-node replica sets",
             instance.id
         )),
@@ -80,6 +114,21 @@ pub fn plan(want: &DesiredAudit, seen: &AuditSettings, mode: Mode) -> Step {
             storage_period_days: want.storage_period_days,
         });
     }
+    if let Some((filter, authorization_success)) = &want.raw {
+        let same = seen
+            .raw_filter
+            .as_deref()
+            .is_some_and(|have| crate::cloud::atlas::audit::same_filter(have, filter))
+            && seen.authorization_success == Some(*authorization_success);
+        return if same {
+            Step::Steady
+        } else {
+            Step::Change(AuditChange::Raw {
+                filter: filter.clone(),
+                authorization_success: *authorization_success,
+            })
+        };
+    }
     if sorted(&seen.filter) != want.filter {
         return Step::Change(AuditChange::Filter(want.filter.clone()));
     }
@@ -105,6 +154,7 @@ mod tests {
             filter: sorted(&filter.iter().map(|s| s.to_string()).collect::<Vec<_>>()),
             enabled,
             storage_period_days: None,
+            raw: None,
         }
     }
 
@@ -113,6 +163,7 @@ mod tests {
             enabled,
             filter: filter.iter().map(|s| s.to_string()).collect(),
             storage_period_days: None,
+            ..AuditSettings::default()
         }
     }
 
@@ -183,20 +234,77 @@ mod tests {
             replication_factor: Some(3),
             ..Instance::default()
         };
-        assert_eq!(precondition(&running), None);
+        assert_eq!(precondition(&running, Cloud::Aliyun), None);
         assert!(
-            precondition(&Instance {
-                status: "Creating".into(),
-                ..running.clone()
-            })
+            precondition(
+                &Instance {
+                    status: "Creating".into(),
+                    ..running.clone()
+                },
+                Cloud::Atlas
+            )
             .is_some_and(|m| m.contains("Creating"))
         );
-        assert!(
-            precondition(&Instance {
-                replication_factor: Some(5),
-                ..running
-            })
-            .is_some_and(|m| m.contains("5 nodes"))
+        let five = Instance {
+            replication_factor: Some(5),
+            ..running
+        };
+        assert!(precondition(&five, Cloud::Aliyun).is_some_and(|m| m.contains("5 nodes")));
+        assert_eq!(
+            precondition(&five, Cloud::Atlas),
+            None,
+            "Atlas audits any size"
+        );
+    }
+
+    #[test]
+    fn an_atlas_filter_document_is_compared_as_json() {
+        let want = DesiredAudit {
+            filter: Vec::new(),
+            enabled: true,
+            storage_period_days: None,
+            raw: Some((r#"{"atype": "authenticate"}"#.into(), false)),
+        };
+        let seen = |filter: &str, success| AuditSettings {
+            enabled: true,
+            raw_filter: Some(filter.into()),
+            authorization_success: Some(success),
+            ..AuditSettings::default()
+        };
+        assert_eq!(
+            plan(
+                &want,
+                &seen("{\n \"atype\":\"authenticate\"}", false),
+                Mode::Active
+            ),
+            Step::Steady
+        );
+        let write = Step::Change(AuditChange::Raw {
+            filter: r#"{"atype": "authenticate"}"#.into(),
+            authorization_success: false,
+        });
+        assert_eq!(
+            plan(&want, &seen(r#"{"atype": "logout"}"#, false), Mode::Active),
+            write
+        );
+        assert_eq!(
+            plan(
+                &want,
+                &seen(r#"{"atype": "authenticate"}"#, true),
+                Mode::Active
+            ),
+            write
+        );
+        assert_eq!(
+            plan(
+                &want,
+                &AuditSettings {
+                    enabled: true,
+                    ..AuditSettings::default()
+                },
+                Mode::Active
+            ),
+            write
         );
     }
 }

@@ -3,6 +3,7 @@
 //! call — never silently ignored.
 
 use super::Invalid;
+use crate::api::auditlogfilter::{AuditCategory, AuditLogFilterSpec};
 use crate::api::dbinstance::{ChargeType, DBInstanceSpec, EngineVersion, StorageEngine};
 use crate::cloud::Cloud;
 
@@ -165,14 +166,25 @@ pub fn check_ip_group(group: &str, has_attribute: bool, cloud: Cloud) -> Result<
     }
 }
 
-/// Kinds whose Atlas mapping is not built yet are refused with a message, not half-served.
-pub fn check_kind_available(kind: &str, cloud: Cloud) -> Result<(), Invalid> {
+/// AuditLogFilter fields of one cloud: Atlas has no retention setting and no `slow` events;
+/// a filter document is Atlas' alone.
+pub fn check_audit(spec: &AuditLogFilterSpec, cloud: Cloud) -> Result<(), Invalid> {
+    let p = &spec.for_provider;
+    check_target(p.instance.db_instance_id.as_deref(), cloud)?;
     match cloud {
-        Cloud::Aliyun => Ok(()),
-        Cloud::Atlas => Err(Invalid::new(
-            "spec.providerConfigRef",
-            format!("names an Atlas ProviderConfig; {kind} is available for Aliyun only so far"),
+        Cloud::Aliyun if p.atlas.is_some() => Err(Invalid::new(
+            "spec.forProvider.atlas",
+            "applies only to Atlas ProviderConfigs; remove it for Aliyun",
         )),
+        Cloud::Atlas if p.storage_period_days.is_some() => Err(Invalid::new(
+            "spec.forProvider.storagePeriodDays",
+            "does not apply to Atlas ProviderConfigs (Atlas keeps audit logs itself); remove it",
+        )),
+        Cloud::Atlas if p.filter.contains(&AuditCategory::Slow) => Err(Invalid::new(
+            "spec.forProvider.filter",
+            "slow has no Atlas audit event (slow operations are in the Atlas profiler); use admin, query, insert, update, delete or command",
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -359,16 +371,6 @@ mod tests {
             field(check_target(Some("dds-bp1"), Cloud::Atlas)),
             "spec.forProvider.dbInstanceId"
         );
-        assert_eq!(
-            check_kind_available("AuditLogFilter", Cloud::Aliyun),
-            Ok(())
-        );
-        assert!(
-            check_kind_available("AuditLogFilter", Cloud::Atlas)
-                .expect_err("refused")
-                .message
-                .contains("AuditLogFilter")
-        );
     }
 
     #[test]
@@ -386,6 +388,43 @@ mod tests {
         assert_eq!(
             check_ip_group(&"g".repeat(120), true, Cloud::Aliyun),
             Ok(())
+        );
+    }
+
+    #[test]
+    fn audit_fields_follow_the_cloud() {
+        let audit = |fp: serde_json::Value| -> AuditLogFilterSpec {
+            serde_json::from_value(serde_json::json!({"forProvider": fp})).expect("spec")
+        };
+        let categories = audit(
+            serde_json::json!({"dbInstanceRef": {"name": "db"}, "filter": ["admin", "insert"]}),
+        );
+        assert_eq!(check_audit(&categories, Cloud::Atlas), Ok(()));
+        assert_eq!(check_audit(&categories, Cloud::Aliyun), Ok(()));
+        let slow = audit(serde_json::json!({"dbInstanceRef": {"name": "db"}, "filter": ["slow"]}));
+        assert_eq!(
+            field(check_audit(&slow, Cloud::Atlas)),
+            "spec.forProvider.filter"
+        );
+        let days = audit(
+            serde_json::json!({"dbInstanceRef": {"name": "db"}, "filter": ["admin"], "storagePeriodDays": 30}),
+        );
+        assert_eq!(
+            field(check_audit(&days, Cloud::Atlas)),
+            "spec.forProvider.storagePeriodDays"
+        );
+        let raw = audit(
+            serde_json::json!({"dbInstanceRef": {"name": "db"}, "atlas": {"auditFilter": "{}"}}),
+        );
+        assert_eq!(check_audit(&raw, Cloud::Atlas), Ok(()));
+        assert_eq!(
+            field(check_audit(&raw, Cloud::Aliyun)),
+            "spec.forProvider.atlas"
+        );
+        let by_id = audit(serde_json::json!({"dbInstanceId": "dds-bp1234", "filter": ["admin"]}));
+        assert_eq!(
+            field(check_audit(&by_id, Cloud::Atlas)),
+            "spec.forProvider.dbInstanceId"
         );
     }
 }

@@ -303,6 +303,7 @@ impl Provider for AliyunClient {
                 .unwrap_or_default(),
             storage_period_days: wire::int(&config, "TtlForStandard")
                 .and_then(|n| i32::try_from(n).ok()),
+            ..AuditSettings::default()
         })
     }
 
@@ -333,6 +334,15 @@ impl Provider for AliyunClient {
                 .await
                 .map(drop)
             }
+            AuditChange::Raw { .. } => Err(CloudError {
+                action: "ModifyAuditLogFilter",
+                class: ErrorClass::Terminal,
+                code: "Unsupported".to_owned(),
+                message: "ApsaraDB for MongoDB takes audit categories, not a filter document"
+                    .to_owned(),
+                request_id: String::new(),
+                source: None,
+            }),
         }
     }
 

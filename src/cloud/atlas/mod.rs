@@ -3,6 +3,7 @@
 //! [`crate::cloud::Provider`] for one project.
 
 pub mod access_list;
+pub mod audit;
 pub mod client;
 pub mod clusters;
 pub mod digest;

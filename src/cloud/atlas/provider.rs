@@ -4,8 +4,7 @@
 //! a create whose answer was lost is found again by the UID tag (the controller looks before it
 //! creates) or, on `DUPLICATE_CLUSTER_NAME`, by reading the cluster and checking that tag.
 //! The access list belongs to the project, not to a cluster: a SecurityIpList group is the set
-//! of entries whose comment names it. Auditing's mapping is not built yet, so those operations
-//! answer a Terminal error that says so.
+//! of entries whose comment names it. Auditing is the project's too (see [`super::audit`]).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -16,6 +15,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::access_list;
+use super::audit;
 use super::client::AtlasClient;
 use super::clusters;
 use super::versions::Endpoint;
@@ -483,12 +483,60 @@ impl Provider for AtlasProvider {
         Ok(())
     }
 
+    /// The project's auditing (it applies to every cluster of the project).
     async fn describe_audit(&self, _id: &str) -> Result<AuditSettings, CloudError> {
-        Err(unsupported("getAuditLog", "AuditLogFilter"))
+        let answer = self
+            .call(
+                "getAuditLog",
+                Method::GET,
+                &self.path("/auditLog"),
+                Endpoint::Project,
+                None,
+            )
+            .await?;
+        let raw_filter = answer
+            .get("auditFilter")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        Ok(AuditSettings {
+            enabled: answer
+                .get("enabled")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            filter: raw_filter
+                .as_deref()
+                .and_then(audit::categories_of)
+                .unwrap_or_default(),
+            storage_period_days: None,
+            raw_filter,
+            authorization_success: answer
+                .get("auditAuthorizationSuccess")
+                .and_then(Value::as_bool),
+        })
     }
 
-    async fn modify_audit(&self, _id: &str, _change: &AuditChange) -> Result<(), CloudError> {
-        Err(unsupported("updateAuditLog", "AuditLogFilter"))
+    async fn modify_audit(&self, _id: &str, change: &AuditChange) -> Result<(), CloudError> {
+        let body = match change {
+            AuditChange::Policy { enabled, .. } => json!({"enabled": enabled}),
+            AuditChange::Filter(categories) => {
+                let (filter, authorization_success) = audit::filter_for(categories);
+                json!({"auditFilter": filter.to_string(),
+                       "auditAuthorizationSuccess": authorization_success})
+            }
+            AuditChange::Raw {
+                filter,
+                authorization_success,
+            } => json!({"auditFilter": filter, "auditAuthorizationSuccess": authorization_success}),
+        };
+        self.call(
+            "updateAuditLog",
+            Method::PATCH,
+            &self.path("/auditLog"),
+            Endpoint::Project,
+            Some(&body),
+        )
+        .await
+        .map(drop)
     }
 
     /// An on-demand snapshot. Atlas has no idempotency key either: the Backup controller
@@ -617,13 +665,6 @@ fn not_found(action: &'static str, message: String) -> CloudError {
         request_id: String::new(),
         source: None,
     }
-}
-
-fn unsupported(action: &'static str, kind: &str) -> CloudError {
-    terminal(
-        action,
-        format!("{kind} is not available for Atlas ProviderConfigs yet"),
-    )
 }
 
 #[cfg(test)]
