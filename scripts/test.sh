@@ -12,6 +12,7 @@ started=$(date +%s)
 scripts/local-cluster.sh install
 scripts/compat-venv.sh
 scripts/helm.sh >/dev/null
+scripts/compat-npm.sh >/dev/null
 cargo build --all-targets
 # End-to-end tests need the cluster; without one they fail (never skip silently).
 export MONGOCLOUD_REQUIRE_CLUSTER=1

@@ -114,6 +114,13 @@ struct EmulatorArgs {
     /// Milliseconds added to every answer.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
+    /// An accepted Atlas API key as PUBLIC:PRIVATE (repeatable; default
+    /// emulator-public:emulator-private).
+    #[arg(long = "atlas-key", value_parser = parse_access_key)]
+    atlas_keys: Vec<(String, String)>,
+    /// Atlas requests per minute and project before answering 429 RATE_LIMITED.
+    #[arg(long, default_value_t = 1000)]
+    atlas_rate_per_minute: u32,
 }
 
 fn parse_access_key(text: &str) -> Result<(String, String), String> {
@@ -242,10 +249,14 @@ fn emulator(args: EmulatorArgs) -> anyhow::Result<()> {
         fault_rate: args.fault_rate,
         fault_seed: args.fault_seed,
         latency: Duration::from_millis(args.latency_ms),
+        atlas_rate_per_minute: args.atlas_rate_per_minute,
         ..Config::default()
     };
     if !args.access_keys.is_empty() {
         config.access_keys = args.access_keys.into_iter().collect();
+    }
+    if !args.atlas_keys.is_empty() {
+        config.atlas_keys = args.atlas_keys.into_iter().collect();
     }
     let runtime = tokio::runtime::Runtime::new().context("failed to start the async runtime")?;
     runtime.block_on(async {

@@ -10,6 +10,7 @@
 //!   `maintainStartTime`, `maintainEndTime`, `chargeType`, `sslOpen`, `tags` (merged),
 //!   `securityIps` (`{"group": ["ip", ...]}`, replacing those groups)
 //! - `DELETE /_emulator/instances/{id}`   make an instance vanish
+//! - `/_emulator/atlas/...`               Atlas controls, see `atlas::admin`; reset covers Atlas too
 
 use std::sync::Arc;
 
@@ -30,6 +31,7 @@ pub(super) fn router() -> Router<Arc<Shared>> {
         .route("/reset", post(reset))
         .route("/instances", post(create))
         .route("/instances/{id}", post(edit).delete(remove))
+        .nest("/atlas", super::atlas::admin::router())
 }
 
 async fn state(AxumState(shared): AxumState<Arc<Shared>>) -> Json<Value> {
@@ -46,6 +48,7 @@ async fn calls(AxumState(shared): AxumState<Arc<Shared>>) -> Json<Value> {
 
 async fn reset(AxumState(shared): AxumState<Arc<Shared>>) -> StatusCode {
     *shared.state() = State::default();
+    *shared.atlas() = super::atlas::State::default();
     shared.dirty.notify_one();
     StatusCode::NO_CONTENT
 }

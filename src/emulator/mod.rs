@@ -2,9 +2,11 @@
 //! accepted unchanged by the official SDKs, for tests, the demo and benchmarks. Instance state
 //! machines advance lazily (no timers), faults are reproducible from a seed, and state can
 //! persist to a file. `/_emulator/` (not part of the cloud API) is described in `admin`.
+//! The same process serves a MongoDB Atlas Admin API v2 subset under `/api/atlas/v2` (`atlas`).
 
 mod access;
 mod admin;
+mod atlas;
 mod auth;
 mod instances;
 mod model;
@@ -40,6 +42,10 @@ pub struct Config {
     pub fault_rate: f64,
     pub fault_seed: u64,
     pub latency: Duration,
+    /// Atlas API keys: public key → private key.
+    pub atlas_keys: HashMap<String, String>,
+    /// Atlas requests per minute and project before 429 `RATE_LIMITED`.
+    pub atlas_rate_per_minute: u32,
 }
 
 impl Default for Config {
@@ -52,6 +58,11 @@ impl Default for Config {
             fault_rate: 0.0,
             fault_seed: 0,
             latency: Duration::ZERO,
+            atlas_keys: HashMap::from([(
+                "emulator-public".to_owned(),
+                "emulator-private".to_owned(),
+            )]),
+            atlas_rate_per_minute: 1000,
         }
     }
 }
@@ -65,6 +76,7 @@ pub struct Call {
 struct Shared {
     config: Config,
     state: Mutex<State>,
+    atlas: Mutex<atlas::State>,
     faults: Mutex<StdRng>,
     dirty: tokio::sync::Notify,
 }
@@ -130,10 +142,12 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         faults: Mutex::new(StdRng::seed_from_u64(config.fault_seed)),
         config,
         state: Mutex::new(state),
+        atlas: Mutex::new(atlas::State::default()),
         dirty: tokio::sync::Notify::new(),
     });
     let app = Router::new()
         .nest("/_emulator", admin::router())
+        .merge(atlas::router())
         .fallback(rpc)
         .with_state(shared.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
