@@ -52,6 +52,8 @@ pub fn classify(status: u16, code: &str, retry_after: Option<Duration>) -> Error
         "GROUP_NOT_FOUND" => ErrorClass::Terminal,
         _ => match status {
             429 => ErrorClass::Throttled { retry_after },
+            // A conflict with the resource's current state (busy cluster, snapshot running).
+            409 => ErrorClass::InvalidState,
             500..=599 => ErrorClass::Transient,
             404 => ErrorClass::NotFound,
             _ => ErrorClass::Terminal,
@@ -90,6 +92,7 @@ mod tests {
                 "CANNOT_UPDATE_PAUSED_CLUSTER",
                 ErrorClass::InvalidState,
             ),
+            (409, "SNAPSHOT_ALREADY_IN_PROGRESS", ErrorClass::InvalidState),
             (400, "DUPLICATE_CLUSTER_NAME", ErrorClass::Terminal),
             (
                 400,
