@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::DeleteParams;
-use mongocloud_operator::api::{Backup, DBInstance, ProviderConfig, SecurityIpList};
+use mongocloud_operator::api::{
+    AuditLogFilter, Backup, DBInstance, ProviderConfig, SecurityIpList,
+};
 use serde_json::{Value, json};
 use support::{ATLAS_PROJECT, Harness, has_condition};
 
@@ -366,4 +368,84 @@ async fn a_429_storm_converges_without_a_hot_loop() {
         spent <= 40,
         "12 throttled answers and a create should not cost {spent} calls: {calls}"
     );
+}
+
+#[tokio::test]
+async fn atlas_auditing_follows_categories_then_a_filter_document_and_is_switched_off_on_removal() {
+    let Some(h) = given_atlas("atlas_audit").await else {
+        return;
+    };
+    h.create::<DBInstance>(cluster_manifest(&h, "orders", "Orphan"))
+        .await;
+    ready(&h, "orders").await;
+    let audit = json!({"apiVersion": "mongocloud.dev/v1alpha1", "kind": "AuditLogFilter",
+        "metadata": {"name": "audit"},
+        "spec": {"providerConfigRef": {"name": h.pc},
+                 "forProvider": {"dbInstanceRef": {"name": "orders"}, "filter": ["insert", "admin"]}}});
+    h.create::<AuditLogFilter>(audit).await;
+    let audit_ready = |what: &'static str| {
+        h.wait_for::<AuditLogFilter, _>("audit", what, LIMIT, |a| {
+            let st = a.status.as_ref()?;
+            has_condition(a, &st.conditions, "Ready", "True", None)
+        })
+    };
+    audit_ready("Ready with categories").await;
+    let auditing = h.atlas_state().await["projects"][ATLAS_PROJECT]["auditing"].clone();
+    assert_eq!(auditing["enabled"], true, "{auditing}");
+    assert_eq!(
+        auditing["auditAuthorizationSuccess"], true,
+        "insert needs authCheck events"
+    );
+    let filter: Value =
+        serde_json::from_str(auditing["auditFilter"].as_str().expect("filter")).expect("json");
+    let text = filter.to_string();
+    assert!(
+        text.contains("createCollection") && text.contains("\"insert\""),
+        "{text}"
+    );
+    let observed = h
+        .api::<AuditLogFilter>()
+        .get("audit")
+        .await
+        .expect("read")
+        .status
+        .and_then(|s| s.at_provider)
+        .expect("atProvider");
+    assert_eq!(
+        observed.filter,
+        vec!["admin", "insert"],
+        "read back as categories"
+    );
+
+    h.merge::<AuditLogFilter>(
+        "audit",
+        json!({"spec": {"forProvider": {"filter": null,
+            "atlas": {"auditFilter": "{\"atype\": \"authenticate\"}"}}}}),
+    )
+    .await;
+    let deadline = std::time::Instant::now() + LIMIT;
+    loop {
+        let auditing = h.atlas_state().await["projects"][ATLAS_PROJECT]["auditing"].clone();
+        if auditing["auditFilter"] == "{\"atype\": \"authenticate\"}" {
+            assert_eq!(auditing["auditAuthorizationSuccess"], false);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{auditing}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let writes = count(&h.atlas_calls().await, "updateAuditLog");
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(
+        count(&h.atlas_calls().await, "updateAuditLog"),
+        writes,
+        "a filter read back verbatim is not written again"
+    );
+
+    h.api::<AuditLogFilter>()
+        .delete("audit", &DeleteParams::default())
+        .await
+        .expect("delete");
+    h.wait_gone::<AuditLogFilter>("audit", LIMIT).await;
+    let auditing = h.atlas_state().await["projects"][ATLAS_PROJECT]["auditing"].clone();
+    assert_eq!(auditing["enabled"], false, "{auditing}");
 }

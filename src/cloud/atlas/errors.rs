@@ -92,7 +92,11 @@ mod tests {
                 "CANNOT_UPDATE_PAUSED_CLUSTER",
                 ErrorClass::InvalidState,
             ),
-            (409, "SNAPSHOT_ALREADY_IN_PROGRESS", ErrorClass::InvalidState),
+            (
+                409,
+                "SNAPSHOT_ALREADY_IN_PROGRESS",
+                ErrorClass::InvalidState,
+            ),
             (400, "DUPLICATE_CLUSTER_NAME", ErrorClass::Terminal),
             (
                 400,
