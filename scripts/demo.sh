@@ -65,6 +65,9 @@ pids+=($!)
 say "applying examples/ (ProviderConfig endpoint pointed at the emulator)"
 sed "s#endpoint: http://127.0.0.1:9780#endpoint: $endpoint#" examples/providerconfig.yaml | kubectl apply -f - >/dev/null
 for f in dbinstance securityiplist auditlogfilter backup; do kubectl apply -f "examples/$f.yaml" >/dev/null; done
+say "applying examples/atlas/ (the same emulator's Atlas API)"
+sed "s#endpoint: http://127.0.0.1:9780#endpoint: $endpoint#" examples/atlas/providerconfig.yaml | kubectl apply -f - >/dev/null
+for f in dbinstance backup; do kubectl apply -f "examples/atlas/$f.yaml" >/dev/null; done
 
 say "waiting for every resource to be Ready"
 deadline=$(( $(date +%s) + 300 ))
@@ -83,6 +86,7 @@ done
 say "all example resources are Ready after $(( $(date +%s) - started )) s"
 kubectl get mongocloud -A
 kubectl get secret orders-db-connection -n default -o jsonpath='{.data.connectionString}' | base64 -d; echo
+kubectl get secret orders-atlas-connection -n default -o jsonpath='{.data.connectionStringSrv}' | base64 -d; echo
 
 [ "$stay" = 1 ] || exit 0
 cat <<EOT
@@ -93,6 +97,7 @@ Try:
   kubectl patch dbi orders-db --type merge -p '{"spec":{"forProvider":{"instanceClass":"dds.mongo.large"}}}'
   kubectl get dbi -w
   curl -s $endpoint/_emulator/calls        # cloud calls per action
+  curl -s $endpoint/_emulator/atlas/calls  # Atlas calls per operation
 Press Ctrl-C to stop and clean up.
 EOT
 while :; do sleep 3600; done

@@ -121,6 +121,10 @@ struct EmulatorArgs {
     /// Atlas requests per minute and project before answering 429 RATE_LIMITED.
     #[arg(long, default_value_t = 1000)]
     atlas_rate_per_minute: u32,
+    /// An accepted Atlas service account as CLIENT_ID:SECRET (repeatable; default
+    /// mdb_sa_id_emulator:mdb_sa_sk_emulator).
+    #[arg(long = "atlas-service-account", value_parser = parse_access_key)]
+    atlas_service_accounts: Vec<(String, String)>,
 }
 
 fn parse_access_key(text: &str) -> Result<(String, String), String> {
@@ -257,6 +261,9 @@ fn emulator(args: EmulatorArgs) -> anyhow::Result<()> {
     }
     if !args.atlas_keys.is_empty() {
         config.atlas_keys = args.atlas_keys.into_iter().collect();
+    }
+    if !args.atlas_service_accounts.is_empty() {
+        config.atlas_service_accounts = args.atlas_service_accounts.into_iter().collect();
     }
     let runtime = tokio::runtime::Runtime::new().context("failed to start the async runtime")?;
     runtime.block_on(async {

@@ -1153,3 +1153,87 @@ async fn admin_edits_clusters_out_of_band_and_reset_forgets_atlas() {
     );
     e.stop().await;
 }
+
+fn service_account(e: &Running, secret: &str) -> AtlasClient {
+    AtlasClient::with_service_account(
+        Some(&format!("{}/api/atlas/v2", e.url())),
+        "mdb_sa_id_emulator".to_owned(),
+        Redacted(secret.to_owned()),
+    )
+    .expect("client")
+}
+
+async fn atlas_calls(e: &Running, operation: &str) -> u64 {
+    let calls: Value = reqwest::get(format!("{}/_emulator/atlas/calls", e.url()))
+        .await
+        .expect("calls")
+        .json()
+        .await
+        .expect("json");
+    calls["operations"][operation].as_u64().unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_service_account_mints_one_token_for_many_calls() {
+    let e = start(1000).await;
+    let c = service_account(&e, "mdb_sa_sk_emulator");
+    for _ in 0..12 {
+        c.send(
+            "listClusters",
+            Method::GET,
+            &format!("/groups/{GROUP}/clusters"),
+            Endpoint::ClusterRead,
+            None,
+        )
+        .await
+        .expect("bearer call");
+    }
+    assert_eq!(atlas_calls(&e, "createAccessToken").await, 1);
+    assert_eq!(atlas_calls(&e, "listClusters").await, 12);
+
+    let refused = service_account(&e, "wrong")
+        .send(
+            "listClusters",
+            Method::GET,
+            &format!("/groups/{GROUP}/clusters"),
+            Endpoint::ClusterRead,
+            None,
+        )
+        .await
+        .expect_err("refused");
+    assert_eq!(refused.class, ErrorClass::Terminal);
+    assert_eq!(refused.code, "InvalidClientCredentials");
+    assert!(!refused.to_string().contains("wrong"), "{refused}");
+    e.stop().await;
+}
+
+#[tokio::test]
+async fn the_token_endpoint_allows_ten_mints_a_minute() {
+    let e = start(1000).await;
+    let mut answers = Vec::new();
+    for _ in 0..11 {
+        let c = service_account(&e, "mdb_sa_sk_emulator");
+        answers.push(
+            c.send(
+                "listClusters",
+                Method::GET,
+                &format!("/groups/{GROUP}/clusters"),
+                Endpoint::ClusterRead,
+                None,
+            )
+            .await,
+        );
+    }
+    assert!(answers[..10].iter().all(Result::is_ok));
+    let throttled = answers[10].as_ref().expect_err("eleventh mint refused");
+    assert!(
+        matches!(
+            throttled.class,
+            ErrorClass::Throttled {
+                retry_after: Some(_)
+            }
+        ),
+        "{throttled:?}"
+    );
+    e.stop().await;
+}

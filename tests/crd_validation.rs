@@ -246,11 +246,6 @@ fn invalid_cases() -> Vec<(&'static str, Value, &'static str)> {
             "spec.forProvider.filter",
         ),
         (
-            "empty audit filter",
-            audit(json!({"filter": []})),
-            "spec.forProvider.filter",
-        ),
-        (
             "storage period 400 days",
             audit(json!({"storagePeriodDays": 400})),
             "spec.forProvider.storagePeriodDays",

@@ -449,3 +449,67 @@ async fn atlas_auditing_follows_categories_then_a_filter_document_and_is_switche
     let auditing = h.atlas_state().await["projects"][ATLAS_PROJECT]["auditing"].clone();
     assert_eq!(auditing["enabled"], false, "{auditing}");
 }
+
+#[tokio::test]
+async fn a_service_account_provider_config_runs_clusters_and_a_wrong_secret_is_named() {
+    let Some(mut h) = support::harness("atlas_sa", 300).await else {
+        return;
+    };
+    let pcs = kube::Api::<ProviderConfig>::all(h.client.clone());
+    for (name, secret) in [("sa", "mdb_sa_sk_emulator"), ("sa-wrong", "not-the-secret")] {
+        let s: Secret = serde_json::from_value(json!({
+            "metadata": {"name": name, "namespace": h.ns},
+            "stringData": {"clientId": "mdb_sa_id_emulator", "clientSecret": secret}
+        }))
+        .expect("secret");
+        h.api::<Secret>()
+            .create(&Default::default(), &s)
+            .await
+            .expect("secret");
+        let pc_name = if name == "sa" {
+            h.pc.clone()
+        } else {
+            format!("{}-wrong", h.pc)
+        };
+        let pc: ProviderConfig = serde_json::from_value(json!({
+            "apiVersion": "mongocloud.dev/v1alpha1", "kind": "ProviderConfig", "metadata": {"name": pc_name},
+            "spec": {"provider": "Atlas", "projectId": ATLAS_PROJECT,
+                     "endpoint": format!("{}/api/atlas/v2", h.emulator.url()),
+                     "credentials": {"secretRef": {"namespace": h.ns, "name": name}}}
+        }))
+        .expect("pc");
+        pcs.create(&Default::default(), &pc).await.expect("pc");
+    }
+    h.start_operator(&[]);
+    provider_config_ready(&h).await;
+    h.create::<DBInstance>(cluster_manifest(&h, "orders", "Orphan"))
+        .await;
+    ready(&h, "orders").await;
+    let deadline = std::time::Instant::now() + LIMIT;
+    let wrong = format!("{}-wrong", h.pc);
+    loop {
+        let ready = pcs
+            .get(&wrong)
+            .await
+            .expect("pc")
+            .status
+            .and_then(|s| support::condition(&s.conditions, "Ready"));
+        if let Some(c) = ready.filter(|c| c.status == "False") {
+            assert_eq!(c.reason, "InvalidCredentials", "{c:?}");
+            assert!(c.message.contains("clientSecret"), "{}", c.message);
+            assert!(!c.message.contains("not-the-secret"), "{}", c.message);
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "wrong PC never refused"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let calls = h.atlas_calls().await;
+    assert_eq!(count(&calls, "createAccessToken"), 1, "one token: {calls}");
+    pcs.delete(&wrong, &DeleteParams::default())
+        .await
+        .expect("delete");
+    h.kill_operator();
+}

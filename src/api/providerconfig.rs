@@ -61,8 +61,9 @@ pub enum CloudProvider {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Credentials {
-    /// A Secret with the keys `accessKeyId` and `accessKeySecret` (Aliyun) or `publicKey` and
-    /// `privateKey` (an Atlas programmatic API key).
+    /// A Secret with the keys `accessKeyId` and `accessKeySecret` (Aliyun); for Atlas
+    /// `publicKey` and `privateKey` (a programmatic API key) or `clientId` and `clientSecret` (a
+    /// service account).
     pub secret_ref: NamespacedSecretReference,
 }
 

@@ -204,10 +204,14 @@ pub struct AccountSettings {
     pub cloud: Cloud,
     /// Atlas: the project (group) id.
     pub project_id: Option<String>,
+    /// Atlas: the key is a service account's client id and secret (OAuth client credentials),
+    /// not an API key.
+    pub service_account: bool,
     /// Overrides the cloud's regional endpoint (private endpoints, the local emulator).
     pub endpoint: Option<String>,
     pub region: Option<String>,
-    /// Aliyun: the AccessKey id; Atlas: the API key's public key.
+    /// Aliyun: the AccessKey id; Atlas: the API key's public key, or the service account's
+    /// client id.
     pub access_key_id: String,
     pub access_key_secret: crate::cloud::error::Redacted<String>,
     /// Client-side rate limit for the account; 0 until the operator's default is applied.

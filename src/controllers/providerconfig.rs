@@ -79,9 +79,9 @@ async fn check(
     pc: &ProviderConfig,
     ctx: &Ctx,
 ) -> Result<(Arc<dyn crate::cloud::Provider>, AccountSettings), (&'static str, String)> {
-    let (cloud, id_key, secret_key) = match pc.spec.provider {
-        CloudProvider::Aliyun => (Cloud::Aliyun, "accessKeyId", "accessKeySecret"),
-        CloudProvider::Atlas => (Cloud::Atlas, "publicKey", "privateKey"),
+    let cloud = match pc.spec.provider {
+        CloudProvider::Aliyun => Cloud::Aliyun,
+        CloudProvider::Atlas => Cloud::Atlas,
     };
     let project_id = match (cloud, &pc.spec.project_id) {
         (Cloud::Atlas, None) => {
@@ -101,13 +101,37 @@ async fn check(
     let secret = &pc.spec.credentials.secret_ref;
     let read =
         |key: &'static str| read_secret_key(&ctx.client, &secret.namespace, &secret.name, key);
-    let (id, key) = match (read(id_key).await, read(secret_key).await) {
-        (Ok(id), Ok(key)) => (id, key),
-        (Err(e), _) | (_, Err(e)) => return Err(("InvalidSecret", e.to_string())),
+    let pair = |id_key, secret_key| async move {
+        match (read(id_key).await, read(secret_key).await) {
+            (Ok(id), Ok(key)) => Ok((id, key)),
+            (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
+        }
+    };
+    let (id, key, service_account) = match cloud {
+        Cloud::Aliyun => match pair("accessKeyId", "accessKeySecret").await {
+            Ok((id, key)) => (id, key, false),
+            Err(e) => return Err(("InvalidSecret", e)),
+        },
+        // An API key, else a service account.
+        Cloud::Atlas => match pair("publicKey", "privateKey").await {
+            Ok((id, key)) => (id, key, false),
+            Err(api_key) => match pair("clientId", "clientSecret").await {
+                Ok((id, key)) => (id, key, true),
+                Err(_) => {
+                    return Err((
+                        "InvalidSecret",
+                        format!(
+                            "{api_key}; an Atlas Secret needs publicKey and privateKey (API key) or clientId and clientSecret (service account)"
+                        ),
+                    ));
+                }
+            },
+        },
     };
     let settings = AccountSettings {
         cloud,
         project_id,
+        service_account,
         endpoint: pc.spec.endpoint.clone(),
         region: pc.spec.region_id.clone(),
         access_key_id: id.trim().to_owned(),

@@ -46,6 +46,8 @@ pub struct Config {
     pub atlas_keys: HashMap<String, String>,
     /// Atlas requests per minute and project before 429 `RATE_LIMITED`.
     pub atlas_rate_per_minute: u32,
+    /// Atlas service accounts: client id → client secret.
+    pub atlas_service_accounts: HashMap<String, String>,
 }
 
 impl Default for Config {
@@ -63,6 +65,10 @@ impl Default for Config {
                 "emulator-private".to_owned(),
             )]),
             atlas_rate_per_minute: 1000,
+            atlas_service_accounts: HashMap::from([(
+                "mdb_sa_id_emulator".to_owned(),
+                "mdb_sa_sk_emulator".to_owned(),
+            )]),
         }
     }
 }

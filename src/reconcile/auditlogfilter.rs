@@ -258,6 +258,40 @@ mod tests {
     }
 
     #[test]
+    fn categories_or_a_filter_document_one_of_them() {
+        let spec = |fp: serde_json::Value| -> AuditLogFilterSpec {
+            let mut fp = fp;
+            fp["dbInstanceRef"] = serde_json::json!({"name": "db"});
+            serde_json::from_value(serde_json::json!({"forProvider": fp})).expect("spec")
+        };
+        let field = |fp| validate(&spec(fp)).expect_err("refused").field;
+        assert_eq!(field(serde_json::json!({})), "spec.forProvider.filter");
+        assert_eq!(
+            field(serde_json::json!({"filter": []})),
+            "spec.forProvider.filter"
+        );
+        assert_eq!(
+            field(serde_json::json!({"filter": ["admin"], "atlas": {"auditFilter": "{}"}})),
+            "spec.forProvider.filter"
+        );
+        assert_eq!(
+            field(serde_json::json!({"atlas": {"auditFilter": "[1]"}})),
+            "spec.forProvider.atlas.auditFilter"
+        );
+        assert_eq!(
+            field(serde_json::json!({"atlas": {"auditFilter": "{not json"}})),
+            "spec.forProvider.atlas.auditFilter"
+        );
+        let raw = validate(&spec(serde_json::json!({"atlas": {"auditFilter": "{\"atype\": \"authenticate\"}", "auditAuthorizationSuccess": true}})))
+            .expect("valid");
+        assert_eq!(
+            raw.raw,
+            Some(("{\"atype\": \"authenticate\"}".into(), true))
+        );
+        assert!(raw.filter.is_empty());
+    }
+
+    #[test]
     fn an_atlas_filter_document_is_compared_as_json() {
         let want = DesiredAudit {
             filter: Vec::new(),

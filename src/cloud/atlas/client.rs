@@ -1,7 +1,9 @@
-//! The Atlas HTTP client with Digest authentication. Nothing with a body goes out
+//! The Atlas HTTP client, authenticated by an API key (HTTP Digest) or a service account (OAuth
+//! bearer token, see [`super::oauth`]). With Digest nothing with a body goes out
 //! unauthenticated: a client's first call fetches a challenge with a body-less GET, later calls
 //! reuse the nonce (counting `nc` up) until Atlas answers with a new challenge. A 401 means the
-//! request was not acted on, so answering the new challenge once is safe for any method.
+//! request was not acted on, so answering the new challenge (or minting a new token) once is
+//! safe for any method.
 
 use std::time::Duration;
 
@@ -12,6 +14,7 @@ use tokio::sync::Mutex;
 
 use super::digest::{self, Challenge};
 use super::errors::{ApiError, classify};
+use super::oauth::ServiceAccount;
 use super::versions::{Endpoint, media_type};
 use crate::cloud::error::Redacted;
 use crate::cloud::{CloudError, ErrorClass};
@@ -22,45 +25,79 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 pub struct AtlasClient {
     http: reqwest::Client,
     base: Url,
-    public_key: String,
-    private_key: Redacted<String>,
-    /// The challenge being answered and the last nonce count used with it.
-    nonce: Mutex<Option<(Challenge, u32)>>,
+    auth: Auth,
+}
+
+enum Auth {
+    Digest {
+        public_key: String,
+        private_key: Redacted<String>,
+        /// The challenge being answered and the last nonce count used with it.
+        nonce: Mutex<Option<(Challenge, u32)>>,
+    },
+    Bearer(ServiceAccount),
 }
 
 impl std::fmt::Debug for AtlasClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let who = match &self.auth {
+            Auth::Digest { public_key, .. } => public_key.as_str(),
+            Auth::Bearer(account) => account.client_id(),
+        };
         f.debug_struct("AtlasClient")
             .field("base", &self.base.as_str())
-            .field("public_key", &self.public_key)
+            .field("key", &who)
             .finish_non_exhaustive()
     }
 }
 
 impl AtlasClient {
-    /// A client for `base` (default [`DEFAULT_BASE`]; http only for loopback emulators).
+    /// A client for `base` (default [`DEFAULT_BASE`]; http only for loopback emulators) with a
+    /// programmatic API key.
     pub fn new(
         base: Option<&str>,
         public_key: String,
         private_key: Redacted<String>,
     ) -> Result<Self, String> {
-        let base = base.unwrap_or(DEFAULT_BASE).trim_end_matches('/');
-        let base = Url::parse(base).map_err(|e| format!("invalid Atlas base URL {base:?}: {e}"))?;
         if public_key.is_empty() || private_key.expose().is_empty() {
             return Err("publicKey and privateKey must not be empty".to_owned());
         }
+        Self::build(base, |_| {
+            Ok(Auth::Digest {
+                public_key,
+                private_key,
+                nonce: Mutex::new(None),
+            })
+        })
+    }
+
+    /// A client for `base` with a service account's client credentials.
+    pub fn with_service_account(
+        base: Option<&str>,
+        client_id: String,
+        client_secret: Redacted<String>,
+    ) -> Result<Self, String> {
+        if client_id.is_empty() || client_secret.expose().is_empty() {
+            return Err("clientId and clientSecret must not be empty".to_owned());
+        }
+        Self::build(base, |base| {
+            ServiceAccount::new(base, client_id, client_secret).map(Auth::Bearer)
+        })
+    }
+
+    fn build(
+        base: Option<&str>,
+        auth: impl FnOnce(&Url) -> Result<Auth, String>,
+    ) -> Result<Self, String> {
+        let base = base.unwrap_or(DEFAULT_BASE).trim_end_matches('/');
+        let base = Url::parse(base).map_err(|e| format!("invalid Atlas base URL {base:?}: {e}"))?;
         let http = reqwest::Client::builder()
             .timeout(TIMEOUT)
             .connect_timeout(Duration::from_secs(5))
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-        Ok(AtlasClient {
-            http,
-            base,
-            public_key,
-            private_key,
-            nonce: Mutex::new(None),
-        })
+        let auth = auth(&base)?;
+        Ok(AtlasClient { http, base, auth })
     }
 
     /// One call: `path` below the base (e.g. `/groups/{id}/clusters?pageNum=1`), the version
@@ -78,7 +115,7 @@ impl AtlasClient {
             .base
             .join(&uri)
             .map_err(|e| transport(action, format!("invalid path {path:?}: {e}")))?;
-        let mut answered_fresh_challenge = false;
+        let mut renewed = false;
         loop {
             let authorization = self.authorization(action, &method, &uri).await?;
             let mut request = self
@@ -95,29 +132,49 @@ impl AtlasClient {
                 .send()
                 .await
                 .map_err(|e| transport(action, e.to_string()))?;
-            let status = response.status();
-            if status == StatusCode::UNAUTHORIZED
-                && !answered_fresh_challenge
-                && let Some(challenge) = challenge_of(&response)
-            {
-                // Our nonce expired or was replaced: answer the new one, once.
-                *self.nonce.lock().await = Some((challenge, 0));
-                answered_fresh_challenge = true;
-                continue;
+            if response.status() == StatusCode::UNAUTHORIZED && !renewed {
+                renewed = true;
+                match &self.auth {
+                    // Our nonce expired or was replaced: answer the new one, once.
+                    Auth::Digest { nonce, .. } => {
+                        if let Some(challenge) = challenge_of(&response) {
+                            *nonce.lock().await = Some((challenge, 0));
+                            continue;
+                        }
+                    }
+                    // The token was revoked or expired early: mint another, once.
+                    Auth::Bearer(account) => {
+                        account.forget().await;
+                        continue;
+                    }
+                }
             }
             return answer(action, response).await;
         }
     }
 
-    /// The `Authorization` header for the next request, fetching a challenge first if none is
-    /// held.
+    /// The `Authorization` header for the next request: a bearer token, or a Digest answer
+    /// (fetching a challenge first if none is held).
     async fn authorization(
         &self,
         action: &'static str,
         method: &Method,
         uri: &str,
     ) -> Result<String, CloudError> {
-        let mut held = self.nonce.lock().await;
+        let (public_key, private_key, nonce) = match &self.auth {
+            Auth::Bearer(account) => {
+                return Ok(format!(
+                    "Bearer {}",
+                    account.bearer(&self.http, action).await?
+                ));
+            }
+            Auth::Digest {
+                public_key,
+                private_key,
+                nonce,
+            } => (public_key, private_key, nonce),
+        };
+        let mut held = nonce.lock().await;
         let (challenge, count) = match held.as_mut() {
             Some(held) => held,
             None => {
@@ -129,8 +186,8 @@ impl AtlasClient {
         let cnonce = format!("{:016x}", rand::random::<u64>());
         Ok(digest::authorization(
             challenge,
-            &self.public_key,
-            self.private_key.expose(),
+            public_key,
+            private_key.expose(),
             method.as_str(),
             uri,
             *count,

@@ -8,6 +8,7 @@ pub mod client;
 pub mod clusters;
 pub mod digest;
 pub mod errors;
+pub mod oauth;
 pub mod provider;
 pub mod versions;
 

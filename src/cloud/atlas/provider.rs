@@ -62,11 +62,16 @@ impl AtlasProvider {
         if let Some(endpoint) = &settings.endpoint {
             check_endpoint(endpoint)?;
         }
-        let client = AtlasClient::new(
-            settings.endpoint.as_deref(),
-            settings.access_key_id,
-            Redacted(settings.access_key_secret.expose().clone()),
-        )?;
+        let secret = Redacted(settings.access_key_secret.expose().clone());
+        let client = if settings.service_account {
+            AtlasClient::with_service_account(
+                settings.endpoint.as_deref(),
+                settings.access_key_id,
+                secret,
+            )?
+        } else {
+            AtlasClient::new(settings.endpoint.as_deref(), settings.access_key_id, secret)?
+        };
         let limit = match settings.requests_per_second {
             0 => RateLimit::per_minute(DEFAULT_PER_MINUTE),
             n => RateLimit::new(n),

@@ -33,6 +33,7 @@ mod auditing;
 mod auth;
 mod clusters;
 mod error;
+mod oauth;
 mod page;
 mod snapshots;
 
@@ -64,6 +65,8 @@ pub struct State {
     pub projects: BTreeMap<String, Project>,
     #[serde(skip)]
     nonces: auth::Nonces,
+    #[serde(skip)]
+    tokens: oauth::Tokens,
     #[serde(skip)]
     pub calls: BTreeMap<String, u64>,
     /// Per project: start of the current one-minute window and requests in it.
@@ -263,6 +266,7 @@ pub type Answer = Result<(StatusCode, Option<Value>), AtlasError>;
 
 pub(super) fn router() -> Router<Arc<Shared>> {
     Router::new()
+        .route(oauth::TOKEN_PATH, axum::routing::post(oauth::token))
         .route(PREFIX, any(handle))
         .route(&format!("{PREFIX}/{{*rest}}"), any(handle))
 }
@@ -283,14 +287,15 @@ async fn handle(
         .map_or_else(|| uri.path().to_owned(), |p| p.as_str().to_owned());
     let now = now_ms();
     let mut state = shared.atlas();
-    let authorized = auth::verify(
-        &mut state.nonces,
-        &shared.config.atlas_keys,
-        method.as_str(),
-        &as_sent,
-        header("authorization"),
-        now,
-    );
+    let authorized = state.tokens.verify(header("authorization"), now)
+        || auth::verify(
+            &mut state.nonces,
+            &shared.config.atlas_keys,
+            method.as_str(),
+            &as_sent,
+            header("authorization"),
+            now,
+        );
     if !authorized {
         let challenge = auth::challenge(&mut state.nonces, now);
         return unauthorized(&challenge);
