@@ -113,7 +113,9 @@ async fn atlas_cluster_becomes_ready_once_with_its_published_connection_string_a
     let text = |k: &str| String::from_utf8(data.get(k).expect(k).0.clone()).expect("utf8");
     assert!(text("connectionString").starts_with("mongodb://orders-shard-00-00."));
     assert!(text("connectionStringSrv").starts_with("mongodb+srv://orders."));
-    assert_eq!(count(&h.atlas_calls().await, "createCluster"), 1);
+    let calls = h.atlas_calls().await;
+    eprintln!("Atlas calls from ProviderConfig to Ready with its Secret: {calls}");
+    assert_eq!(count(&calls, "createCluster"), 1);
 
     h.merge::<DBInstance>(
         "orders",
@@ -364,6 +366,7 @@ async fn a_429_storm_converges_without_a_hot_loop() {
     assert_eq!(count(&calls, "createCluster"), 1, "{calls}");
     let total = |c: &Value| c["total"].as_u64().unwrap_or(0);
     let spent = total(&calls) - total(&before);
+    eprintln!("429 storm: 12 throttled answers, {spent} Atlas calls from apply to Ready");
     assert!(
         spent <= 40,
         "12 throttled answers and a create should not cost {spent} calls: {calls}"
@@ -512,4 +515,45 @@ async fn a_service_account_provider_config_runs_clusters_and_a_wrong_secret_is_n
         .await
         .expect("delete");
     h.kill_operator();
+}
+
+#[tokio::test]
+async fn a_size_changed_in_the_atlas_ui_is_put_back_and_a_killed_operator_makes_one_cluster() {
+    let Some(mut h) = given_atlas("atlas_drift").await else {
+        return;
+    };
+    h.create::<DBInstance>(cluster_manifest(&h, "orders", "Orphan"))
+        .await;
+    for _ in 0..300 {
+        if count(&h.atlas_calls().await, "createCluster") > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    h.kill_operator();
+    h.start_operator(&[]);
+    ready(&h, "orders").await;
+    let calls = h.atlas_calls().await;
+    assert_eq!(count(&calls, "createCluster"), 1, "{calls}");
+
+    h.atlas_admin(
+        &format!("/groups/{ATLAS_PROJECT}/clusters/orders"),
+        json!({"instanceSize": "M30"}),
+    )
+    .await;
+    let deadline = std::time::Instant::now() + LIMIT;
+    loop {
+        let cluster = cloud_cluster(&h, "orders").await.expect("cluster");
+        let sizes = cluster.to_string();
+        if sizes.contains("\"M10\"") && !sizes.contains("\"M30\"") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "M30 not put back to M10: {cluster}\n{}",
+            h.log_tail(30)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(count(&h.atlas_calls().await, "updateCluster"), 1);
 }
