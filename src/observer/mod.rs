@@ -42,10 +42,12 @@ struct State {
     hot: BTreeSet<String>,
     /// Ids the last refresh found gone.
     gone: BTreeSet<String>,
-    /// When each instance's attributes were last read; the oldest are re-read a batch per
-    /// listing, so fields a listing does not carry (maintenance window, endpoints) are checked
-    /// too.
+    /// When each instance's attributes were last read; the oldest are re-read by a sweep sized
+    /// so fields a listing does not carry (maintenance window, endpoints) are checked within
+    /// [`plan::ATTRIBUTE_MAX_AGE`].
     read: HashMap<String, Instant>,
+    /// Sweep reads owed but not yet spent (see [`plan::sweep_size`]).
+    owed: f64,
     /// When each instance was last mutated: an answer to a call sent before that is outdated.
     mutated: HashMap<String, Instant>,
 }
@@ -222,7 +224,14 @@ impl Observer {
                     .filter(|i| plan::is_transitional(i))
                     .map(|i| i.id.clone()),
             );
-            let sweep = plan::oldest(&state.read, plan::BATCH);
+            let count = state.read.len();
+            let size = plan::sweep_size(
+                &mut state.owed,
+                count,
+                self.ticks.list,
+                plan::ATTRIBUTE_MAX_AGE,
+            );
+            let sweep = plan::oldest(&state.read, size);
             state.hot.extend(sweep);
             state.listed = fingerprints;
             changed

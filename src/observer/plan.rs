@@ -1,6 +1,7 @@
 //! Pure parts of batched observation: which calls a tick makes and what changed.
 
 use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
 
 use crate::cloud::Instance;
 
@@ -57,6 +58,30 @@ pub fn changed(before: &HashMap<String, u64>, after: &HashMap<String, u64>) -> B
     ids
 }
 
+/// How long fields that only an attribute call shows (maintenance window, endpoints, kernel
+/// version) may go unread: the sweep re-reads every instance at least this often.
+pub const ATTRIBUTE_MAX_AGE: Duration = Duration::from_secs(3600);
+
+/// How many of `count` instances this listing's sweep re-reads so that each is read within
+/// `max_age` at one listing per `tick`. Reads are owed a fraction at a time and spent in whole
+/// batches, so a sweep never costs a call for a handful of ids: 1,000 instances listed every
+/// 20 s need a batch of 30 every sixth listing.
+pub fn sweep_size(owed: &mut f64, count: usize, tick: Duration, max_age: Duration) -> usize {
+    if count == 0 {
+        *owed = 0.0;
+        return 0;
+    }
+    *owed += count as f64 * tick.as_secs_f64() / max_age.as_secs_f64().max(1.0);
+    let batch = BATCH.min(count);
+    let batches = (*owed / batch as f64).floor();
+    if batches < 1.0 {
+        return 0;
+    }
+    let take = (batches as usize).saturating_mul(batch).min(count);
+    *owed = (*owed - take as f64).max(0.0);
+    take
+}
+
 /// The `n` ids read longest ago.
 pub fn oldest<T: Ord + Copy>(read: &HashMap<String, T>, n: usize) -> Vec<String> {
     let mut by_age: Vec<(&T, &String)> = read.iter().map(|(id, at)| (at, id)).collect();
@@ -105,6 +130,36 @@ mod tests {
             vec![30, 30, 1]
         );
         assert_eq!(calls.concat().len(), 61);
+    }
+
+    #[test]
+    fn the_sweep_spends_whole_batches_as_the_hour_requires() {
+        let hour = Duration::from_secs(3600);
+        let tick = Duration::from_secs(20);
+        let mut owed = 0.0;
+        let sizes: Vec<usize> = (0..12)
+            .map(|_| sweep_size(&mut owed, 1000, tick, hour))
+            .collect();
+        assert_eq!(sizes, [0, 0, 0, 0, 0, 30, 0, 0, 0, 0, 30, 0]);
+        let per_hour: usize = (0..180)
+            .map(|_| sweep_size(&mut owed, 1000, tick, hour))
+            .sum();
+        assert!(
+            (990..=1020).contains(&per_hour),
+            "every instance once an hour: {per_hour}"
+        );
+
+        let mut owed = 0.0;
+        let big: Vec<usize> = (0..3)
+            .map(|_| sweep_size(&mut owed, 10_000, tick, hour))
+            .collect();
+        assert_eq!(big, [30, 60, 60], "55.6 owed a listing, in batches of 30");
+
+        let mut owed = 0.0;
+        let small: Vec<usize> = (0..200).map(|_| sweep_size(&mut owed, 3, tick, hour)).collect();
+        assert_eq!(small.iter().sum::<usize>(), 3, "three instances: one batch of three an hour");
+        assert!((179..=181).contains(&small.iter().position(|n| *n == 3).unwrap_or(0)));
+        assert_eq!(sweep_size(&mut owed, 0, tick, hour), 0);
     }
 
     #[test]
