@@ -37,6 +37,7 @@ macro_rules! managed_fields {
 pub mod auditlogfilter;
 pub mod backup;
 pub mod dbinstance;
+pub mod events;
 pub mod instance_ref;
 pub mod kube_io;
 pub mod managed;
@@ -49,7 +50,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Recorder, Reporter};
 
 use crate::cloud::{CloudError, ErrorClass};
 use crate::reconcile::{Timing, backoff, jittered};
@@ -63,7 +63,7 @@ pub struct Ctx {
     pub client: kube::Client,
     pub providers: Providers,
     pub factory: ProviderFactory,
-    pub recorder: Recorder,
+    pub events: events::Events,
     pub timing: Timing,
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Shared batched observation of instances; `None` asks the cloud once per reconcile.
@@ -79,18 +79,12 @@ impl Ctx {
         timing: Timing,
         metrics: Arc<crate::metrics::Metrics>,
     ) -> Self {
-        let recorder = Recorder::new(
-            client.clone(),
-            Reporter {
-                controller: MANAGER.into(),
-                instance: None,
-            },
-        );
+        let events = events::Events::new(client.clone(), MANAGER);
         Ctx {
             client,
             providers: Providers::default(),
             factory,
-            recorder,
+            events,
             timing,
             metrics,
             observers: None,

@@ -156,8 +156,14 @@ mod tests {
         assert_eq!(big, [30, 60, 60], "55.6 owed a listing, in batches of 30");
 
         let mut owed = 0.0;
-        let small: Vec<usize> = (0..200).map(|_| sweep_size(&mut owed, 3, tick, hour)).collect();
-        assert_eq!(small.iter().sum::<usize>(), 3, "three instances: one batch of three an hour");
+        let small: Vec<usize> = (0..200)
+            .map(|_| sweep_size(&mut owed, 3, tick, hour))
+            .collect();
+        assert_eq!(
+            small.iter().sum::<usize>(),
+            3,
+            "three instances: one batch of three an hour"
+        );
         assert!((179..=181).contains(&small.iter().position(|n| *n == 3).unwrap_or(0)));
         assert_eq!(sweep_size(&mut owed, 0, tick, hour), 0);
     }
