@@ -178,7 +178,10 @@ impl Observer {
     /// for the others the listing confirms the attributes already held, so a steady fleet needs
     /// no attribute calls at all.
     pub async fn list_all(&self) -> Result<(), CloudError> {
-        let mut found = HashMap::new();
+        // Pages are reduced to fingerprints as they arrive: holding thousands of listed
+        // instances until the last page doubled the observer's memory at each listing.
+        let mut fingerprints: HashMap<String, u64> = HashMap::new();
+        let mut transitional = Vec::new();
         let mut page = 1;
         loop {
             let query = ListInstances {
@@ -189,7 +192,13 @@ impl Observer {
             };
             let answer = self.provider.list_instances(&query).await?;
             let short = answer.instances.len() < plan::PAGE_SIZE as usize;
-            found.extend(answer.instances.into_iter().map(|i| (i.id.clone(), i)));
+            for listed in answer.instances {
+                if plan::is_transitional(&listed) {
+                    transitional.push(listed.id.clone());
+                }
+                let print = plan::fingerprint(&listed);
+                fingerprints.insert(listed.id, print);
+            }
             if short || page >= plan::pages(answer.total_count) {
                 break;
             }
@@ -200,30 +209,18 @@ impl Observer {
             let now = Instant::now();
             let mut vouched = BTreeSet::new();
             for (id, (held, at)) in state.full.iter_mut() {
-                if found
-                    .get(id)
-                    .is_some_and(|listed| plan::same_listing(held, listed))
-                {
+                if fingerprints.get(id) == Some(&plan::fingerprint(held)) {
                     *at = now;
                     vouched.insert(id.clone());
                 }
             }
             // A move since the last listing that the refreshes already saw brings nothing new.
-            let fingerprints: HashMap<String, u64> = found
-                .iter()
-                .map(|(id, i)| (id.clone(), plan::fingerprint(i)))
-                .collect();
             let changed: BTreeSet<String> = plan::changed(&state.listed, &fingerprints)
                 .into_iter()
                 .filter(|id| !vouched.contains(id))
                 .collect();
             state.hot.extend(changed.iter().cloned());
-            state.hot.extend(
-                found
-                    .values()
-                    .filter(|i| plan::is_transitional(i))
-                    .map(|i| i.id.clone()),
-            );
+            state.hot.extend(transitional);
             let count = state.read.len();
             let size = plan::sweep_size(
                 &mut state.owed,

@@ -34,11 +34,6 @@ fn listed_fields(i: &Instance) -> impl PartialEq + std::hash::Hash + '_ {
     )
 }
 
-/// Whether two views of an instance agree on every field a listing carries.
-pub fn same_listing(a: &Instance, b: &Instance) -> bool {
-    listed_fields(a) == listed_fields(b)
-}
-
 /// A hash of the fields a listing carries, so a snapshot of thousands of instances stays small.
 pub fn fingerprint(i: &Instance) -> u64 {
     use std::hash::{DefaultHasher, Hash, Hasher};
