@@ -37,7 +37,9 @@ struct State {
     listed: HashMap<String, u64>,
     /// Full attributes and when they were last known current: read by an attribute call, or
     /// confirmed by a listing that shows the same listed fields.
-    full: HashMap<String, (Instance, Instant)>,
+    /// Boxed: an `Instance` is large inline, and a map's spare capacity would hold that much
+    /// per empty slot.
+    full: HashMap<String, (Box<Instance>, Instant)>,
     /// Ids to refresh on the next fast tick.
     hot: BTreeSet<String>,
     /// Ids the last refresh found gone.
@@ -103,7 +105,7 @@ impl Observer {
             if let Some((instance, at)) = state.full.get(id)
                 && at.elapsed() <= max_age
             {
-                return Some(Seen::Present(Box::new(instance.clone())));
+                return Some(Seen::Present(instance.clone()));
             }
             if state.gone.contains(id) {
                 return Some(Seen::Gone);
@@ -128,7 +130,7 @@ impl Observer {
             if let Some((instance, at)) = state.full.get(id)
                 && at.elapsed() <= max_age.max(self.ticks.hot)
             {
-                return Some(Seen::Present(Box::new(instance.clone())));
+                return Some(Seen::Present(instance.clone()));
             }
         }
         None
@@ -290,11 +292,11 @@ impl Observer {
                 }
                 state.gone.remove(&instance.id);
                 let id = instance.id.clone();
-                if state.full.get(&id).is_none_or(|(was, _)| *was != instance) {
+                if state.full.get(&id).is_none_or(|(was, _)| **was != instance) {
                     changed.push(id.clone());
                 }
                 state.read.insert(id.clone(), now);
-                state.full.insert(id, (instance, now));
+                state.full.insert(id, (Box::new(instance), now));
             }
             for id in missing {
                 if outdated(&state, &id) {
