@@ -223,14 +223,19 @@ fn challenge_of(response: &reqwest::Response) -> Option<Challenge> {
     digest::parse_challenge(header).ok()
 }
 
-async fn answer(action: &'static str, response: reqwest::Response) -> Result<Value, CloudError> {
-    let status = response.status();
-    let retry_after = response
+/// The answer's `Retry-After` in seconds, when it has one.
+pub(super) fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    response
         .headers()
         .get(RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
+        .map(Duration::from_secs)
+}
+
+async fn answer(action: &'static str, response: reqwest::Response) -> Result<Value, CloudError> {
+    let status = response.status();
+    let retry_after = retry_after(&response);
     let text = response
         .text()
         .await

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use reqwest::header::{ACCEPT, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use reqwest::{StatusCode, Url};
 use serde::Deserialize;
 use tokio::sync::Mutex;
@@ -97,12 +97,7 @@ impl ServiceAccount {
             .await
             .map_err(|e| fail(ErrorClass::Transient, "Transport", e.to_string()))?;
         let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let retry_after = super::client::retry_after(&response);
         if status.is_success() {
             return response.json::<Minted>().await.map_err(|e| {
                 fail(
