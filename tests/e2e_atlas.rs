@@ -263,15 +263,17 @@ async fn atlas_access_list_entries_are_owned_by_comment_hand_made_ones_survive_a
                                  "entries": [{"ip": "192.0.2.7"}, {"ip": "10.1.0.0/16"},
                                              {"ip": "203.0.113.9", "expiresAt": soon}]}}});
     h.create::<SecurityIpList>(ips).await;
-    h.wait_for::<SecurityIpList, _>("office", "Ready=True", LIMIT, |s| {
-        has_condition(s, &s.status.as_ref()?.conditions, "Ready", "True", None)
-    })
-    .await;
+    let uid = h
+        .wait_for::<SecurityIpList, _>("office", "Ready=True", LIMIT, |s| {
+            has_condition(s, &s.status.as_ref()?.conditions, "Ready", "True", None)?;
+            s.metadata.uid.clone()
+        })
+        .await;
     let list = cloud_access_list(&h).await;
     assert_eq!(
-        list.get("192.0.2.7/32").map(String::as_str),
-        Some("mongocloud:office"),
-        "{list:?}"
+        list.get("192.0.2.7/32").cloned(),
+        Some(format!("mongocloud:{uid}")),
+        "owned by this resource's UID: {list:?}"
     );
     assert!(list.contains_key("10.1.0.0/16") && list.contains_key("203.0.113.9/32"));
     assert_eq!(
@@ -302,7 +304,7 @@ async fn atlas_access_list_entries_are_owned_by_comment_hand_made_ones_survive_a
         })
         .await;
     assert!(
-        message.contains("not written for group office"),
+        message.contains("not written by this resource"),
         "{message}"
     );
     let list = cloud_access_list(&h).await;

@@ -9,7 +9,7 @@ use super::kube_io::publish;
 use super::managed::{Cx, Managed, Synced};
 use crate::api::conditions::{self, Condition};
 use crate::api::securityiplist::{SecurityIpList, SecurityIpListObservation, SecurityIpListStatus};
-use crate::cloud::ErrorClass;
+use crate::cloud::{Cloud, ErrorClass};
 use crate::reconcile::securityiplist::{self as rules, Step};
 use crate::reconcile::{Invalid, Outcome, clouds, jittered};
 
@@ -21,23 +21,20 @@ impl Managed for SecurityIpList {
         rules::validate(&self.spec, &self.name_any()).map(drop)
     }
 
-    fn validate_for(&self, cloud: crate::cloud::Cloud) -> Result<(), Invalid> {
+    fn validate_for(&self, cloud: Cloud) -> Result<(), Invalid> {
         let p = &self.spec.for_provider;
         clouds::check_target(p.instance.db_instance_id.as_deref(), cloud)?;
-        let group = p
-            .group_name
-            .clone()
-            .unwrap_or_else(|| rules::default_group_name(&self.name_any()));
-        clouds::check_ip_group(&group, p.group_attribute.is_some(), cloud)
+        clouds::check_ip_group(p.group_name.is_some(), p.group_attribute.is_some(), cloud)
     }
 
     async fn sync(&self, cx: &Cx<'_>) -> Synced<SecurityIpListStatus> {
         let mut status = self.status.clone().unwrap_or_default();
         let unknown = Condition::not_ready("Unknown", "not observed yet");
-        let want = match rules::validate(&self.spec, &self.name_any()) {
+        let mut want = match rules::validate(&self.spec, &self.name_any()) {
             Ok(want) => want,
             Err(invalid) => return super::managed::rejected(status, unknown, invalid, cx),
         };
+        want.group = self.group(cx.provider.cloud());
         let namespace = self.namespace().unwrap_or_default();
         let id = match super::instance_ref::target_id(
             cx,
@@ -133,12 +130,7 @@ impl Managed for SecurityIpList {
         let Some(id) = self.status.as_ref().and_then(|s| s.instance_id.clone()) else {
             return Ok(None);
         };
-        let group = self
-            .spec
-            .for_provider
-            .group_name
-            .clone()
-            .unwrap_or_else(|| rules::default_group_name(&self.name_any()));
+        let group = self.group(cx.provider.cloud());
         let groups = match cx.provider.describe_security_ips(&id).await {
             Ok(groups) => groups,
             Err(e) if e.class == ErrorClass::NotFound => return Ok(None),
@@ -162,5 +154,22 @@ impl Managed for SecurityIpList {
             }
         }
         Ok(None)
+    }
+}
+
+impl SecurityIpList {
+    /// The group this resource owns. Atlas' access list belongs to the whole project, where two
+    /// resources may share a name: there the group is this resource's UID, kept in each entry's
+    /// comment.
+    fn group(&self, cloud: Cloud) -> String {
+        match cloud {
+            Cloud::Atlas => self.uid().unwrap_or_else(|| self.name_any()),
+            Cloud::Aliyun => self
+                .spec
+                .for_provider
+                .group_name
+                .clone()
+                .unwrap_or_else(|| rules::default_group_name(&self.name_any())),
+        }
     }
 }

@@ -145,25 +145,18 @@ pub fn cluster_name(spec: &DBInstanceSpec, name: &str) -> String {
         .unwrap_or_else(|| name.to_owned())
 }
 
-/// An Atlas access list has no groups: the group name rides in each entry's 80-character
-/// comment, and there is no group attribute.
-pub fn check_ip_group(group: &str, has_attribute: bool, cloud: Cloud) -> Result<(), Invalid> {
-    use crate::cloud::atlas::access_list::MAX_GROUP_LEN;
-    match cloud {
-        Cloud::Aliyun => Ok(()),
-        Cloud::Atlas if has_attribute => Err(Invalid::new(
-            "spec.forProvider.groupAttribute",
-            "does not apply to Atlas ProviderConfigs; remove it",
-        )),
-        Cloud::Atlas if group.len() > MAX_GROUP_LEN => Err(Invalid::new(
-            "spec.forProvider.groupName",
-            format!(
-                "must be at most {MAX_GROUP_LEN} characters with Atlas, where it is kept in each entry's comment (is {} long)",
-                group.len()
-            ),
-        )),
-        Cloud::Atlas => Ok(()),
-    }
+/// An Atlas access list has no groups: a SecurityIpList owns the entries whose comment carries
+/// its UID, so neither a group name nor a group attribute applies.
+pub fn check_ip_group(has_name: bool, has_attribute: bool, cloud: Cloud) -> Result<(), Invalid> {
+    let field = match (cloud, has_name, has_attribute) {
+        (Cloud::Atlas, true, _) => "groupName",
+        (Cloud::Atlas, _, true) => "groupAttribute",
+        _ => return Ok(()),
+    };
+    Err(Invalid::new(
+        format!("spec.forProvider.{field}"),
+        "does not apply to Atlas ProviderConfigs (the project access list has no groups; entries carry this resource's UID in their comment); remove it",
+    ))
 }
 
 /// AuditLogFilter fields of one cloud: Atlas has no retention setting and no `slow` events;
@@ -374,21 +367,17 @@ mod tests {
     }
 
     #[test]
-    fn atlas_ip_groups_fit_in_a_comment_and_have_no_attribute() {
-        assert_eq!(check_ip_group("office", false, Cloud::Atlas), Ok(()));
-        assert_eq!(check_ip_group(&"g".repeat(69), false, Cloud::Atlas), Ok(()));
+    fn atlas_ip_lists_have_no_group_name_or_attribute() {
+        assert_eq!(check_ip_group(false, false, Cloud::Atlas), Ok(()));
         assert_eq!(
-            field(check_ip_group(&"g".repeat(70), false, Cloud::Atlas)),
+            field(check_ip_group(true, false, Cloud::Atlas)),
             "spec.forProvider.groupName"
         );
         assert_eq!(
-            field(check_ip_group("office", true, Cloud::Atlas)),
+            field(check_ip_group(false, true, Cloud::Atlas)),
             "spec.forProvider.groupAttribute"
         );
-        assert_eq!(
-            check_ip_group(&"g".repeat(120), true, Cloud::Aliyun),
-            Ok(())
-        );
+        assert_eq!(check_ip_group(true, true, Cloud::Aliyun), Ok(()));
     }
 
     #[test]

@@ -444,9 +444,9 @@ impl Provider for AtlasProvider {
                 ..terminal(
                     "createAccessListEntries",
                     format!(
-                        "{} already in the project access list but not written for group {}; remove them there or from spec.forProvider.entries",
+                        "{} already in the project access list but not written by this resource (whose entries carry the comment {}); remove them there or from spec.forProvider.entries",
                         plan.conflicts.join(", "),
-                        group.name
+                        access_list::owner_comment(&group.name)
                     ),
                 )
             });
