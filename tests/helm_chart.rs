@@ -133,6 +133,14 @@ fn bad_values_fail_naming_the_field() {
             "providerConfig.endpoint=ftp://x",
             "providerConfig.endpoint: Does not match pattern",
         ),
+        (
+            "providerConfig.create=true,providerConfig.credentialsSecret=atlas,providerConfig.provider=Atlas",
+            "providerConfig.projectId: Does not match pattern",
+        ),
+        (
+            "providerConfig.provider=Azure",
+            "providerConfig.provider: providerConfig.provider must be one of the following",
+        ),
         ("replica=2", "Additional property replica is not allowed"),
     ];
     for (set, expected) in cases {
@@ -254,6 +262,19 @@ fn rbac_follows_watched_namespaces_and_never_deletes() {
     assert_eq!(
         pc["spec"]["credentials"]["secretRef"],
         json!({"namespace": "ops", "name": "aliyun"})
+    );
+
+    let atlas = render(
+        &helm,
+        &[
+            "providerConfig.create=true,providerConfig.credentialsSecret=atlas,providerConfig.provider=Atlas,providerConfig.projectId=6746cea8a3b0f86a2fbdc1f1",
+        ],
+    );
+    let pc = of_kind(&atlas, "ProviderConfig")[0];
+    assert_eq!(
+        pc["spec"],
+        json!({"provider": "Atlas", "projectId": "6746cea8a3b0f86a2fbdc1f1",
+               "credentials": {"secretRef": {"namespace": "ops", "name": "atlas"}}})
     );
 }
 
