@@ -2,6 +2,10 @@
 
 use std::collections::BTreeMap;
 
+/// The cloud tag that ties an instance to the resource that created it (its UID), so a create
+/// whose answer was lost is found again instead of repeated.
+pub const UID_TAG: &str = "mongocloud-uid";
+
 /// Filters for listing instances.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ListInstances {

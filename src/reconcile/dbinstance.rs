@@ -13,9 +13,7 @@ use crate::api::dbinstance::{
 };
 use crate::cloud::{Instance, InstanceChange, SslAction, SslState};
 
-/// The cloud tag that ties an instance to the resource that created it (its UID), so a create
-/// whose answer was lost is found again instead of repeated.
-pub const UID_TAG: &str = "mongocloud-uid";
+pub use crate::cloud::UID_TAG;
 
 /// The only status in which the cloud accepts changes, and in which the instance is usable.
 pub const RUNNING: &str = "Running";

@@ -331,10 +331,8 @@ impl Provider for AtlasProvider {
                     let theirs = clusters::instance(&c).tags;
                     request
                         .tags
-                        .get(crate::reconcile::dbinstance::UID_TAG)
-                        .is_some_and(|uid| {
-                            theirs.get(crate::reconcile::dbinstance::UID_TAG) == Some(uid)
-                        })
+                        .get(UID_TAG)
+                        .is_some_and(|uid| theirs.get(UID_TAG) == Some(uid))
                 });
                 if ours {
                     Ok(name)
