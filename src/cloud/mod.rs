@@ -20,6 +20,21 @@ pub trait CallObserver: Send + Sync {
     fn cloud_call(&self, action: &'static str, outcome: &'static str);
 }
 
+/// How a call ended (`ok` or the error's class), told to `observer` when there is one.
+pub fn report<T>(
+    observer: Option<&Arc<dyn CallObserver>>,
+    action: &'static str,
+    result: &Result<T, CloudError>,
+) -> &'static str {
+    let outcome = result
+        .as_ref()
+        .map_or_else(|e| e.class.category(), |_| "ok");
+    if let Some(observer) = observer {
+        observer.cloud_call(action, outcome);
+    }
+    outcome
+}
+
 /// A client for the account described by `settings`.
 pub fn connect(
     settings: AccountSettings,

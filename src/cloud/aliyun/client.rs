@@ -89,12 +89,7 @@ impl AliyunClient {
                 .attempt(action, region, &params)
                 .instrument(span.clone())
                 .await;
-            let outcome = result
-                .as_ref()
-                .map_or_else(|e| e.class.category(), |_| "ok");
-            if let Some(observer) = &self.observer {
-                observer.cloud_call(action, outcome);
-            }
+            let outcome = crate::cloud::report(self.observer.as_ref(), action, &result);
             span.in_scope(|| {
                 tracing::debug!(
                     outcome,

@@ -105,12 +105,7 @@ impl AtlasProvider {
                 .client
                 .send(action, method.clone(), path, endpoint, body)
                 .await;
-            let outcome = result
-                .as_ref()
-                .map_or_else(|e| e.class.category(), |_| "ok");
-            if let Some(observer) = &self.observer {
-                observer.cloud_call(action, outcome);
-            }
+            report(self.observer.as_ref(), action, &result);
             match result {
                 Err(e)
                     if method == Method::GET
