@@ -15,6 +15,7 @@ use tokio::sync::broadcast;
 
 use super::kube_io::{apply_owned_secret, publish, read_secret_key, record_status};
 use super::managed::{Cx, Managed, Synced};
+use super::triggers::reference;
 use super::{Ctx, Error};
 use crate::api::conditions::Condition;
 use crate::api::conditions::REASON_INSTANCE_NOT_FOUND;
@@ -179,10 +180,14 @@ impl OwnerIndex {
             self.owners.clear();
             for obj in self.store.state() {
                 if let Some(owned) = instance_id(&obj) {
-                    self.owners
-                        .entry(owned.to_owned())
-                        .or_default()
-                        .push(ObjectRef::from_obj(&*obj));
+                    let owner = reference(&*obj);
+                    match self.owners.get_mut(owned) {
+                        Some(owners) => owners.push(owner),
+                        // Nearly always one owner: a Vec grown by push would hold four.
+                        None => {
+                            self.owners.insert(owned.to_owned(), vec![owner]);
+                        }
+                    }
                 }
             }
             self.rebuilt = Some(std::time::Instant::now());

@@ -44,6 +44,7 @@ pub mod managed;
 pub mod providerconfig;
 pub mod providers;
 pub mod securityiplist;
+pub mod triggers;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -291,8 +292,9 @@ fn providerconfig_controller(
 use futures::StreamExt as _;
 use kube::ResourceExt;
 
-/// A controller for one managed kind. Only spec (generation) and annotation changes trigger it:
-/// our own status writes do not, and the cloud is looked at again on the requeue timers.
+/// A controller for one managed kind. Only spec (generation), annotation and finalizer changes
+/// trigger it: our own status writes do not, and the cloud is looked at again on the requeue
+/// timers (or when batched observation sees a change).
 fn managed_controller<K: managed::Managed>(
     ctx: &Arc<Ctx>,
     config: kube::runtime::controller::Config,
@@ -306,14 +308,15 @@ fn managed_controller<K: managed::Managed>(
     use kube::runtime::{Controller, WatchStreamExt, reflector, watcher};
 
     let (reader, writer) = reflector::store();
-    let changes = watcher(api, watcher::Config::default())
+    let events = watcher(api, watcher::Config::default())
         .default_backoff()
         .modify(slim::<K>)
-        .reflect(writer)
-        .applied_objects()
-        .predicate_filter(spec_or_annotations::<K>, Default::default());
+        .reflect(writer);
     let cloud_changes = K::cloud_changes(ctx, reader.clone());
-    Controller::for_stream(changes, reader)
+    // The watch is driven through `reconcile_on`, so the scheduler only ever holds the compact
+    // references of `triggers`.
+    Controller::for_stream(futures::stream::empty(), reader)
+        .reconcile_on(triggers::spec_changes(events))
         .reconcile_on(cloud_changes)
         .with_config(config)
         .shutdown_on_signal()
@@ -331,16 +334,11 @@ fn slim<K: kube::Resource>(obj: &mut K) {
     meta.managed_fields = None;
     if let Some(annotations) = meta.annotations.as_mut() {
         annotations.remove("kubectl.kubernetes.io/last-applied-configuration");
+        if annotations.is_empty() {
+            // An empty map still holds its node (over 500 bytes for string pairs).
+            meta.annotations = None;
+        }
     }
-}
-
-fn spec_or_annotations<K: kube::Resource>(obj: &K) -> Option<u64> {
-    use std::hash::{DefaultHasher, Hash, Hasher};
-    let mut hasher = DefaultHasher::new();
-    obj.meta().generation.hash(&mut hasher);
-    obj.meta().annotations.hash(&mut hasher);
-    obj.meta().finalizers.hash(&mut hasher);
-    Some(hasher.finish())
 }
 
 async fn log_result<K: kube::Resource, E: std::error::Error>(

@@ -1,8 +1,6 @@
-use std::collections::BTreeMap;
-
 use super::*;
 use crate::api::dbinstance::{DBInstanceOperations, OperationRequest, RestartRequest};
-use crate::cloud::InstanceEndpoint;
+use crate::cloud::{InstanceEndpoint, Tags};
 
 fn spec() -> DBInstanceSpec {
     serde_json::from_value(serde_json::json!({
@@ -44,7 +42,7 @@ fn running() -> Instance {
         maintain_start: Some("02:00Z".into()),
         maintain_end: Some("03:00Z".into()),
         charge_type: Some("PostPaid".into()),
-        tags: BTreeMap::from([
+        tags: Tags::from_iter([
             ("team".into(), "orders".into()),
             (UID_TAG.into(), "u".into()),
         ]),
@@ -312,7 +310,7 @@ fn plan_rules() {
             spec(),
             none.clone(),
             present(Instance {
-                tags: BTreeMap::new(),
+                tags: Tags::default(),
                 ..running()
             }),
             Mode::Active,

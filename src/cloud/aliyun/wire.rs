@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::cloud::{BackupInfo, Instance, InstanceEndpoint, SecurityIpGroup};
+use crate::cloud::{BackupInfo, Instance, InstanceEndpoint, SecurityIpGroup, Tags};
 
 /// A text field; numbers are rendered, empty strings and nulls are `None`.
 pub fn text(v: &Value, key: &str) -> Option<String> {
@@ -43,7 +43,7 @@ pub fn list<'a>(v: &'a Value, outer: &str, inner: &str) -> Vec<&'a Value> {
 
 /// An instance from DescribeDBInstances or DescribeDBInstanceAttribute.
 pub fn instance(v: &Value) -> Instance {
-    let tags: BTreeMap<String, String> = list(v, "Tags", "Tag")
+    let tags: Tags = list(v, "Tags", "Tag")
         .into_iter()
         .filter_map(|t| Some((text(t, "Key")?, text(t, "Value").unwrap_or_default())))
         .collect();

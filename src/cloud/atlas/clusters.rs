@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::cloud::{BackupInfo, CreateInstance, Instance, InstanceEndpoint};
+use crate::cloud::{BackupInfo, CreateInstance, Instance, InstanceEndpoint, Tags};
 
 /// The operator's word for an Atlas `stateName`.
 pub fn state_word(state: &str) -> String {
@@ -66,7 +66,7 @@ pub fn instance(cluster: &Value) -> Instance {
         .filter(|s| !s.is_empty())
         .map(str::to_owned);
     let (endpoints, replica_set_name) = standard.as_deref().map(parse_standard).unwrap_or_default();
-    let tags: BTreeMap<String, String> = cluster
+    let tags: Tags = cluster
         .get("tags")
         .and_then(Value::as_array)
         .map(|tags| {
@@ -196,7 +196,7 @@ pub fn resize_body(cluster: &Value, size: Option<&str>, disk_gb: Option<i32>) ->
 /// The PATCH body that sets `tags` on top of the cluster's current ones (Atlas replaces the
 /// whole list, so keys the operator does not manage must be sent back).
 pub fn tags_patch(cluster: &Value, tags: &[(String, String)]) -> Value {
-    let mut merged = instance(cluster).tags;
+    let mut merged: BTreeMap<String, String> = instance(cluster).tags.into_iter().collect();
     merged.extend(tags.iter().cloned());
     json!({"tags": tags_body(&merged)})
 }
