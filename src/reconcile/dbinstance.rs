@@ -341,7 +341,7 @@ fn drift(p: &DBInstanceParameters, i: &Instance, ssl: Option<&SslState>) -> Opti
     let missing: Vec<(String, String)> = p
         .tags
         .iter()
-        .filter(|(k, v)| i.tags.get(*k) != Some(*v))
+        .filter(|(k, v)| i.tags.get(k) != Some(*v))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     (!missing.is_empty()).then_some(Step::Tag(missing))
