@@ -453,3 +453,52 @@ async fn everything_converges_under_a_thirty_percent_fault_rate() {
         "cloud calls stay bounded: {calls}"
     );
 }
+
+/// The operator caches DBInstances without `status.atProvider` (it is rebuilt by every
+/// observation): a steady instance's status is still never rewritten, and a reconcile that
+/// cannot observe (the credentials broke) changes its conditions but keeps the last observation.
+#[tokio::test]
+async fn steady_status_is_not_rewritten_and_an_unobserved_reconcile_keeps_at_provider() {
+    let Some((h, _)) = given_ready("cachedform").await else {
+        return;
+    };
+    let api = h.api::<DBInstance>();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let settled = api
+        .get("orders")
+        .await
+        .expect("get")
+        .metadata
+        .resource_version;
+    // Three drift intervals (3 s each): the object is reconciled, nothing is written.
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let steady = api.get("orders").await.expect("get");
+    assert_eq!(
+        steady.metadata.resource_version, settled,
+        "a steady instance's status is not rewritten"
+    );
+
+    h.credentials("not-the-secret").await;
+    let waiting = h
+        .wait_for::<DBInstance, _>(
+            "orders",
+            "Synced=False waiting for the ProviderConfig",
+            LIMIT,
+            |d| {
+                let st = d.status.as_ref()?;
+                let c = support::condition(&st.conditions, "Synced")?;
+                (c.reason == "WaitingForProviderConfig").then(|| d.clone())
+            },
+        )
+        .await;
+    let status = waiting.status.expect("status");
+    assert_eq!(
+        status.at_provider.as_ref().map(|a| a.status.as_str()),
+        Some("Running"),
+        "the last observation stays while nothing can be observed"
+    );
+    assert!(
+        support::condition(&status.conditions, "Ready").is_some_and(|c| c.status == "True"),
+        "Ready keeps its last observed value"
+    );
+}

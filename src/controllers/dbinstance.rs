@@ -33,6 +33,11 @@ impl Managed for DBInstance {
         rules::validate(&self.spec)
     }
 
+    /// `atProvider` is rebuilt by every reconcile that finds the instance.
+    fn forget_observation(status: &mut DBInstanceStatus) {
+        status.at_provider = None;
+    }
+
     fn validate_for(&self, cloud: Cloud) -> Result<(), Invalid> {
         clouds::check_dbinstance(&self.spec, &self.name_any(), cloud)?;
         let recorded = self.status.as_ref().and_then(|s| s.instance_id.as_deref());

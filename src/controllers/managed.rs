@@ -16,7 +16,10 @@ use kube::{Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::kube_io::{add_finalizer, apply_status, has_finalizer, publish, remove_finalizer};
+use super::cache;
+use super::kube_io::{
+    add_finalizer, apply_status, has_finalizer, publish, record_status, remove_finalizer,
+};
 use super::{Ctx, Error};
 use crate::api::common::{DeletionPolicy, PAUSED_ANNOTATION};
 use crate::api::conditions::{self, Condition};
@@ -40,6 +43,7 @@ pub trait Managed:
     fn provider_config(&self) -> &str;
     fn deletion_policy(&self) -> DeletionPolicy;
     fn current_status(&self) -> Option<&Self::Status>;
+    fn current_status_mut(&mut self) -> Option<&mut Self::Status>;
     fn conditions(status: &Self::Status) -> &[Condition];
     fn set_conditions(
         status: &mut Self::Status,
@@ -59,6 +63,10 @@ pub trait Managed:
     /// Observes the cloud, plans and runs at most one mutation; never fails: cloud errors are
     /// returned inside [`Synced`] together with what was observed before them.
     async fn sync(&self, cx: &Cx<'_>) -> Synced<Self::Status>;
+
+    /// Drops from a cached object's status what every observing reconcile rebuilds from the
+    /// cloud (see [`super::cache`]). Nothing by default.
+    fn forget_observation(_status: &mut Self::Status) {}
 
     /// Objects to reconcile because the cloud changed under them, as batched observation sees
     /// it. None by default: such kinds look at the cloud on their timers.
@@ -218,7 +226,7 @@ async fn sync_live<K: Managed>(obj: &K, ctx: &Ctx) -> Result<Action, Error> {
     let synced = obj.sync(&cx).await;
     let outcome = match (&synced.outcome, cx.mode) {
         (Outcome::Success, Mode::Paused) => Outcome::Paused,
-        (Outcome::Success, Mode::Blocked) => return keep_blocked(&api, obj, synced).await,
+        (Outcome::Success, Mode::Blocked) => return keep_blocked(ctx, &api, obj, synced).await,
         (outcome, _) => outcome.clone(),
     };
     write_status::<K>(ctx, &api, obj, synced.status, synced.ready, &outcome).await?;
@@ -231,6 +239,7 @@ async fn sync_live<K: Managed>(obj: &K, ctx: &Ctx) -> Result<Action, Error> {
 /// While writes are blocked by a terminal error, the observation is refreshed but the
 /// `Synced=False TerminalError` condition stays until the spec changes.
 async fn keep_blocked<K: Managed>(
+    ctx: &Ctx,
     api: &Api<K>,
     obj: &K,
     synced: Synced<K::Status>,
@@ -246,7 +255,8 @@ async fn keep_blocked<K: Managed>(
     let now = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
     let merged = conditions::merge(K::conditions(&previous), kept, obj.meta().generation, &now);
     K::set_conditions(&mut status, merged, obj.meta().generation);
-    if Some(&status) != obj.current_status() {
+    let known = ctx.status_digests.get(obj).map(|d| d.whole);
+    if known != Some(cache::digest(&status)) {
         apply_status(api, obj, &status).await?;
     }
     Ok(Action::requeue(synced.requeue))
@@ -270,6 +280,7 @@ async fn write_status<K: Managed>(
     outcome: &Outcome,
 ) -> Result<(), Error> {
     let previous = obj.current_status().cloned().unwrap_or_default();
+    let observed = ready.reason != UNOBSERVED;
     let ready = match (
         ready.reason.as_str(),
         conditions::find(K::conditions(&previous), conditions::READY),
@@ -290,10 +301,21 @@ async fn write_status<K: Managed>(
         .map_or("Unknown", |c| if c.is_true() { "True" } else { "False" });
     ctx.metrics.observe_ready(&key(obj), &K::kind(&()), ready);
     K::set_conditions(&mut status, merged, generation);
-    if Some(&status) == obj.current_status() {
+    let known = ctx.status_digests.get(obj);
+    if observed {
+        if known.map(|d| d.whole) == Some(cache::digest(&status)) {
+            return Ok(());
+        }
+        return apply_status(api, obj, &status).await;
+    }
+    // Built on the cached status, which lacks the observation: a merge patch changes what
+    // this reconcile knows and leaves the last observation in place.
+    if known.map(|d| d.kept) == Some(cache::digest(&status)) {
         return Ok(());
     }
-    apply_status(api, obj, &status).await
+    let patch = serde_json::to_value(&status)
+        .map_err(|e| Error::kube("encode status")(kube::Error::SerdeError(e)))?;
+    record_status(api, obj, patch).await
 }
 
 /// Deletion: `Orphan` only releases the object (even when paused); `Delete` removes the cloud

@@ -19,6 +19,10 @@ macro_rules! managed_fields {
             self.status.as_ref()
         }
 
+        fn current_status_mut(&mut self) -> Option<&mut $status> {
+            self.status.as_mut()
+        }
+
         fn conditions(status: &$status) -> &[crate::api::conditions::Condition] {
             &status.conditions
         }
@@ -36,6 +40,7 @@ macro_rules! managed_fields {
 
 pub mod auditlogfilter;
 pub mod backup;
+pub mod cache;
 pub mod dbinstance;
 pub mod events;
 pub mod instance_ref;
@@ -69,6 +74,8 @@ pub struct Ctx {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Shared batched observation of instances; `None` asks the cloud once per reconcile.
     pub observers: Option<crate::observer::Observers>,
+    /// Digests of the statuses the API server holds (the cache drops part of them).
+    pub status_digests: Arc<cache::StatusDigests>,
     /// Consecutive failures per object, for exponential backoff; cleared on success.
     failures: Mutex<HashMap<String, u32>>,
 }
@@ -89,6 +96,7 @@ impl Ctx {
             timing,
             metrics,
             observers: None,
+            status_digests: Arc::default(),
             failures: Mutex::default(),
         }
     }
@@ -307,10 +315,13 @@ fn managed_controller<K: managed::Managed>(
 > {
     use kube::runtime::{Controller, WatchStreamExt, reflector, watcher};
 
+    use futures::TryStreamExt;
+
     let (reader, writer) = reflector::store();
+    let digests = ctx.status_digests.clone();
     let events = watcher(api, watcher::Config::default())
         .default_backoff()
-        .modify(slim::<K>)
+        .map_ok(move |event| cache::cached_form(event, &digests))
         .reflect(writer);
     let cloud_changes = K::cloud_changes(ctx, reader.clone());
     // The watch is driven through `reconcile_on`, so the scheduler only ever holds the compact
@@ -325,20 +336,6 @@ fn managed_controller<K: managed::Managed>(
             managed::error_policy::<K>,
             ctx.clone(),
         )
-}
-
-/// Drops what reconciles never read before an object is cached: managed fields and kubectl's
-/// last-applied copy of the spec are most of an object's size.
-fn slim<K: kube::Resource>(obj: &mut K) {
-    let meta = obj.meta_mut();
-    meta.managed_fields = None;
-    if let Some(annotations) = meta.annotations.as_mut() {
-        annotations.remove("kubectl.kubernetes.io/last-applied-configuration");
-        if annotations.is_empty() {
-            // An empty map still holds its node (over 500 bytes for string pairs).
-            meta.annotations = None;
-        }
-    }
 }
 
 async fn log_result<K: kube::Resource, E: std::error::Error>(
