@@ -14,6 +14,12 @@ use mongocloud_operator::server::{self, Health};
 use mongocloud_operator::telemetry::{self, LogFormat};
 use mongocloud_operator::{api, cloud, leader};
 
+// jemalloc rather than glibc's allocator: with a cache of thousands of objects built and
+// replaced from several threads, glibc's per-thread arenas kept a fifth of the process's memory
+// in fragments (N = 10,000 scale benchmark, docs/scale.md).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Managed MongoDB in the cloud as Kubernetes resources.
 #[derive(Parser)]
 #[command(name = "mongocloud-operator", version, about, long_about = None)]

@@ -129,10 +129,10 @@ mod tests {
         }))
         .expect("a valid DBInstance");
         if let (Some(status), Some(word)) = (obj.status.as_mut(), at_provider) {
-            status.at_provider = Some(DBInstanceObservation {
+            status.at_provider = Some(Box::new(DBInstanceObservation {
                 status: word.to_owned(),
                 ..Default::default()
-            });
+            }));
         }
         obj
     }

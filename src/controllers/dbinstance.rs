@@ -60,7 +60,7 @@ impl Managed for DBInstance {
             Err(error) => return Synced::failed(status, unobserved_ready(), error),
         };
         if let Observed::Present { instance, ssl } = &seen {
-            status.at_provider = Some(rules::observation(instance, ssl.as_ref()));
+            status.at_provider = Some(Box::new(rules::observation(instance, ssl.as_ref())));
         }
         let handled = status.operations.clone().unwrap_or_default();
         let step = rules::plan(
