@@ -374,8 +374,8 @@ pub struct DBInstanceStatus {
     /// The cloud instance id, recorded as soon as it is known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_id: Option<String>,
-    /// Boxed: the operator caches every DBInstance, and this is dropped from the cached copy
-    /// (see `controllers::cache`), where inline it would still take its full size.
+    // Boxed: the operator caches every DBInstance and drops this from the cached copy (see
+    // `controllers::cache`), where inline it would still take its full size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at_provider: Option<Box<DBInstanceObservation>>,
     /// Operations already run.
