@@ -26,15 +26,38 @@ pub struct Digests {
 
 /// [`Digests`] of every cached object, by kind, namespace, name and UID.
 #[derive(Default)]
-pub struct StatusDigests(Mutex<HashMap<u64, Digests>>);
+pub struct StatusDigests(Mutex<Table>);
+
+#[derive(Default)]
+struct Table {
+    current: HashMap<u64, Digests>,
+    /// Filled during a relist; replaces `current` when it is complete, so objects deleted
+    /// while the watch was away are forgotten.
+    relisted: Option<HashMap<u64, Digests>>,
+}
 
 impl StatusDigests {
     pub fn get<K: Managed>(&self, obj: &K) -> Option<Digests> {
-        self.lock().get(&identity(obj)).copied()
+        self.lock().current.get(&identity(obj)).copied()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Digests>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Table> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn set(&self, key: u64, digests: Option<Digests>) {
+        let mut table = self.lock();
+        match digests {
+            Some(digests) => {
+                table.current.insert(key, digests);
+                if let Some(relisted) = table.relisted.as_mut() {
+                    relisted.insert(key, digests);
+                }
+            }
+            None => {
+                table.current.remove(&key);
+            }
+        }
     }
 }
 
@@ -45,10 +68,21 @@ pub fn cached_form<K: Managed>(event: Event<K>, digests: &StatusDigests) -> Even
         Event::Apply(obj) => Event::Apply(cache(obj, digests)),
         Event::InitApply(obj) => Event::InitApply(cache(obj, digests)),
         Event::Delete(obj) => {
-            digests.lock().remove(&identity(&obj));
+            digests.set(identity(&obj), None);
             Event::Delete(obj)
         }
-        other => other,
+        Event::Init => {
+            digests.lock().relisted = Some(HashMap::new());
+            Event::Init
+        }
+        Event::InitDone => {
+            let mut table = digests.lock();
+            if let Some(relisted) = table.relisted.take() {
+                table.current = relisted;
+            }
+            drop(table);
+            Event::InitDone
+        }
     }
 }
 
@@ -56,13 +90,13 @@ fn cache<K: Managed>(mut obj: K, digests: &StatusDigests) -> K {
     slim_metadata(&mut obj);
     let key = identity(&obj);
     let Some(status) = obj.current_status_mut() else {
-        digests.lock().remove(&key);
+        digests.set(key, None);
         return obj;
     };
     let whole = digest(status);
     K::forget_observation(status);
     let kept = digest(status);
-    digests.lock().insert(key, Digests { whole, kept });
+    digests.set(key, Some(Digests { whole, kept }));
     obj
 }
 
@@ -183,5 +217,23 @@ mod tests {
         cached_form(Event::InitApply(dbinstance("u2", None)), &digests);
         assert_eq!(digests.get(&cached), None, "same name, other UID");
         assert!(digests.get(&dbinstance("u2", None)).is_some());
+    }
+
+    #[test]
+    fn a_relist_forgets_objects_deleted_while_the_watch_was_away() {
+        let digests = StatusDigests::default();
+        let kept = dbinstance("kept", None);
+        let deleted = dbinstance("deleted", None);
+        cached_form(Event::Apply(kept.clone()), &digests);
+        cached_form(Event::Apply(deleted.clone()), &digests);
+        cached_form(Event::<DBInstance>::Init, &digests);
+        cached_form(Event::InitApply(kept.clone()), &digests);
+        assert!(
+            digests.get(&deleted).is_some(),
+            "known until the relist completes"
+        );
+        cached_form(Event::<DBInstance>::InitDone, &digests);
+        assert!(digests.get(&kept).is_some());
+        assert_eq!(digests.get(&deleted), None);
     }
 }
