@@ -24,40 +24,71 @@ pub struct Digests {
     pub kept: u64,
 }
 
-/// [`Digests`] of every cached object, by kind, namespace, name and UID.
-#[derive(Default)]
-pub struct StatusDigests(Mutex<Table>);
-
-#[derive(Default)]
-struct Table {
-    current: HashMap<u64, Digests>,
-    /// Filled during a relist; replaces `current` when it is complete, so objects deleted
-    /// while the watch was away are forgotten.
-    relisted: Option<HashMap<u64, Digests>>,
+/// Values kept per watched object, keyed by [`identity`], that follow the watch: a delete
+/// forgets its object, and a relist (`Init` … `InitDone`) replaces the table, so objects deleted
+/// while the watch was away are forgotten too.
+pub struct ByObject<V> {
+    current: HashMap<u64, V>,
+    /// Filled during a relist; replaces `current` when the relist is complete.
+    relisted: Option<HashMap<u64, V>>,
 }
+
+impl<V> Default for ByObject<V> {
+    fn default() -> Self {
+        ByObject {
+            current: HashMap::new(),
+            relisted: None,
+        }
+    }
+}
+
+impl<V: Copy> ByObject<V> {
+    pub fn get(&self, key: u64) -> Option<V> {
+        self.current.get(&key).copied()
+    }
+
+    /// Sets the object's value; returns the one it replaces.
+    pub fn insert(&mut self, key: u64, value: V) -> Option<V> {
+        if let Some(relisted) = self.relisted.as_mut() {
+            relisted.insert(key, value);
+        }
+        self.current.insert(key, value)
+    }
+
+    pub fn remove(&mut self, key: u64) {
+        self.current.remove(&key);
+        if let Some(relisted) = self.relisted.as_mut() {
+            relisted.remove(&key);
+        }
+    }
+
+    pub fn relist_started(&mut self) {
+        self.relisted = Some(HashMap::with_capacity(self.current.len()));
+    }
+
+    pub fn relist_done(&mut self) {
+        if let Some(relisted) = self.relisted.take() {
+            self.current = relisted;
+        }
+    }
+
+    #[cfg(test)]
+    pub fn count(&self) -> usize {
+        self.current.len()
+    }
+}
+
+/// [`Digests`] of every cached object.
+#[derive(Default)]
+pub struct StatusDigests(Mutex<ByObject<Digests>>);
 
 impl StatusDigests {
     pub fn get<K: Managed>(&self, obj: &K) -> Option<Digests> {
-        self.lock().current.get(&identity(obj)).copied()
+        self.lock().get(identity(obj))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Table> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, ByObject<Digests>> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn set(&self, key: u64, digests: Option<Digests>) {
-        let mut table = self.lock();
-        match digests {
-            Some(digests) => {
-                table.current.insert(key, digests);
-                if let Some(relisted) = table.relisted.as_mut() {
-                    relisted.insert(key, digests);
-                }
-            }
-            None => {
-                table.current.remove(&key);
-            }
-        }
     }
 }
 
@@ -68,19 +99,15 @@ pub fn cached_form<K: Managed>(event: Event<K>, digests: &StatusDigests) -> Even
         Event::Apply(obj) => Event::Apply(cache(obj, digests)),
         Event::InitApply(obj) => Event::InitApply(cache(obj, digests)),
         Event::Delete(obj) => {
-            digests.set(identity(&obj), None);
+            digests.lock().remove(identity(&obj));
             Event::Delete(obj)
         }
         Event::Init => {
-            digests.lock().relisted = Some(HashMap::new());
+            digests.lock().relist_started();
             Event::Init
         }
         Event::InitDone => {
-            let mut table = digests.lock();
-            if let Some(relisted) = table.relisted.take() {
-                table.current = relisted;
-            }
-            drop(table);
+            digests.lock().relist_done();
             Event::InitDone
         }
     }
@@ -90,13 +117,13 @@ fn cache<K: Managed>(mut obj: K, digests: &StatusDigests) -> K {
     slim_metadata(&mut obj);
     let key = identity(&obj);
     let Some(status) = obj.current_status_mut() else {
-        digests.set(key, None);
+        digests.lock().remove(key);
         return obj;
     };
     let whole = digest(status);
     K::forget_observation(status);
     let kept = digest(status);
-    digests.set(key, Some(Digests { whole, kept }));
+    digests.lock().insert(key, Digests { whole, kept });
     obj
 }
 
@@ -114,10 +141,15 @@ fn slim_metadata<K: Resource>(obj: &mut K) {
     }
 }
 
-fn identity<K: Resource<DynamicType = ()>>(obj: &K) -> u64 {
+/// Kind, namespace, name and UID: a recreated object with the same name is a new object.
+pub fn identity<K: Resource<DynamicType = ()>>(obj: &K) -> u64 {
     let meta = obj.meta();
+    hash(&(K::kind(&()), &meta.namespace, &meta.name, &meta.uid))
+}
+
+pub fn hash(value: &impl Hash) -> u64 {
     let mut hasher = DefaultHasher::new();
-    (K::kind(&()), &meta.namespace, &meta.name, &meta.uid).hash(&mut hasher);
+    value.hash(&mut hasher);
     hasher.finish()
 }
 

@@ -5,13 +5,12 @@
 //! resource version and UID, which the scheduler then holds for every requeued object; at
 //! ten thousand objects that was several MiB for what a pair of hashes per object answers.
 
-use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
-
 use futures::{Stream, StreamExt, future};
 use kube::Resource;
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher::{self, Event};
+
+use super::cache::{ByObject, hash, identity};
 
 /// A reference to each object that appeared, or whose spec, annotations or finalizers
 /// changed, since the stream last saw it. A relist forgets objects deleted meanwhile.
@@ -33,62 +32,37 @@ where
     })
 }
 
-/// Fingerprints of what triggers a reconcile, by object identity.
+/// Fingerprints of what triggers a reconcile, by object.
 #[derive(Default)]
-struct Seen {
-    current: HashMap<u64, u64>,
-    /// Built during a relist; replaces `current` when the relist is complete.
-    relisted: Option<HashMap<u64, u64>>,
-}
+struct Seen(ByObject<u64>);
 
 impl Seen {
     fn apply<K: Resource<DynamicType = ()>>(&mut self, event: &Event<K>) -> Option<ObjectRef<K>> {
         match event {
-            Event::Apply(obj) => {
+            Event::Apply(obj) | Event::InitApply(obj) => {
                 let fingerprint = trigger_fingerprint(obj);
-                let previous = self.current.insert(identity(obj), fingerprint);
+                let previous = self.0.insert(identity(obj), fingerprint);
                 (previous != Some(fingerprint)).then(|| reference(obj))
             }
             Event::Delete(obj) => {
-                self.current.remove(&identity(obj));
+                self.0.remove(identity(obj));
                 None
             }
             Event::Init => {
-                self.relisted = Some(HashMap::with_capacity(self.current.len()));
+                self.0.relist_started();
                 None
             }
-            Event::InitApply(obj) => {
-                let (key, fingerprint) = (identity(obj), trigger_fingerprint(obj));
-                self.relisted
-                    .get_or_insert_default()
-                    .insert(key, fingerprint);
-                (self.current.get(&key) != Some(&fingerprint)).then(|| reference(obj))
-            }
             Event::InitDone => {
-                if let Some(relisted) = self.relisted.take() {
-                    self.current = relisted;
-                }
+                self.0.relist_done();
                 None
             }
         }
     }
 }
 
-/// Namespace, name and UID: a recreated object with the same name is a new object.
-fn identity<K: Resource>(obj: &K) -> u64 {
-    let meta = obj.meta();
-    hash(&(&meta.namespace, &meta.name, &meta.uid))
-}
-
 fn trigger_fingerprint<K: Resource>(obj: &K) -> u64 {
     let meta = obj.meta();
     hash(&(&meta.generation, &meta.annotations, &meta.finalizers))
-}
-
-fn hash(value: &impl Hash) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    value.hash(&mut hasher);
-    hasher.finish()
 }
 
 /// Name and namespace only: lookups in the store ignore the rest.
@@ -184,7 +158,7 @@ mod tests {
             seen.apply(&Event::InitDone),
         ];
         assert_eq!(names(out), vec![None, None, Some("c".into()), None]);
-        assert_eq!(seen.current.len(), 2, "b was deleted during the relist");
+        assert_eq!(seen.0.count(), 2, "b was deleted during the relist");
         assert!(seen.apply(&Event::Apply(backup("b", "u-b", 1))).is_some());
     }
 
