@@ -255,10 +255,7 @@ async fn keep_blocked<K: Managed>(
     let now = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
     let merged = conditions::merge(K::conditions(&previous), kept, obj.meta().generation, &now);
     K::set_conditions(&mut status, merged, obj.meta().generation);
-    let known = ctx.status_digests.get(obj).map(|d| d.whole);
-    if known != Some(cache::digest(&status)) {
-        apply_status(api, obj, &status).await?;
-    }
+    apply_if_changed(ctx, api, obj, &status).await?;
     Ok(Action::requeue(synced.requeue))
 }
 
@@ -301,21 +298,32 @@ async fn write_status<K: Managed>(
         .map_or("Unknown", |c| if c.is_true() { "True" } else { "False" });
     ctx.metrics.observe_ready(&key(obj), &K::kind(&()), ready);
     K::set_conditions(&mut status, merged, generation);
-    let known = ctx.status_digests.get(obj);
     if observed {
-        if known.map(|d| d.whole) == Some(cache::digest(&status)) {
-            return Ok(());
-        }
-        return apply_status(api, obj, &status).await;
+        return apply_if_changed(ctx, api, obj, &status).await;
     }
     // Built on the cached status, which lacks the observation: a merge patch changes what
     // this reconcile knows and leaves the last observation in place.
-    if known.map(|d| d.kept) == Some(cache::digest(&status)) {
+    let known = ctx.status_digests.get(obj).map(|d| d.kept);
+    if known == Some(cache::digest(&status)) {
         return Ok(());
     }
     let patch = serde_json::to_value(&status)
         .map_err(|e| Error::kube("encode status")(kube::Error::SerdeError(e)))?;
     record_status(api, obj, patch).await
+}
+
+/// Applies a status built from an observation, unless the API server holds it already.
+async fn apply_if_changed<K: Managed>(
+    ctx: &Ctx,
+    api: &Api<K>,
+    obj: &K,
+    status: &K::Status,
+) -> Result<(), Error> {
+    let known = ctx.status_digests.get(obj).map(|d| d.whole);
+    if known == Some(cache::digest(status)) {
+        return Ok(());
+    }
+    apply_status(api, obj, status).await
 }
 
 /// Deletion: `Orphan` only releases the object (even when paused); `Delete` removes the cloud
