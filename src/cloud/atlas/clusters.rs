@@ -6,8 +6,6 @@
 //! `Repairing` and `Deleting`. Snapshot `queued`/`inProgress` is `Running`, `completed` is
 //! `Success`, `failed` is `Failed`.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Value, json};
 
 use crate::cloud::{BackupInfo, CreateInstance, Instance, InstanceEndpoint, Tags};
@@ -125,10 +123,9 @@ fn parse_standard(uri: &str) -> (Vec<InstanceEndpoint>, Option<String>) {
     (endpoints, replica_set)
 }
 
-fn tags_body(tags: &BTreeMap<String, String>) -> Value {
+fn tags_body<'a>(tags: impl Iterator<Item = (&'a String, &'a String)>) -> Value {
     Value::Array(
-        tags.iter()
-            .map(|(key, value)| json!({"key": key, "value": value}))
+        tags.map(|(key, value)| json!({"key": key, "value": value}))
             .collect(),
     )
 }
@@ -154,7 +151,7 @@ pub fn create_body(request: &CreateInstance) -> Value {
         "clusterType": "REPLICASET",
         "mongoDBMajorVersion": request.engine_version,
         "replicationSpecs": [{"regionConfigs": [region]}],
-        "tags": tags_body(&request.tags),
+        "tags": tags_body(request.tags.iter()),
     });
     if let Some(backup) = request.backup_enabled {
         body["backupEnabled"] = Value::Bool(backup);
@@ -196,9 +193,9 @@ pub fn resize_body(cluster: &Value, size: Option<&str>, disk_gb: Option<i32>) ->
 /// The PATCH body that sets `tags` on top of the cluster's current ones (Atlas replaces the
 /// whole list, so keys the operator does not manage must be sent back).
 pub fn tags_patch(cluster: &Value, tags: &[(String, String)]) -> Value {
-    let mut merged: BTreeMap<String, String> = instance(cluster).tags.into_iter().collect();
+    let mut merged = instance(cluster).tags;
     merged.extend(tags.iter().cloned());
-    json!({"tags": tags_body(&merged)})
+    json!({"tags": tags_body(merged.iter())})
 }
 
 /// The operator's word for a snapshot status.
@@ -223,6 +220,8 @@ pub fn backup(snapshot: &Value) -> BackupInfo {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
     fn recorded_idle() -> Value {
