@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 /// The cloud tag that ties an instance to the resource that created it (its UID), so a create
 /// whose answer was lost is found again instead of repeated.
 pub const UID_TAG: &str = "mongocloud-uid";
@@ -27,7 +29,8 @@ pub struct InstancePage {
 /// An instance's tags, sorted by key. A sorted list rather than a map: an instance carries one
 /// or two tags, and the observer holds thousands of instances, where a map's node of over 500
 /// bytes each would be a quarter of their size.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "Vec<(String, String)>")]
 pub struct Tags(Vec<(String, String)>);
 
 impl Tags {
@@ -66,6 +69,13 @@ impl FromIterator<(String, String)> for Tags {
     }
 }
 
+/// Sorts what it is given, so a deserialised `Tags` keeps the order lookups rely on.
+impl From<Vec<(String, String)>> for Tags {
+    fn from(pairs: Vec<(String, String)>) -> Self {
+        Tags::from_iter(pairs)
+    }
+}
+
 impl IntoIterator for Tags {
     type Item = (String, String);
     type IntoIter = std::vec::IntoIter<(String, String)>;
@@ -76,7 +86,7 @@ impl IntoIterator for Tags {
 }
 
 /// One network endpoint of an instance.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InstanceEndpoint {
     /// `Primary`, `Secondary`, `ReadOnly`...
     pub role: String,
@@ -85,7 +95,8 @@ pub struct InstanceEndpoint {
 }
 
 /// An instance as the cloud reports it. Fields a list call does not return are `None`/empty.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Serialisable so the observer can hold thousands of them packed (see `observer::packed`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Instance {
     pub id: String,
     /// The cloud's status word, e.g. `Creating`, `Running`, `DBInstanceClassChanging`.
@@ -296,6 +307,13 @@ mod tests {
         );
         assert_eq!(tags.get("env").map(String::as_str), Some("prod"));
         assert_eq!(tags.get("missing"), None);
+    }
+
+    #[test]
+    fn tags_read_from_an_unsorted_list_are_sorted() {
+        let tags = Tags::from(vec![pair("team", "orders"), pair("app", "shop")]);
+        assert_eq!(tags.get("app").map(String::as_str), Some("shop"));
+        assert_eq!(tags.get("team").map(String::as_str), Some("orders"));
     }
 
     #[test]

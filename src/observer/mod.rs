@@ -5,6 +5,7 @@
 //! questions about stale instances share one batched call. Changes it sees are broadcast so the
 //! affected resource is reconciled at once, not at its next timer.
 
+pub mod packed;
 pub mod plan;
 pub mod registry;
 
@@ -18,6 +19,7 @@ use tokio::sync::{Notify, broadcast, watch};
 use tokio::time::Instant;
 
 use crate::cloud::{CloudError, Instance, ListInstances, Provider};
+use packed::Packed;
 
 /// How long a question waits for others to share its batched call.
 const GATHER: Duration = Duration::from_millis(25);
@@ -35,11 +37,8 @@ pub struct Ticks {
 struct State {
     /// A fingerprint of each instance's listed fields, as of the last listing.
     listed: HashMap<String, u64>,
-    /// Full attributes and when they were last known current: read by an attribute call, or
-    /// confirmed by a listing that shows the same listed fields.
-    /// Boxed: an `Instance` is large inline, and a map's spare capacity would hold that much
-    /// per empty slot.
-    full: HashMap<String, (Box<Instance>, Instant)>,
+    /// The last attribute read of each instance.
+    full: HashMap<String, Held>,
     /// Ids to refresh on the next fast tick.
     hot: BTreeSet<String>,
     /// Ids the last refresh found gone.
@@ -52,6 +51,32 @@ struct State {
     owed: f64,
     /// When each instance was last mutated: an answer to a call sent before that is outdated.
     mutated: HashMap<String, Instant>,
+}
+
+/// An instance's full attributes and when they were last known current: read by an attribute
+/// call, or confirmed by a listing that shows the same listed fields.
+struct Held {
+    instance: Packed,
+    /// [`plan::fingerprint`] of the instance, to compare with listings without unpacking it.
+    listed: u64,
+    at: Instant,
+}
+
+impl State {
+    /// The instance's attributes if they were known current within `max_age`.
+    fn current(&self, id: &str, max_age: Duration) -> Option<Box<Instance>> {
+        let held = self
+            .full
+            .get(id)
+            .filter(|held| held.at.elapsed() <= max_age)?;
+        match held.instance.unpack() {
+            Ok(instance) => Some(Box::new(instance)),
+            Err(error) => {
+                tracing::warn!(%error, instance_id = %id, "held attributes do not unpack; reading them again");
+                None
+            }
+        }
+    }
 }
 
 pub struct Observer {
@@ -102,15 +127,13 @@ impl Observer {
         let mut refreshed = self.refreshed.subscribe();
         {
             let mut state = self.state();
-            if let Some((instance, at)) = state.full.get(id)
-                && at.elapsed() <= max_age
-            {
-                return Some(Seen::Present(instance.clone()));
+            if let Some(instance) = state.current(id, max_age) {
+                return Some(Seen::Present(instance));
             }
             if state.gone.contains(id) {
                 return Some(Seen::Gone);
             }
-            let age = state.full.get(id).map(|(_, at)| at.elapsed());
+            let age = state.full.get(id).map(|held| held.at.elapsed());
             tracing::debug!(instance_id = %id, ?age, ?max_age, "queued for a batched refresh");
             state.hot.insert(id.to_owned());
         }
@@ -127,10 +150,8 @@ impl Observer {
             if state.gone.contains(id) {
                 return Some(Seen::Gone);
             }
-            if let Some((instance, at)) = state.full.get(id)
-                && at.elapsed() <= max_age.max(self.ticks.hot)
-            {
-                return Some(Seen::Present(instance.clone()));
+            if let Some(instance) = state.current(id, max_age.max(self.ticks.hot)) {
+                return Some(Seen::Present(instance));
             }
         }
         None
@@ -210,9 +231,9 @@ impl Observer {
             let mut state = self.state();
             let now = Instant::now();
             let mut vouched = BTreeSet::new();
-            for (id, (held, at)) in state.full.iter_mut() {
-                if fingerprints.get(id) == Some(&plan::fingerprint(held)) {
-                    *at = now;
+            for (id, held) in state.full.iter_mut() {
+                if fingerprints.get(id) == Some(&held.listed) {
+                    held.at = now;
                     vouched.insert(id.clone());
                 }
             }
@@ -292,11 +313,24 @@ impl Observer {
                 }
                 state.gone.remove(&instance.id);
                 let id = instance.id.clone();
-                if state.full.get(&id).is_none_or(|(was, _)| **was != instance) {
-                    changed.push(id.clone());
+                match Packed::new(&instance) {
+                    Ok(packed) => {
+                        if state.full.get(&id).is_none_or(|was| was.instance != packed) {
+                            changed.push(id.clone());
+                        }
+                        let held = Held {
+                            instance: packed,
+                            listed: plan::fingerprint(&instance),
+                            at: now,
+                        };
+                        state.full.insert(id.clone(), held);
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, instance_id = %id, "attributes could not be held; they are read again when asked for");
+                        state.full.remove(&id);
+                    }
                 }
-                state.read.insert(id.clone(), now);
-                state.full.insert(id, (Box::new(instance), now));
+                state.read.insert(id, now);
             }
             for id in missing {
                 if outdated(&state, &id) {
