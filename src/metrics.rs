@@ -42,8 +42,9 @@ pub struct Metrics {
     reconcile_seconds: Family<Kind, Histogram>,
     cloud_calls: Family<CloudCall, Counter>,
     resources: Family<KindReady, Gauge>,
-    /// The Ready value last counted for each object, so the gauge moves instead of growing.
-    readiness: Mutex<HashMap<String, (String, &'static str)>>,
+    /// The Ready value last counted for each object (keys unique across kinds), so the gauge
+    /// moves instead of growing.
+    readiness: Mutex<HashMap<String, &'static str>>,
 }
 
 impl Default for Metrics {
@@ -111,14 +112,17 @@ impl Metrics {
     /// Counts `object` (a unique key) under its current Ready value.
     pub fn observe_ready(&self, object: &str, kind: &str, ready: &'static str) {
         let mut seen = self.readiness.lock().unwrap_or_else(|p| p.into_inner());
-        let previous = seen.insert(object.to_owned(), (kind.to_owned(), ready));
-        if let Some((kind, was)) = &previous {
-            if *was == ready {
+        let previous = match seen.get_mut(object) {
+            Some(was) => Some(std::mem::replace(was, ready)),
+            None => seen.insert(object.to_owned(), ready),
+        };
+        if let Some(was) = previous {
+            if was == ready {
                 return;
             }
             self.resources
                 .get_or_create(&KindReady {
-                    kind: kind.clone(),
+                    kind: kind.to_owned(),
                     ready: was,
                 })
                 .dec();
@@ -132,11 +136,14 @@ impl Metrics {
     }
 
     /// Stops counting a deleted object.
-    pub fn forget(&self, object: &str) {
+    pub fn forget(&self, object: &str, kind: &str) {
         let mut seen = self.readiness.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((kind, was)) = seen.remove(object) {
+        if let Some(was) = seen.remove(object) {
             self.resources
-                .get_or_create(&KindReady { kind, ready: was })
+                .get_or_create(&KindReady {
+                    kind: kind.to_owned(),
+                    ready: was,
+                })
                 .dec();
         }
     }
@@ -169,7 +176,7 @@ mod tests {
         m.observe_ready("ns/a", "DBInstance", "True");
         m.observe_ready("ns/a", "DBInstance", "True");
         m.observe_ready("ns/b", "DBInstance", "True");
-        m.forget("ns/b");
+        m.forget("ns/b", "DBInstance");
         let text = m.encode();
         assert!(
             text.contains(r#"mongocloud_reconciles_total{kind="DBInstance",result="ok"} 1"#),

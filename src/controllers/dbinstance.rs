@@ -62,7 +62,7 @@ impl Managed for DBInstance {
         if let Observed::Present { instance, ssl } = &seen {
             status.at_provider = Some(Box::new(rules::observation(instance, ssl.as_ref())));
         }
-        let handled = status.operations.clone().unwrap_or_default();
+        let handled = status.operations.as_deref().cloned().unwrap_or_default();
         let step = rules::plan(
             &self.spec.for_provider,
             &self.spec,
@@ -393,10 +393,10 @@ async fn run_step(
             change,
         } => {
             cx.provider.modify_instance(id, change).await?;
-            let mut handled = status.operations.clone().unwrap_or_default();
+            let mut handled = status.operations.as_deref().cloned().unwrap_or_default();
             rules::mark_handled(&mut handled, *operation, requested_at);
             record_status(&api(obj, cx), obj, json!({"operations": handled})).await?;
-            status.operations = Some(handled);
+            status.operations = Some(Box::new(handled));
             publish(
                 cx.ctx,
                 obj,

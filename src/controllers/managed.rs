@@ -175,7 +175,7 @@ pub async fn reconcile<K: Managed>(obj: Arc<K>, ctx: Arc<Ctx>) -> Result<Action,
         ctx.clear_failures(&key);
     }
     if deleting {
-        ctx.metrics.forget(&key);
+        ctx.metrics.forget(&key, &K::kind(&()));
     }
     ctx.metrics
         .reconciled(&K::kind(&()), result.is_ok(), started.elapsed());

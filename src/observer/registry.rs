@@ -12,8 +12,10 @@ use super::{Observer, Ticks};
 use crate::cloud::Provider;
 
 /// Room for changes not yet picked up; a receiver that falls further behind loses some, and
-/// those resources are still reconciled on their timers.
-const CHANGE_BUFFER: usize = 16_384;
+/// those resources are still reconciled on their timers. The receiver only forwards ids to the
+/// controller's queue, so it keeps up with a refresh of 30 ids a call; each slot is allocated
+/// up front (some fifty bytes).
+const CHANGE_BUFFER: usize = 4_096;
 
 struct Running {
     provider: Arc<dyn Provider>,

@@ -88,13 +88,13 @@ fn invalid(field: &str) -> impl Fn(&Step) -> bool + '_ {
 fn plan_rules() {
     let none = HandledOperations::default();
     let restart = |s: &mut DBInstanceSpec| {
-        s.operations = Some(DBInstanceOperations {
+        s.operations = Some(Box::new(DBInstanceOperations {
             restart: Some(RestartRequest {
                 requested_at: "2026-01-01T00:00:00Z".into(),
                 node_id: None,
             }),
             ..Default::default()
-        })
+        }))
     };
     type Check = Box<dyn Fn(&Step) -> bool>;
     let eq = |want: Step| -> Check { Box::new(move |s| *s == want) };
@@ -350,10 +350,10 @@ fn plan_rules() {
         (
             "kernel upgrade runs once",
             with(|s| {
-                s.operations = Some(DBInstanceOperations {
+                s.operations = Some(Box::new(DBInstanceOperations {
                     upgrade_kernel: Some(at("2026-02-01T00:00:00Z")),
                     ..Default::default()
-                })
+                }))
             }),
             none.clone(),
             present(running()),
@@ -367,10 +367,10 @@ fn plan_rules() {
         (
             "certificate rotation runs once",
             with(|s| {
-                s.operations = Some(DBInstanceOperations {
+                s.operations = Some(Box::new(DBInstanceOperations {
                     rotate_ssl_certificate: Some(at("2026-03-01T00:00:00Z")),
                     ..Default::default()
-                })
+                }))
             }),
             none.clone(),
             present(running()),
@@ -397,13 +397,13 @@ fn plans_converge() {
         s.for_provider.storage_gb = 50;
         s.for_provider.description = Some("new".into());
         s.for_provider.tags.insert("env".into(), "prod".into());
-        s.operations = Some(DBInstanceOperations {
+        s.operations = Some(Box::new(DBInstanceOperations {
             restart: Some(RestartRequest {
                 requested_at: "2026-01-01T00:00:00Z".into(),
                 node_id: None,
             }),
             ..Default::default()
-        });
+        }));
     });
     let mut instance = running();
     let mut ssl = SslState {
@@ -523,10 +523,10 @@ fn validation_rules() {
         (
             "requestedAt must be RFC 3339",
             with(|s| {
-                s.operations = Some(DBInstanceOperations {
+                s.operations = Some(Box::new(DBInstanceOperations {
                     upgrade_kernel: Some(at("yesterday")),
                     ..Default::default()
-                })
+                }))
             }),
             Some("spec.operations.upgradeKernel.requestedAt"),
         ),
@@ -534,10 +534,10 @@ fn validation_rules() {
             "rotation needs SSL",
             with(|s| {
                 s.for_provider.ssl = Some(SslMode::Disabled);
-                s.operations = Some(DBInstanceOperations {
+                s.operations = Some(Box::new(DBInstanceOperations {
                     rotate_ssl_certificate: Some(at("2026-01-01T00:00:00Z")),
                     ..Default::default()
-                });
+                }));
             }),
             Some("spec.operations.rotateSslCertificate"),
         ),
