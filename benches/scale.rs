@@ -189,6 +189,14 @@ async fn run(n: usize, mode: &'static str, steady: Duration) -> Option<()> {
             }
         }
     }
+    let missed = h
+        .log_tail(usize::MAX)
+        .lines()
+        .filter(|l| l.contains("cloud changes missed"))
+        .count();
+    if missed > 0 {
+        eprintln!("N = {n}: the change stream fell behind {missed} times");
+    }
     lags.sort_unstable();
     let pct = |p: f64| {
         lags.get(((lags.len() as f64 - 1.0) * p).round() as usize)

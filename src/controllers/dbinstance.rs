@@ -106,8 +106,13 @@ impl Managed for DBInstance {
             loop {
                 match changes.recv().await {
                     Ok(id) => return Some((id, changes)),
-                    // Missed changes are still caught by the requeue timers.
-                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        tracing::warn!(
+                            missed,
+                            "cloud changes missed: their resources wait for their requeue timers"
+                        );
+                        continue;
+                    }
                     Err(broadcast::error::RecvError::Closed) => return None,
                 }
             }
