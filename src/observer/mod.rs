@@ -37,20 +37,25 @@ pub struct Ticks {
 struct State {
     /// A fingerprint of each instance's listed fields, as of the last listing.
     listed: HashMap<String, u64>,
-    /// The last attribute read of each instance.
-    full: HashMap<String, Held>,
+    /// Each instance read and not since found gone.
+    known: HashMap<String, Known>,
     /// Ids to refresh on the next fast tick.
     hot: BTreeSet<String>,
     /// Ids the last refresh found gone.
     gone: BTreeSet<String>,
-    /// When each instance's attributes were last read; the oldest are re-read by a sweep sized
-    /// so fields a listing does not carry (maintenance window, endpoints) are checked within
-    /// [`plan::ATTRIBUTE_MAX_AGE`].
-    read: HashMap<String, Instant>,
     /// Sweep reads owed but not yet spent (see [`plan::sweep_size`]).
     owed: f64,
     /// When each instance was last mutated: an answer to a call sent before that is outdated.
     mutated: HashMap<String, Instant>,
+}
+
+struct Known {
+    /// The last read, unless a mutation since made it outdated.
+    held: Option<Held>,
+    /// When the attributes were last read; the oldest are re-read by a sweep sized so fields a
+    /// listing does not carry (maintenance window, endpoints) are checked within
+    /// [`plan::ATTRIBUTE_MAX_AGE`].
+    read: Instant,
 }
 
 /// An instance's full attributes and when they were last known current: read by an attribute
@@ -63,12 +68,13 @@ struct Held {
 }
 
 impl State {
+    fn held(&self, id: &str) -> Option<&Held> {
+        self.known.get(id)?.held.as_ref()
+    }
+
     /// The instance's attributes if they were known current within `max_age`.
     fn current(&self, id: &str, max_age: Duration) -> Option<Box<Instance>> {
-        let held = self
-            .full
-            .get(id)
-            .filter(|held| held.at.elapsed() <= max_age)?;
+        let held = self.held(id).filter(|held| held.at.elapsed() <= max_age)?;
         match held.instance.unpack() {
             Ok(instance) => Some(Box::new(instance)),
             Err(error) => {
@@ -133,7 +139,7 @@ impl Observer {
             if state.gone.contains(id) {
                 return Some(Seen::Gone);
             }
-            let age = state.full.get(id).map(|held| held.at.elapsed());
+            let age = state.held(id).map(|held| held.at.elapsed());
             tracing::debug!(instance_id = %id, ?age, ?max_age, "queued for a batched refresh");
             state.hot.insert(id.to_owned());
         }
@@ -168,7 +174,9 @@ impl Observer {
     /// instance is followed closely until it is steady again.
     pub fn touch(&self, id: &str) {
         let mut state = self.state();
-        state.full.remove(id);
+        if let Some(known) = state.known.get_mut(id) {
+            known.held = None;
+        }
         state.gone.remove(id);
         state.mutated.insert(id.to_owned(), Instant::now());
         state.hot.insert(id.to_owned());
@@ -231,8 +239,10 @@ impl Observer {
             let mut state = self.state();
             let now = Instant::now();
             let mut vouched = BTreeSet::new();
-            for (id, held) in state.full.iter_mut() {
-                if fingerprints.get(id) == Some(&held.listed) {
+            for (id, known) in state.known.iter_mut() {
+                if let Some(held) = &mut known.held
+                    && fingerprints.get(id) == Some(&held.listed)
+                {
                     held.at = now;
                     vouched.insert(id.clone());
                 }
@@ -244,14 +254,14 @@ impl Observer {
                 .collect();
             state.hot.extend(changed.iter().cloned());
             state.hot.extend(transitional);
-            let count = state.read.len();
+            let count = state.known.len();
             let size = plan::sweep_size(
                 &mut state.owed,
                 count,
                 self.ticks.list,
                 plan::ATTRIBUTE_MAX_AGE,
             );
-            let sweep = plan::oldest(&state.read, size);
+            let sweep = plan::oldest(state.known.iter().map(|(id, known)| (id, known.read)), size);
             state.hot.extend(sweep);
             state.listed = fingerprints;
             changed
@@ -313,34 +323,32 @@ impl Observer {
                 }
                 state.gone.remove(&instance.id);
                 let id = instance.id.clone();
-                match Packed::new(&instance) {
+                let held = match Packed::new(&instance) {
                     Ok(packed) => {
-                        if state.full.get(&id).is_none_or(|was| was.instance != packed) {
+                        if state.held(&id).is_none_or(|was| was.instance != packed) {
                             changed.push(id.clone());
                         }
-                        let held = Held {
+                        Some(Held {
                             instance: packed,
                             listed: plan::fingerprint(&instance),
                             at: now,
-                        };
-                        state.full.insert(id.clone(), held);
+                        })
                     }
                     Err(error) => {
                         tracing::warn!(%error, instance_id = %id, "attributes could not be held; they are read again when asked for");
-                        state.full.remove(&id);
+                        None
                     }
-                }
-                state.read.insert(id, now);
+                };
+                state.known.insert(id, Known { held, read: now });
             }
             for id in missing {
                 if outdated(&state, &id) {
                     still_hot.insert(id);
                     continue;
                 }
-                state.full.remove(&id);
+                state.known.remove(&id);
                 state.listed.remove(&id);
                 state.mutated.remove(&id);
-                state.read.remove(&id);
                 if state.gone.insert(id.clone()) {
                     changed.push(id);
                 }

@@ -78,8 +78,11 @@ pub fn sweep_size(owed: &mut f64, count: usize, tick: Duration, max_age: Duratio
 }
 
 /// The `n` ids read longest ago.
-pub fn oldest<T: Ord + Copy>(read: &HashMap<String, T>, n: usize) -> Vec<String> {
-    let mut by_age: Vec<(&T, &String)> = read.iter().map(|(id, at)| (at, id)).collect();
+pub fn oldest<'a, T: Ord>(
+    read: impl IntoIterator<Item = (&'a String, T)>,
+    n: usize,
+) -> Vec<String> {
+    let mut by_age: Vec<(T, &String)> = read.into_iter().map(|(id, at)| (at, id)).collect();
     by_age.sort_unstable();
     by_age
         .into_iter()

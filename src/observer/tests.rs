@@ -360,14 +360,14 @@ async fn an_answer_sent_before_a_mutation_is_not_taken_as_current() {
     tokio::time::sleep(Duration::from_millis(2)).await;
     observer.touch(id);
     assert!(
-        !observer.state().full.contains_key(id),
+        observer.state().held(id).is_none(),
         "a mutation drops the held view"
     );
     let pre_mutation = cloud.instances.lock().expect("lock").clone();
     let mut still_hot = BTreeSet::new();
     observer.record(sent, pre_mutation, Vec::new(), &mut still_hot);
     assert!(
-        !observer.state().full.contains_key(id),
+        observer.state().held(id).is_none(),
         "outdated answer ignored"
     );
     assert!(still_hot.contains(id), "and asked again");
