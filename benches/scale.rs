@@ -180,8 +180,8 @@ async fn run(n: usize, mode: &'static str, steady: Duration) -> Option<()> {
         })
         .collect();
     slowest.sort_unstable();
+    let log = h.log_tail(usize::MAX);
     if std::env::var_os("MONGOCLOUD_TEST_LOG").is_some() {
-        let log = h.log_tail(usize::MAX);
         for (lag, id) in slowest.iter().rev().take(2) {
             eprintln!("--- {id}: Ready {lag} ms after Running ---");
             for line in log.lines().filter(|l| l.contains(id.as_str())) {
@@ -189,8 +189,7 @@ async fn run(n: usize, mode: &'static str, steady: Duration) -> Option<()> {
             }
         }
     }
-    let missed = h
-        .log_tail(usize::MAX)
+    let missed = log
         .lines()
         .filter(|l| l.contains("cloud changes missed"))
         .count();
