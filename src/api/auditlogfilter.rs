@@ -5,7 +5,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::common::{
-    DeletionPolicy, InstanceTarget, ProviderConfigReference, exactly_one_instance_target,
+    DeletionPolicy, InstanceTarget, ManagementPolicy, PlannedAction, ProviderConfigReference,
+    default_management_policies, exactly_one_instance_target, management_policies_schema,
 };
 use super::conditions::Condition;
 
@@ -36,6 +37,13 @@ pub struct AuditLogFilterSpec {
     /// `Delete` (default) restores the cloud's default filter when this object is deleted.
     #[serde(default = "DeletionPolicy::delete")]
     pub deletion_policy: DeletionPolicy,
+    /// What the operator may do in the cloud: `["*"]` (default: observe, create, update, delete)
+    /// or a list of `Observe`, `Create`, `Update`, `Delete`, `LateInitialize` that includes
+    /// `Observe`. Without `Delete` (or `*`) the cloud resource is kept whatever `deletionPolicy`
+    /// says; the cloud resource is deleted only when both allow it.
+    #[serde(default = "default_management_policies")]
+    #[schemars(schema_with = "management_policies_schema")]
+    pub management_policies: Vec<ManagementPolicy>,
     /// The desired audit settings.
     pub for_provider: AuditLogFilterParameters,
 }
@@ -132,6 +140,11 @@ pub struct AuditLogFilterStatus {
     pub conditions: Vec<Condition>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+    /// The cloud calls the operator would make but did not, in order: shown while the
+    /// `mongocloud.dev/plan-only` annotation is set, while paused, or when a management policy
+    /// lacks the verb. Empty when the cloud matches the spec.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub planned_actions: Vec<PlannedAction>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

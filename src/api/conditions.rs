@@ -76,6 +76,11 @@ impl Condition {
         )
     }
 
+    /// `Synced=True` with another reason than a plain success (e.g. a plan with nothing to do).
+    pub fn synced_because(reason: &str, message: impl Into<String>) -> Self {
+        Self::new(SYNCED, true, reason, message)
+    }
+
     pub fn not_synced(reason: &str, message: impl Into<String>) -> Self {
         Self::new(SYNCED, false, reason, message)
     }

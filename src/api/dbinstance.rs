@@ -6,7 +6,10 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::common::{DeletionPolicy, LocalReference, ProviderConfigReference, SecretKeySelector};
+use super::common::{
+    DeletionPolicy, LocalReference, ManagementPolicy, PlannedAction, ProviderConfigReference,
+    SecretKeySelector, default_management_policies, management_policies_schema,
+};
 use super::conditions::Condition;
 
 /// A MongoDB replica set managed in the cloud.
@@ -36,6 +39,13 @@ pub struct DBInstanceSpec {
     /// `Orphan` (default) keeps the cloud instance when this object is deleted; `Delete` deletes it.
     #[serde(default = "DeletionPolicy::orphan")]
     pub deletion_policy: DeletionPolicy,
+    /// What the operator may do in the cloud: `["*"]` (default: observe, create, update, delete)
+    /// or a list of `Observe`, `Create`, `Update`, `Delete`, `LateInitialize` that includes
+    /// `Observe`. Without `Delete` (or `*`) the cloud resource is kept whatever `deletionPolicy`
+    /// says; the cloud resource is deleted only when both allow it.
+    #[serde(default = "default_management_policies")]
+    #[schemars(schema_with = "management_policies_schema")]
+    pub management_policies: Vec<ManagementPolicy>,
     /// The desired state of the instance in the cloud.
     pub for_provider: DBInstanceParameters,
     /// A Secret (same namespace) to write host, port, replicaSetName, connectionString and, when
@@ -373,6 +383,11 @@ pub struct DBInstanceStatus {
     /// The generation of the spec last reconciled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+    /// The cloud calls the operator would make but did not, in order: shown while the
+    /// `mongocloud.dev/plan-only` annotation is set, while paused, or when a management policy
+    /// lacks the verb. Empty when the cloud matches the spec.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub planned_actions: Vec<PlannedAction>,
     /// The cloud instance id, recorded as soon as it is known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_id: Option<String>,

@@ -10,7 +10,8 @@ use crate::api::auditlogfilter::{AuditLogFilter, AuditLogFilterObservation, Audi
 use crate::api::conditions::{self, Condition};
 use crate::cloud::{AuditChange, Cloud, ErrorClass};
 use crate::reconcile::auditlogfilter::{self as rules, Step};
-use crate::reconcile::{Invalid, Outcome, jittered};
+use crate::reconcile::policy::{Verb, WithheldPlan};
+use crate::reconcile::{Invalid, Outcome, jittered, preview};
 
 #[async_trait]
 impl Managed for AuditLogFilter {
@@ -83,8 +84,24 @@ impl Managed for AuditLogFilter {
                 outcome: Outcome::Success,
                 requeue,
                 error: None,
+                withheld: None,
             };
         };
+        if let Err(why) = cx.gate(Verb::Update) {
+            let ready = Condition::not_ready(
+                "Differs",
+                "the audit settings differ from the spec and the change was not sent (see Synced and status.plannedActions)",
+            );
+            let actions = preview::audit(cx.provider.cloud(), &want, &seen);
+            return Synced {
+                status,
+                ready,
+                outcome: Outcome::Success,
+                requeue: jittered(cx.ctx.timing.drift, rand::random()),
+                error: None,
+                withheld: Some(WithheldPlan { why, actions }),
+            };
+        }
         let ready = Condition::not_ready("Applying", "audit settings are being written");
         if let Err(error) = cx.provider.modify_audit(&id, &change).await {
             return Synced::failed(status, ready, error.into());
@@ -110,6 +127,7 @@ impl Managed for AuditLogFilter {
             outcome: Outcome::Success,
             requeue: cx.ctx.timing.transitional,
             error: None,
+            withheld: None,
         }
     }
 

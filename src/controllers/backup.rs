@@ -15,6 +15,8 @@ use crate::api::backup::{Backup, BackupObservation, BackupStatus};
 use crate::api::conditions::Condition;
 use crate::cloud::ErrorClass;
 use crate::reconcile::backup::{self as rules, Step};
+use crate::reconcile::policy::{Verb, WithheldPlan};
+use crate::reconcile::preview;
 use crate::reconcile::{Invalid, Outcome};
 
 /// A finished backup never changes; it is looked at rarely.
@@ -117,9 +119,24 @@ async fn advance(
                 outcome: Outcome::Success,
                 requeue: cx.ctx.timing.waiting,
                 error: None,
+                withheld: None,
             });
         }
         Step::Start => {
+            if let Err(why) = cx.gate(Verb::Create) {
+                let actions = vec![preview::backup(
+                    cx.provider.cloud(),
+                    rules::method_name(method),
+                )];
+                return Ok(Synced {
+                    status: status.clone(),
+                    ready: rules::ready_condition(None),
+                    outcome: Outcome::Success,
+                    requeue: crate::reconcile::jittered(cx.ctx.timing.drift, rand::random()),
+                    error: None,
+                    withheld: Some(WithheldPlan { why, actions }),
+                });
+            }
             let instance = cx.provider.describe_instance(id).await?;
             match instance {
                 Some(i) if i.status == crate::reconcile::dbinstance::RUNNING => {}
@@ -188,6 +205,7 @@ async fn advance(
         outcome: Outcome::Success,
         requeue,
         error: None,
+        withheld: None,
     })
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use kube::api::Api;
+use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Resource, ResourceExt};
 use serde_json::json;
@@ -17,13 +17,15 @@ use super::kube_io::{apply_owned_secret, publish, read_secret_key, record_status
 use super::managed::{Cx, Managed, Synced};
 use super::triggers::reference;
 use super::{Ctx, Error};
+use crate::api::common::PlannedAction;
 use crate::api::conditions::Condition;
 use crate::api::conditions::REASON_INSTANCE_NOT_FOUND;
-use crate::api::dbinstance::{DBInstance, DBInstanceStatus};
+use crate::api::dbinstance::{DBInstance, DBInstanceStatus, HandledOperations};
 use crate::cloud::{Cloud, ErrorClass, Instance, InstanceChange, ListInstances};
 use crate::observer::{Observer, Seen};
 use crate::reconcile::dbinstance::{self as rules, Observed, Step, UID_TAG};
-use crate::reconcile::{Invalid, Outcome, clouds};
+use crate::reconcile::policy::WithheldPlan;
+use crate::reconcile::{Invalid, Mode, Outcome, clouds, preview};
 
 #[async_trait]
 impl Managed for DBInstance {
@@ -71,8 +73,25 @@ impl Managed for DBInstance {
             cx.mode,
         );
         let ready = rules::ready_condition(&seen);
-        let requeue = rules::requeue(&step, &cx.ctx.timing, rand::random());
-        if let Err(error) = act(self, cx, &step, &mut status).await {
+        let mut requeue = rules::requeue(&step, &cx.ctx.timing, rand::random());
+        let withheld = match step.verb().map(|verb| cx.gate(verb)) {
+            Some(Err(why)) => {
+                // Nothing is in flight: look again when the spec or the cloud changes, or at
+                // the drift interval, not at the transitional pace.
+                requeue = crate::reconcile::jittered(cx.ctx.timing.drift, rand::random());
+                Some(WithheldPlan {
+                    why,
+                    actions: planned_actions(self, cx, &step, &seen, &handled),
+                })
+            }
+            Some(Ok(())) | None => None,
+        };
+        if withheld.is_none()
+            && let Err(error) = act(self, cx, &step, &mut status).await
+        {
+            return Synced::failed(status, ready, error);
+        }
+        if let Err(error) = late_initialize(self, cx, &seen).await {
             return Synced::failed(status, ready, error);
         }
         if let Err(error) = write_connection_secret(self, cx, &seen).await {
@@ -94,6 +113,7 @@ impl Managed for DBInstance {
             outcome,
             requeue,
             error: None,
+            withheld,
         }
     }
 
@@ -204,6 +224,73 @@ impl OwnerIndex {
         }
         self.owners.get(id).cloned().unwrap_or_default()
     }
+}
+
+/// Every call the plan holds from here (the first one is `step`), for the status.
+fn planned_actions(
+    obj: &DBInstance,
+    cx: &Cx<'_>,
+    step: &Step,
+    seen: &Observed,
+    handled: &HandledOperations,
+) -> Vec<PlannedAction> {
+    let cloud = cx.provider.cloud();
+    match (step, seen) {
+        (Step::Create, _) => {
+            let name =
+                (cloud == Cloud::Atlas).then(|| clouds::cluster_name(&obj.spec, &obj.name_any()));
+            let mut request =
+                rules::create_request(&obj.spec.for_provider, &obj.uid().unwrap_or_default(), name);
+            // The preview never reads the Secret: it only says a password would be sent.
+            request.password = obj
+                .spec
+                .for_provider
+                .account_password_secret_ref
+                .as_ref()
+                .map(|_| crate::cloud::error::Redacted(String::new()));
+            vec![preview::create_instance(cloud, &request)]
+        }
+        (_, Observed::Present { instance, ssl }) => {
+            preview::dbinstance(cloud, &obj.spec, handled, instance, ssl.as_ref())
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Fills the optional fields the user left empty from the cloud, when the policies ask for it.
+async fn late_initialize(obj: &DBInstance, cx: &Cx<'_>, seen: &Observed) -> Result<(), Error> {
+    let Observed::Present { instance, .. } = seen else {
+        return Ok(());
+    };
+    if !cx.policies.late_initialize() || cx.mode != Mode::Active {
+        return Ok(());
+    }
+    let fill = rules::late_initialize(cx.provider.cloud(), &obj.spec.for_provider, instance);
+    if fill.is_empty() {
+        return Ok(());
+    }
+    let fields: Vec<String> = fill
+        .keys()
+        .map(|k| format!("spec.forProvider.{k}"))
+        .collect();
+    api(obj, cx)
+        .patch(
+            &obj.name_any(),
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"forProvider": fill}})),
+        )
+        .await
+        .map_err(Error::kube("late-initialize the spec"))?;
+    publish(
+        cx.ctx,
+        obj,
+        false,
+        "LateInitialized",
+        "LateInitialize",
+        format!("filled from the cloud: {}", fields.join(", ")),
+    )
+    .await;
+    Ok(())
 }
 
 fn unobserved_ready() -> Condition {

@@ -21,9 +21,12 @@ use super::kube_io::{
     add_finalizer, apply_status, has_finalizer, publish, record_status, remove_finalizer,
 };
 use super::{Ctx, Error};
-use crate::api::common::{DeletionPolicy, PAUSED_ANNOTATION};
+use crate::api::common::{
+    DeletionPolicy, ManagementPolicy, PAUSED_ANNOTATION, PLAN_ONLY_ANNOTATION, PlannedAction,
+};
 use crate::api::conditions::{self, Condition};
 use crate::cloud::{Cloud, CloudError, Provider};
+use crate::reconcile::policy::{self, Policies, Verb, Withheld, WithheldPlan};
 use crate::reconcile::{Invalid, Mode, Outcome, synced_condition};
 
 /// What one kind adds to the shared loop.
@@ -42,6 +45,9 @@ pub trait Managed:
 
     fn provider_config(&self) -> &str;
     fn deletion_policy(&self) -> DeletionPolicy;
+    fn management_policies(&self) -> &[ManagementPolicy];
+    fn planned(status: &Self::Status) -> &[PlannedAction];
+    fn set_planned(status: &mut Self::Status, actions: Vec<PlannedAction>);
     fn current_status(&self) -> Option<&Self::Status>;
     fn current_status_mut(&mut self) -> Option<&mut Self::Status>;
     fn conditions(status: &Self::Status) -> &[Condition];
@@ -87,6 +93,15 @@ pub struct Cx<'a> {
     pub ctx: &'a Ctx,
     pub provider: Arc<dyn Provider>,
     pub mode: Mode,
+    pub policies: Policies,
+}
+
+impl Cx<'_> {
+    /// Whether a planned write of `verb` may be sent now; if not, the kind reports the plan
+    /// in [`Synced::withheld`] instead of sending it.
+    pub fn gate(&self, verb: Verb) -> Result<(), Withheld> {
+        policy::gate(self.mode, self.policies, verb)
+    }
 }
 
 /// The result of one `sync`.
@@ -98,6 +113,8 @@ pub struct Synced<S> {
     pub requeue: Duration,
     /// A failed cloud or Kubernetes call, for the error policy.
     pub error: Option<Error>,
+    /// Writes that were planned but not sent (see [`Cx::gate`]), shown in the status.
+    pub withheld: Option<WithheldPlan>,
 }
 
 impl<S> Synced<S> {
@@ -119,6 +136,7 @@ impl<S> Synced<S> {
             outcome,
             requeue: Duration::ZERO,
             error: Some(error),
+            withheld: None,
         }
     }
 }
@@ -142,6 +160,18 @@ pub fn is_paused<K: Resource>(obj: &K) -> bool {
         .is_some_and(|v| v == "true")
 }
 
+pub fn is_plan_only<K: Resource>(obj: &K) -> bool {
+    obj.annotations()
+        .get(PLAN_ONLY_ANNOTATION)
+        .is_some_and(|v| v == "true")
+}
+
+/// What happens to the cloud resource when the object is deleted: `Delete` only when both
+/// `deletionPolicy` and the management policies say so.
+fn deletion<K: Managed>(obj: &K) -> DeletionPolicy {
+    Policies::of(obj.management_policies()).deletion(obj.deletion_policy())
+}
+
 fn mode_of<K: Managed>(obj: &K) -> Mode {
     let generation = obj.meta().generation;
     let blocked = obj
@@ -154,6 +184,8 @@ fn mode_of<K: Managed>(obj: &K) -> Mode {
         });
     if is_paused(obj) {
         Mode::Paused
+    } else if is_plan_only(obj) {
+        Mode::Preview
     } else if blocked {
         Mode::Blocked
     } else {
@@ -190,13 +222,14 @@ pub fn error_policy<K: Managed>(obj: Arc<K>, error: &Error, ctx: Arc<Ctx>) -> Ac
 
 async fn sync_live<K: Managed>(obj: &K, ctx: &Ctx) -> Result<Action, Error> {
     let api = api(ctx, obj);
-    match (obj.deletion_policy(), has_finalizer(obj)) {
+    match (deletion(obj), has_finalizer(obj)) {
         (DeletionPolicy::Delete, false) => add_finalizer(&api, obj).await?,
         (DeletionPolicy::Orphan, true) => remove_finalizer(&api, obj).await?,
         _ => {}
     }
     let previous = obj.current_status().cloned().unwrap_or_default();
-    if let Err(invalid) = obj.validate() {
+    let policies = Policies::parse(obj.management_policies());
+    if let Err(invalid) = policies.clone().and_then(|_| obj.validate()) {
         let ready = unobserved();
         write_status::<K>(ctx, &api, obj, previous, ready, &Outcome::Invalid(invalid)).await?;
         return Ok(Action::await_change());
@@ -222,18 +255,47 @@ async fn sync_live<K: Managed>(obj: &K, ctx: &Ctx) -> Result<Action, Error> {
         ctx,
         provider,
         mode: mode_of(obj),
+        policies: policies.unwrap_or_default(),
     };
-    let synced = obj.sync(&cx).await;
-    let outcome = match (&synced.outcome, cx.mode) {
-        (Outcome::Success, Mode::Paused) => Outcome::Paused,
-        (Outcome::Success, Mode::Blocked) => return keep_blocked(ctx, &api, obj, synced).await,
-        (outcome, _) => outcome.clone(),
+    let mut synced = obj.sync(&cx).await;
+    let planned = synced
+        .withheld
+        .as_ref()
+        .map(|w| w.actions.clone())
+        .unwrap_or_default();
+    if !planned.is_empty() && planned != K::planned(&previous) {
+        announce_plan(ctx, obj, synced.withheld.as_ref()).await;
+    }
+    K::set_planned(&mut synced.status, planned);
+    let outcome = match (&synced.outcome, synced.withheld.take(), cx.mode) {
+        (Outcome::Success, Some(withheld), _) => Outcome::Withheld(withheld),
+        (Outcome::Success, None, Mode::Paused) => Outcome::Paused,
+        (Outcome::Success, None, Mode::Preview) => Outcome::NothingPlanned,
+        (Outcome::Success, None, Mode::Blocked) => {
+            return keep_blocked(ctx, &api, obj, synced).await;
+        }
+        (outcome, _, _) => outcome.clone(),
     };
     write_status::<K>(ctx, &api, obj, synced.status, synced.ready, &outcome).await?;
     match synced.error {
         Some(error) => Err(error),
         None => Ok(Action::requeue(synced.requeue)),
     }
+}
+
+/// One Event for each new withheld plan: a preview to review, or a difference a policy keeps.
+async fn announce_plan<K: Managed>(ctx: &Ctx, obj: &K, withheld: Option<&WithheldPlan>) {
+    let Some(withheld) = withheld else {
+        return;
+    };
+    let (warning, reason) = match withheld.why {
+        Withheld::Preview => (false, policy::REASON_PLAN_READY),
+        Withheld::Paused => (false, conditions::REASON_RECONCILE_PAUSED),
+        Withheld::NotAllowed(Verb::Create) => (true, policy::REASON_CREATE_NOT_ALLOWED),
+        Withheld::NotAllowed(Verb::Update) => (true, policy::REASON_UPDATE_NOT_ALLOWED),
+    };
+    let note = policy::summary(&withheld.actions);
+    publish(ctx, obj, warning, reason, "Plan", note).await;
 }
 
 /// While writes are blocked by a terminal error, the observation is refreshed but the
@@ -333,7 +395,7 @@ async fn finalize<K: Managed>(obj: &K, ctx: &Ctx) -> Result<Action, Error> {
     if !has_finalizer(obj) {
         return Ok(Action::await_change());
     }
-    if obj.deletion_policy() == DeletionPolicy::Orphan {
+    if deletion(obj) == DeletionPolicy::Orphan {
         remove_finalizer(&api, obj).await?;
         return Ok(Action::await_change());
     }
@@ -365,6 +427,7 @@ async fn finalize<K: Managed>(obj: &K, ctx: &Ctx) -> Result<Action, Error> {
         ctx,
         provider,
         mode: Mode::Active,
+        policies: Policies::of(obj.management_policies()),
     };
     match obj.cleanup(&cx).await {
         Ok(None) => {
@@ -418,6 +481,7 @@ pub fn rejected<S>(status: S, ready: Condition, invalid: Invalid, cx: &Cx<'_>) -
         outcome: Outcome::Invalid(invalid),
         requeue,
         error: None,
+        withheld: None,
     }
 }
 
@@ -433,5 +497,6 @@ pub fn waiting<S>(status: S, ready: Condition, message: String, cx: &Cx<'_>) -> 
         outcome,
         requeue: cx.ctx.timing.waiting,
         error: None,
+        withheld: None,
     }
 }

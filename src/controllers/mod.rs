@@ -15,6 +15,18 @@ macro_rules! managed_fields {
             self.spec.deletion_policy
         }
 
+        fn management_policies(&self) -> &[crate::api::common::ManagementPolicy] {
+            &self.spec.management_policies
+        }
+
+        fn planned(status: &$status) -> &[crate::api::common::PlannedAction] {
+            &status.planned_actions
+        }
+
+        fn set_planned(status: &mut $status, actions: Vec<crate::api::common::PlannedAction>) {
+            status.planned_actions = actions;
+        }
+
         fn current_status(&self) -> Option<&$status> {
             self.status.as_ref()
         }

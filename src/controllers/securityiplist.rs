@@ -10,8 +10,9 @@ use super::managed::{Cx, Managed, Synced};
 use crate::api::conditions::{self, Condition};
 use crate::api::securityiplist::{SecurityIpList, SecurityIpListObservation, SecurityIpListStatus};
 use crate::cloud::{Cloud, ErrorClass};
+use crate::reconcile::policy::{Verb, WithheldPlan};
 use crate::reconcile::securityiplist::{self as rules, Step};
-use crate::reconcile::{Invalid, Outcome, clouds, jittered};
+use crate::reconcile::{Invalid, Outcome, clouds, jittered, preview};
 
 #[async_trait]
 impl Managed for SecurityIpList {
@@ -64,6 +65,51 @@ impl Managed for SecurityIpList {
             .next_expiry(now)
             .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
         let step = rules::plan(&want, &groups, now, cx.mode);
+        let cloud = cx.provider.cloud();
+        let (verb, planned) = match &step {
+            Step::Cover(group) => (
+                if ours.is_some() {
+                    Verb::Update
+                } else {
+                    Verb::Create
+                },
+                preview::security_ips(cloud, group, ours),
+            ),
+            Step::DeleteGroup(_) => (
+                Verb::Update,
+                ours.map(|g| preview::delete_security_ip_group(cloud, g))
+                    .unwrap_or_default(),
+            ),
+            Step::Steady | Step::Reject(_) => (Verb::Update, Vec::new()),
+        };
+        if !planned.is_empty()
+            && let Err(why) = cx.gate(verb)
+        {
+            let ready = match ours {
+                Some(_) => Condition::not_ready(
+                    "Differs",
+                    format!(
+                        "group {} differs from the spec and the change was not sent (see Synced and status.plannedActions)",
+                        want.group
+                    ),
+                ),
+                None => Condition::not_ready(
+                    "NotCreated",
+                    format!("group {} does not exist in the cloud", want.group),
+                ),
+            };
+            return Synced {
+                status,
+                ready,
+                outcome: Outcome::Success,
+                requeue: jittered(cx.ctx.timing.drift, rand::random()),
+                error: None,
+                withheld: Some(WithheldPlan {
+                    why,
+                    actions: planned,
+                }),
+            };
+        }
         let result = match &step {
             Step::Cover(group) => cx
                 .provider
@@ -123,6 +169,7 @@ impl Managed for SecurityIpList {
             outcome,
             requeue,
             error: None,
+            withheld: None,
         }
     }
 

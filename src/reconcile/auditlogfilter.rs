@@ -102,7 +102,7 @@ pub enum Step {
 }
 
 pub fn plan(want: &DesiredAudit, seen: &AuditSettings, mode: Mode) -> Step {
-    if !mode.may_write() {
+    if !mode.plans_writes() {
         return Step::Steady;
     }
     let period_differs = want.enabled
@@ -205,10 +205,10 @@ mod tests {
                 Step::Change(AuditChange::Filter(vec!["admin".into(), "delete".into()])),
             ),
             (
-                "paused writes nothing",
+                "blocked writes nothing",
                 want(&["delete"], true),
                 seen(&["admin"], false),
-                Mode::Paused,
+                Mode::Blocked,
                 Step::Steady,
             ),
         ];

@@ -74,7 +74,7 @@ pub fn plan(
             return Step::Adopt(found.id.clone());
         }
     }
-    if mode.may_write() {
+    if mode.plans_writes() {
         Step::Start
     } else {
         Step::Wait
@@ -167,12 +167,20 @@ mod tests {
                 Step::Start,
             ),
             (
-                "paused never starts",
+                "blocked never starts",
                 fresh.clone(),
                 None,
                 vec![],
-                Mode::Paused,
+                Mode::Blocked,
                 Step::Wait,
+            ),
+            (
+                "a preview plans the start (the gate withholds it)",
+                fresh.clone(),
+                None,
+                vec![],
+                Mode::Preview,
+                Step::Start,
             ),
             (
                 "lost id is found in the window",

@@ -5,13 +5,14 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveTime, Timelike};
 
+use super::policy::Verb;
 use super::{Invalid, Mode, Timing};
 use crate::api::conditions::{self, Condition};
 use crate::api::dbinstance::{
     DBInstanceObservation, DBInstanceParameters, DBInstanceSpec, Endpoint, HandledOperations,
     MaintenanceWindow, SslMode,
 };
-use crate::cloud::{Instance, InstanceChange, SslAction, SslState};
+use crate::cloud::{Cloud, Instance, InstanceChange, SslAction, SslState};
 
 pub use crate::cloud::UID_TAG;
 
@@ -201,10 +202,16 @@ pub enum Step {
 
 impl Step {
     pub fn is_write(&self) -> bool {
-        matches!(
-            self,
-            Step::Create | Step::Change(_) | Step::Tag(_) | Step::Run { .. }
-        )
+        self.verb().is_some()
+    }
+
+    /// The management policy a write needs; `None` for steps that write nothing.
+    pub fn verb(&self) -> Option<Verb> {
+        match self {
+            Step::Create => Some(Verb::Create),
+            Step::Change(_) | Step::Tag(_) | Step::Run { .. } => Some(Verb::Update),
+            Step::Steady | Step::Wait(_) | Step::Reject(_) | Step::Missing(_) => None,
+        }
     }
 }
 
@@ -221,7 +228,7 @@ pub fn plan(
         Observed::Absent if p.instance_id.is_some() => {
             return Step::Missing(p.instance_id.clone().unwrap_or_default());
         }
-        Observed::Absent if mode.may_write() => return Step::Create,
+        Observed::Absent if mode.plans_writes() => return Step::Create,
         Observed::Absent => return Step::Steady,
         Observed::Gone(id) => return Step::Missing(id.clone()),
         Observed::Present { instance, ssl } => (instance, ssl),
@@ -229,7 +236,7 @@ pub fn plan(
     if let Some(invalid) = immutable_change(p, instance) {
         return Step::Reject(invalid);
     }
-    if !mode.may_write() {
+    if !mode.plans_writes() {
         return Step::Steady;
     }
     if instance.status != RUNNING {
@@ -581,6 +588,82 @@ pub fn connection_details(i: &Instance, password: Option<&str>) -> BTreeMap<Stri
         data.insert("password".to_owned(), password.to_owned());
     }
     data
+}
+
+/// Optional spec fields the user left empty, filled from what the cloud reports (the
+/// `LateInitialize` management policy), as a merge patch of `spec.forProvider`. Only values the
+/// schema accepts are taken, and a field the user set is never touched.
+pub fn late_initialize(
+    cloud: Cloud,
+    p: &DBInstanceParameters,
+    i: &Instance,
+) -> serde_json::Map<String, serde_json::Value> {
+    use serde_json::{Value, json};
+    let mut fill = serde_json::Map::new();
+    // Every field filled here is Aliyun-only; an Atlas spec would refuse them.
+    if cloud == Cloud::Atlas {
+        return fill;
+    }
+    let mut put = |field: &str, unset: bool, value: Option<Value>| {
+        if unset && let Some(value) = value {
+            fill.insert(field.to_owned(), value);
+        }
+    };
+    let text = |v: &Option<String>| v.as_ref().filter(|v| !v.is_empty()).map(|v| json!(v));
+    put("zoneId", p.zone_id.is_none(), text(&i.zone));
+    put(
+        "storageType",
+        p.storage_type.is_none(),
+        i.storage_type
+            .as_deref()
+            .filter(|t| {
+                [
+                    "cloud_essd1",
+                    "cloud_essd2",
+                    "cloud_essd3",
+                    "cloud_auto",
+                    "local_ssd",
+                ]
+                .contains(t)
+            })
+            .map(|t| json!(t)),
+    );
+    put(
+        "readonlyReplicas",
+        p.readonly_replicas.is_none(),
+        i.readonly_replicas
+            .filter(|n| (0..=5).contains(n))
+            .map(|n| json!(n)),
+    );
+    put("vpcId", p.vpc_id.is_none(), text(&i.vpc_id));
+    put("vSwitchId", p.v_switch_id.is_none(), text(&i.vswitch_id));
+    put(
+        "resourceGroupId",
+        p.resource_group_id.is_none(),
+        text(&i.resource_group_id),
+    );
+    put(
+        "description",
+        p.description.is_none(),
+        i.description
+            .as_deref()
+            .filter(|d| (2..=256).contains(&d.chars().count()))
+            .filter(|d| !d.starts_with("http://") && !d.starts_with("https://"))
+            .map(|d| json!(d)),
+    );
+    put(
+        "maintenanceWindow",
+        p.maintenance_window.is_none(),
+        i.maintain_start
+            .as_ref()
+            .zip(i.maintain_end.as_ref())
+            .map(|(start, end)| json!({"startTime": start, "endTime": end}))
+            .filter(|w| {
+                serde_json::from_value::<MaintenanceWindow>(w.clone())
+                    .is_ok_and(|w| check_window(&w).is_ok())
+            }),
+    );
+    fill
 }
 
 /// When to look again after a step.

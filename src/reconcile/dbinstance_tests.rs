@@ -123,12 +123,12 @@ fn plan_rules() {
             eq(Step::Create),
         ),
         (
-            "paused never creates",
+            "paused plans the create (the gate withholds it)",
             spec(),
             none.clone(),
             Observed::Absent,
             Mode::Paused,
-            eq(Step::Steady),
+            eq(Step::Create),
         ),
         (
             "blocked never creates",
@@ -247,11 +247,22 @@ fn plan_rules() {
             Box::new(invalid("regionId")),
         ),
         (
-            "paused makes no cloud writes",
+            "a preview plans the change (the gate withholds it)",
             with(|s| s.for_provider.instance_class = "dds.mongo.large".into()),
             none.clone(),
             present(running()),
-            Mode::Paused,
+            Mode::Preview,
+            eq(Step::Change(InstanceChange::Spec {
+                instance_class: Some("dds.mongo.large".into()),
+                storage_gb: None,
+            })),
+        ),
+        (
+            "blocked makes no cloud writes",
+            with(|s| s.for_provider.instance_class = "dds.mongo.large".into()),
+            none.clone(),
+            present(running()),
+            Mode::Blocked,
             eq(Step::Steady),
         ),
         (
@@ -601,4 +612,55 @@ fn requeue_is_fast_while_transitional_and_jittered_when_steady() {
         t.transitional
     );
     assert_eq!(requeue(&Step::Steady, &t, 0.0), Duration::from_secs(54));
+}
+
+/// LateInitialize fills only what the user left empty, only with values the schema accepts,
+/// and nothing on Atlas (every such field is Aliyun-only).
+#[test]
+fn late_initialization_fills_only_empty_fields_with_acceptable_values() {
+    let sparse: DBInstanceSpec = serde_json::from_value(serde_json::json!({
+        "forProvider": {"regionId": "cn-hangzhou", "engineVersion": "6.0",
+                        "instanceClass": "dds.mongo.mid", "storageGB": 20}
+    }))
+    .expect("spec");
+    let cloud_side = Instance {
+        storage_type: Some("cloud_essd1".into()),
+        readonly_replicas: Some(0),
+        vpc_id: Some("vpc-1".into()),
+        vswitch_id: Some("vsw-1".into()),
+        resource_group_id: Some(String::new()),
+        ..running()
+    };
+    let filled = late_initialize(Cloud::Aliyun, &sparse.for_provider, &cloud_side);
+    assert_eq!(
+        serde_json::Value::Object(filled),
+        serde_json::json!({
+            "zoneId": "cn-hangzhou-h", "storageType": "cloud_essd1", "readonlyReplicas": 0,
+            "vpcId": "vpc-1", "vSwitchId": "vsw-1", "description": "orders",
+            "maintenanceWindow": {"startTime": "02:00Z", "endTime": "03:00Z"}
+        })
+    );
+    // The full spec already says all of it (its own values, even where they differ).
+    let mut full = spec();
+    full.for_provider.description = Some("mine".into());
+    full.for_provider.storage_type = Some(crate::api::dbinstance::StorageType::CloudEssd2);
+    full.for_provider.readonly_replicas = Some(1);
+    full.for_provider.vpc_id = Some("vpc-mine".into());
+    full.for_provider.v_switch_id = Some("vsw-mine".into());
+    assert!(late_initialize(Cloud::Aliyun, &full.for_provider, &cloud_side).is_empty());
+    // Values the schema would refuse are left out.
+    let odd = Instance {
+        description: Some("http://x".into()),
+        storage_type: Some("magnetic".into()),
+        maintain_start: Some("02:00Z".into()),
+        maintain_end: Some("04:00Z".into()),
+        ..running()
+    };
+    let filled = late_initialize(Cloud::Aliyun, &sparse.for_provider, &odd);
+    assert_eq!(
+        filled.keys().collect::<Vec<_>>(),
+        ["zoneId"],
+        "only the zone is acceptable"
+    );
+    assert!(late_initialize(Cloud::Atlas, &sparse.for_provider, &cloud_side).is_empty());
 }

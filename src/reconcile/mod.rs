@@ -7,6 +7,8 @@ pub mod auditlogfilter;
 pub mod backup;
 pub mod clouds;
 pub mod dbinstance;
+pub mod policy;
+pub mod preview;
 pub mod securityiplist;
 
 use std::time::Duration;
@@ -19,15 +21,19 @@ use crate::cloud::ErrorClass;
 pub enum Mode {
     /// Observe and write to the cloud.
     Active,
-    /// The paused annotation is set: observe only.
+    /// The paused annotation is set: observe and plan, never write.
     Paused,
+    /// The plan-only annotation is set: observe and plan, and show the plan instead of writing.
+    Preview,
     /// A terminal error was reported for this generation: observe only until the spec changes.
     Blocked,
 }
 
 impl Mode {
-    pub fn may_write(self) -> bool {
-        self == Mode::Active
+    /// Whether planners work out writes at all. Whether a planned write is sent is decided per
+    /// write by [`policy::gate`], which also weighs the management policies.
+    pub fn plans_writes(self) -> bool {
+        self != Mode::Blocked
     }
 }
 
@@ -70,6 +76,10 @@ pub enum Outcome {
         class: ErrorClass,
         message: String,
     },
+    /// Planned writes were not sent (plan-only, paused, or a policy without the verb).
+    Withheld(policy::WithheldPlan),
+    /// Plan-only, and there is nothing to do.
+    NothingPlanned,
 }
 
 /// The `Synced` condition for an outcome.
@@ -94,6 +104,11 @@ pub fn synced_condition(outcome: &Outcome) -> Condition {
         Outcome::CloudError { message, .. } => {
             Condition::not_synced(conditions::REASON_RECONCILE_ERROR, message.clone())
         }
+        Outcome::Withheld(plan) => policy::withheld_condition(plan.why, &plan.actions),
+        Outcome::NothingPlanned => Condition::synced_because(
+            policy::REASON_PLAN_READY,
+            "plan only: the cloud matches the spec; nothing to do",
+        ),
     }
 }
 

@@ -210,7 +210,7 @@ pub fn plan(
             ),
         ));
     }
-    if !mode.may_write() {
+    if !mode.plans_writes() {
         return Step::Steady;
     }
     match ours {

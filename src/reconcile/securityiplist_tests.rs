@@ -156,10 +156,10 @@ fn plan_rules() {
             cover(&["10.0.0.1", "10.0.1.0/24"]),
         ),
         (
-            "paused writes nothing",
+            "blocked writes nothing",
             list.clone(),
             vec![],
-            Mode::Paused,
+            Mode::Blocked,
             Step::Steady,
         ),
         (
