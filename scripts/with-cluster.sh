@@ -20,7 +20,14 @@ dir=$(mktemp -d -t mongocloud-cluster.XXXXXX)
 trap 'scripts/local-cluster.sh down "$dir" >/dev/null 2>&1 || true' EXIT
 trap 'exit 130' INT TERM
 started=$(date +%s%N)
-eval "$(scripts/local-cluster.sh up "$dir")"
+# A start that fails (e.g. a port taken between choosing it and binding it) is tried once more
+# in a fresh directory; a second failure stops here instead of running the tests without a cluster.
+if ! env=$(scripts/local-cluster.sh up "$dir"); then
+  scripts/local-cluster.sh down "$dir" >/dev/null 2>&1 || true
+  dir=$(mktemp -d -t mongocloud-cluster.XXXXXX)
+  env=$(scripts/local-cluster.sh up "$dir") || { echo "with-cluster: the local API server did not start" >&2; exit 1; }
+fi
+eval "$env"
 echo "with-cluster: API server ready in $(( ($(date +%s%N) - started) / 1000000 )) ms" >&2
 export KUBECONFIG
 "$@"

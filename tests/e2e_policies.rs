@@ -459,3 +459,121 @@ async fn a_policy_list_without_observe_is_refused_by_name() {
     );
     assert_eq!(writes(&h).await.get("CreateDBInstance"), None);
 }
+
+/// Polls the cloud until `check` holds for the instance's record there.
+async fn cloud_until(h: &Harness, what: &str, check: impl Fn(&Value) -> bool) {
+    let deadline = std::time::Instant::now() + LIMIT;
+    loop {
+        let dds = h.cloud_instances().await;
+        let atlas = h.atlas_state().await;
+        let clusters = atlas["projects"][support::ATLAS_PROJECT]["clusters"].clone();
+        let records: Vec<Value> = dds
+            .values()
+            .cloned()
+            .chain(
+                clusters
+                    .as_object()
+                    .into_iter()
+                    .flat_map(|c| c.values().cloned()),
+            )
+            .collect();
+        if records.iter().any(&check) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "cloud never showed {what}: {records:?}\n{}",
+            h.log_tail(30)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Deletion protection is set, put back when switched off outside, stops a `Delete` from
+/// deleting (with the way out in the status), and is turned off first once the spec says false.
+async fn deletion_protection_holds_until_the_spec_lets_go(h: &Harness, field: &str) {
+    h.merge::<DBInstance>(
+        "db",
+        json!({"spec": {"deletionPolicy": "Delete", "forProvider": {"deletionProtection": true}}}),
+    )
+    .await;
+    cloud_until(h, "protection on", |r| r[field] == true).await;
+    settled::<DBInstance>(h, "db").await;
+    h.api::<DBInstance>()
+        .delete("db", &DeleteParams::default())
+        .await
+        .expect("delete");
+    let message = h
+        .wait_for::<DBInstance, _>("db", "the protection named", LIMIT, |d| {
+            let c = support::condition(&d.status.as_ref()?.conditions, "Synced")?;
+            c.message
+                .contains("deletion protection")
+                .then_some(c.message)
+        })
+        .await;
+    assert!(
+        message.contains("spec.forProvider.deletionProtection: false"),
+        "{message}"
+    );
+    cloud_until(h, "the instance kept, still protected", |r| {
+        r[field] == true
+    })
+    .await;
+    h.merge::<DBInstance>(
+        "db",
+        json!({"spec": {"forProvider": {"deletionProtection": false}}}),
+    )
+    .await;
+    h.wait_gone::<DBInstance>("db", LIMIT).await;
+}
+
+#[tokio::test]
+async fn dds_deletion_protection_is_put_back_and_released_only_by_the_spec() {
+    let Some(h) = dds_ready("protection_dds").await else {
+        return;
+    };
+    h.merge::<DBInstance>(
+        "db",
+        json!({"spec": {"forProvider": {"deletionProtection": true}}}),
+    )
+    .await;
+    cloud_until(&h, "protection on", |r| r["releaseProtection"] == true).await;
+    let id = h
+        .api::<DBInstance>()
+        .get("db")
+        .await
+        .expect("db")
+        .status
+        .and_then(|s| s.instance_id)
+        .expect("id");
+    h.edit_in_cloud(&id, json!({"releaseProtection": false}))
+        .await;
+    cloud_until(&h, "protection put back", |r| {
+        r["releaseProtection"] == true
+    })
+    .await;
+    deletion_protection_holds_until_the_spec_lets_go(&h, "releaseProtection").await;
+    assert_eq!(writes(&h).await.get("DeleteDBInstance"), Some(&1));
+    assert!(h.cloud_instances().await.is_empty(), "the instance was deleted");
+}
+
+#[tokio::test]
+async fn atlas_termination_protection_is_released_only_by_the_spec() {
+    let Some(mut h) = support::harness("protection_atlas", 300).await else {
+        return;
+    };
+    h.atlas_provider_config().await;
+    h.start_operator(&[]);
+    h.create::<DBInstance>(
+        json!({"apiVersion": "mongocloud.dev/v1alpha1", "kind": "DBInstance",
+        "metadata": {"name": "db"},
+        "spec": {"providerConfigRef": {"name": h.pc},
+                 "forProvider": {"regionId": "US_EAST_1", "engineVersion": "8.0",
+                                 "instanceClass": "M10", "storageGB": 10,
+                                 "atlas": {"providerName": "AWS"}}}}),
+    )
+    .await;
+    settled::<DBInstance>(&h, "db").await;
+    deletion_protection_holds_until_the_spec_lets_go(&h, "terminationProtectionEnabled").await;
+    assert_eq!(writes(&h).await.get("deleteCluster"), Some(&1));
+}

@@ -213,6 +213,12 @@ pub struct DBInstanceParameters {
     /// Aliyun only: SSL for client connections (Atlas always uses TLS).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ssl: Option<SslMode>,
+    /// Cloud-side deletion protection (Dds release protection, Atlas termination protection).
+    /// While it is on the cloud refuses to delete the instance, whatever `deletionPolicy` says;
+    /// an object deleted with `deletionPolicy: Delete` turns it off first only when this says
+    /// `false`. Observed and put back like any field; absent leaves it as the cloud has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_protection: Option<bool>,
     /// Tags on the cloud instance (at most 20). Keys starting `aliyun`, `acs:` or `mongocloud.dev/`
     /// are reserved.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -371,6 +377,9 @@ pub struct DBInstanceObservation {
     pub zone_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Whether the cloud refuses to delete the instance (release / termination protection).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_protection: Option<bool>,
 }
 
 /// What the operator last saw and did.

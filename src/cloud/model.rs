@@ -123,6 +123,8 @@ pub struct Instance {
     pub vpc_id: Option<String>,
     pub vswitch_id: Option<String>,
     pub resource_group_id: Option<String>,
+    /// Release protection (Dds) or termination protection (Atlas); `None` when not reported.
+    pub deletion_protection: Option<bool>,
     pub tags: Tags,
     /// The connection string the cloud publishes (Atlas), when it publishes one.
     pub connection_string: Option<String>,
@@ -190,6 +192,8 @@ pub enum InstanceChange {
         node_id: Option<String>,
     },
     UpgradeKernel,
+    /// ModifyDBInstanceAttribute `DBInstanceReleaseProtection` (Atlas: `terminationProtectionEnabled`).
+    DeletionProtection(bool),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

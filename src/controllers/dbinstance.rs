@@ -163,6 +163,9 @@ impl Managed for DBInstance {
         if instance.status != rules::RUNNING {
             return Ok(Some(instance.status));
         }
+        if instance.deletion_protection == Some(true) {
+            return unprotect(self, cx, &id).await;
+        }
         match cx.provider.delete_instance(&id).await {
             Ok(()) => {
                 publish(
@@ -180,6 +183,28 @@ impl Managed for DBInstance {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// A protected instance is deleted only when the spec says `deletionProtection: false`: then
+/// protection is turned off first (and the next pass deletes); otherwise the way out is named.
+async fn unprotect(obj: &DBInstance, cx: &Cx<'_>, id: &str) -> Result<Option<String>, Error> {
+    if obj.spec.for_provider.deletion_protection != Some(false) {
+        return Err(Error::Reference(format!(
+            "instance {id} has deletion protection on in the cloud; set spec.forProvider.deletionProtection: false to let this object turn it off and delete the instance"
+        )));
+    }
+    let change = InstanceChange::DeletionProtection(false);
+    cx.provider.modify_instance(id, &change).await?;
+    publish(
+        cx.ctx,
+        obj,
+        false,
+        "ModifiedInstance",
+        change_name(&change),
+        format!("deletion protection turned off for {id} before deleting it"),
+    )
+    .await;
+    Ok(Some("leaving deletion protection".to_owned()))
 }
 
 /// Instance id → the objects that manage it, rebuilt from the store when an id is unknown but
@@ -515,6 +540,7 @@ fn change_name(change: &InstanceChange) -> &'static str {
         InstanceChange::Ssl(_) => "ModifyDBInstanceSSL",
         InstanceChange::Restart { .. } => "RestartDBInstance",
         InstanceChange::UpgradeKernel => "UpgradeDBInstanceKernelVersion",
+        InstanceChange::DeletionProtection(_) => "ModifyDBInstanceAttribute",
     }
 }
 
@@ -538,6 +564,9 @@ fn describe(change: &InstanceChange) -> String {
             .map(|n| format!("node {n}"))
             .unwrap_or_else(|| "all nodes".to_owned()),
         InstanceChange::UpgradeKernel => "latest minor version".to_owned(),
+        InstanceChange::DeletionProtection(on) => {
+            format!("deletion protection {}", if *on { "on" } else { "off" })
+        }
     }
 }
 

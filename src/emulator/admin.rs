@@ -7,7 +7,7 @@
 //!   body: CreateDBInstance parameters as a JSON object of strings; answers `{"DBInstanceId": ...}`
 //! - `POST /_emulator/instances/{id}`     change an instance out of band (a console edit, drift):
 //!   any of `description`, `instanceClass`, `storageGB`, `status` (forced, no transition),
-//!   `maintainStartTime`, `maintainEndTime`, `chargeType`, `sslOpen`, `tags` (merged),
+//!   `maintainStartTime`, `maintainEndTime`, `chargeType`, `sslOpen`, `releaseProtection`, `tags` (merged),
 //!   `securityIps` (`{"group": ["ip", ...]}`, replacing those groups)
 //! - `DELETE /_emulator/instances/{id}`   make an instance vanish
 //! - `/_emulator/atlas/...`               Atlas controls, see `atlas::admin`; reset covers Atlas too
@@ -132,6 +132,9 @@ async fn edit(
     }
     if let Some(v) = body.get("storageGB").and_then(Value::as_i64) {
         i.storage_gb = v;
+    }
+    if let Some(v) = body.get("releaseProtection").and_then(Value::as_bool) {
+        i.release_protection = v;
     }
     if let Some(v) = text("status") {
         i.status = v;

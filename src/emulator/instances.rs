@@ -174,6 +174,7 @@ pub fn create(state: &mut State, call: &Call, p: &Params) -> Result<Value, ApiEr
         audit_filter: "admin,slow".to_owned(),
         audit_ttl_days: 30,
         backups: Vec::new(),
+        release_protection: false,
     };
     record.begin("Creating", Some("Running"), call.transition_ms);
     state.instances.insert(id.clone(), record);
@@ -201,7 +202,7 @@ pub fn attributes(i: &InstanceRecord) -> Value {
         "MaxConnections": 2000,
         "MaxIOPS": 8000,
         "Encrypted": false,
-        "DBInstanceReleaseProtection": false,
+        "DBInstanceReleaseProtection": i.release_protection,
         "ReplicaSets": {"ReplicaSet": [
             {"ReplicaSetRole": "Primary", "ConnectionDomain": format!("{}1.mongodb.rds.aliyuncs.com", i.id), "ConnectionPort": "3717", "NetworkType": "VPC", "VPCId": i.vpc_id, "VSwitchId": i.vswitch_id},
             {"ReplicaSetRole": "Secondary", "ConnectionDomain": format!("{}2.mongodb.rds.aliyuncs.com", i.id), "ConnectionPort": "3717", "NetworkType": "VPC", "VPCId": i.vpc_id, "VSwitchId": i.vswitch_id}
@@ -295,8 +296,40 @@ pub fn delete(state: &mut State, call: &Call, p: &Params) -> Result<Value, ApiEr
             "The operation is not permitted for a subscription (PrePaid) instance.",
         ));
     }
+    if i.release_protection {
+        return Err(ApiError::new(
+            403,
+            "InstanceReleaseProtection",
+            "The instance has release protection enabled; disable DBInstanceReleaseProtection before releasing it.",
+        ));
+    }
     running(i)?;
     i.begin("Deleting", None, call.transition_ms);
+    Ok(json!({}))
+}
+
+/// ModifyDBInstanceAttribute: only `DBInstanceReleaseProtection` is modelled.
+pub fn modify_attribute(state: &mut State, p: &Params) -> Result<Value, ApiError> {
+    let i = instance(state, p)?;
+    running(i)?;
+    match param(p, "DBInstanceReleaseProtection").as_deref() {
+        Some("true") => i.release_protection = true,
+        Some("false") => i.release_protection = false,
+        Some(other) => {
+            return Err(ApiError::new(
+                400,
+                "InvalidParameter",
+                format!("DBInstanceReleaseProtection must be true or false, not {other:?}."),
+            ));
+        }
+        None => {
+            return Err(ApiError::new(
+                400,
+                "MissingParameter",
+                "DBInstanceReleaseProtection is mandatory for this action.",
+            ));
+        }
+    }
     Ok(json!({}))
 }
 

@@ -323,6 +323,7 @@ fn dispatch(state: &mut State, call: &Call, action: &str, p: &Params) -> Result<
         "DeleteDBInstance" => instances::delete(state, call, p),
         "ModifyDBInstanceSpec" => instances::modify_spec(state, call, p),
         "ModifyDBInstanceDescription" => instances::modify_description(state, p),
+        "ModifyDBInstanceAttribute" => instances::modify_attribute(state, p),
         "ModifyDBInstanceMaintainTime" => instances::modify_maintain_time(state, p),
         "RestartDBInstance" => instances::restart(state, call, p),
         "UpgradeDBInstanceKernelVersion" => instances::upgrade_kernel(state, call, p),

@@ -69,6 +69,9 @@ pub struct InstanceRecord {
     pub audit_filter: String,
     pub audit_ttl_days: i64,
     pub backups: Vec<BackupRecord>,
+    /// DBInstanceReleaseProtection: DeleteDBInstance is refused while it is on.
+    #[serde(default)]
+    pub release_protection: bool,
 }
 
 impl InstanceRecord {

@@ -54,6 +54,7 @@ mod tests {
             vpc_id: Some("vpc-1".into()),
             vswitch_id: Some("vsw-1".into()),
             resource_group_id: None,
+            deletion_protection: Some(true),
             tags: Tags::from_iter([
                 (
                     "mongocloud-uid".into(),

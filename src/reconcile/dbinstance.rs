@@ -345,6 +345,11 @@ fn drift(p: &DBInstanceParameters, i: &Instance, ssl: Option<&SslState>) -> Opti
             description.clone(),
         )));
     }
+    if let (Some(want), Some(have)) = (p.deletion_protection, i.deletion_protection)
+        && want != have
+    {
+        return Some(Step::Change(InstanceChange::DeletionProtection(want)));
+    }
     let missing: Vec<(String, String)> = p
         .tags
         .iter()
@@ -498,6 +503,7 @@ pub fn observation(i: &Instance, ssl: Option<&SslState>) -> DBInstanceObservatio
         region_id: Some(i.region.clone()),
         zone_id: i.zone.clone(),
         description: i.description.clone(),
+        deletion_protection: i.deletion_protection,
     }
 }
 

@@ -266,6 +266,28 @@ fn plan_rules() {
             eq(Step::Steady),
         ),
         (
+            "deletion protection switched off in the console is put back",
+            with(|s| s.for_provider.deletion_protection = Some(true)),
+            none.clone(),
+            present(Instance {
+                deletion_protection: Some(false),
+                ..running()
+            }),
+            Mode::Active,
+            eq(Step::Change(InstanceChange::DeletionProtection(true))),
+        ),
+        (
+            "deletion protection left unset is the cloud's business",
+            spec(),
+            none.clone(),
+            present(Instance {
+                deletion_protection: Some(true),
+                ..running()
+            }),
+            Mode::Active,
+            eq(Step::Steady),
+        ),
+        (
             "closed SSL is opened",
             spec(),
             none.clone(),

@@ -121,6 +121,7 @@ fn apply(c: &InstanceChange, instance: &mut Instance, ssl: &mut Option<SslState>
                 }
             }
         }
+        InstanceChange::DeletionProtection(on) => instance.deletion_protection = Some(*on),
         InstanceChange::Restart { .. } | InstanceChange::UpgradeKernel => {}
     }
 }
@@ -140,6 +141,7 @@ pub fn instance_change(
         (Cloud::Aliyun, InstanceChange::Ssl(_)) => "ModifyDBInstanceSSL",
         (Cloud::Aliyun, InstanceChange::Restart { .. }) => "RestartDBInstance",
         (Cloud::Aliyun, InstanceChange::UpgradeKernel) => "UpgradeDBInstanceKernelVersion",
+        (Cloud::Aliyun, InstanceChange::DeletionProtection(_)) => "ModifyDBInstanceAttribute",
     };
     let changes = match c {
         InstanceChange::Spec {
@@ -196,6 +198,11 @@ pub fn instance_change(
             "restart",
             None,
             Some(node_id.clone().unwrap_or_else(|| "all nodes".to_owned())),
+        )],
+        InstanceChange::DeletionProtection(on) => vec![change(
+            "deletionProtection",
+            instance.deletion_protection.map(|b| b.to_string()),
+            Some(on.to_string()),
         )],
         InstanceChange::UpgradeKernel => vec![change(
             "kernelVersion",

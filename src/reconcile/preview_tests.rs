@@ -131,6 +131,26 @@ fn dbinstance_previews_list_every_call_in_order() {
             ],
         ),
         (
+            "deletion protection on Dds",
+            Cloud::Aliyun,
+            spec(serde_json::json!({"deletionProtection": true})),
+            Instance {
+                deletion_protection: Some(false),
+                ..running()
+            },
+            vec!["ModifyDBInstanceAttribute: deletionProtection false → true"],
+        ),
+        (
+            "deletion protection on Atlas is a cluster update",
+            Cloud::Atlas,
+            spec(serde_json::json!({"deletionProtection": false})),
+            Instance {
+                deletion_protection: Some(true),
+                ..running()
+            },
+            vec!["updateCluster: deletionProtection true → false"],
+        ),
+        (
             "an instance in transition previews what follows it",
             Cloud::Aliyun,
             spec(serde_json::json!({"storageGB": 30})),

@@ -198,6 +198,10 @@ impl Provider for AliyunClient {
                 "RestartDBInstance"
             }
             InstanceChange::UpgradeKernel => "UpgradeDBInstanceKernelVersion",
+            InstanceChange::DeletionProtection(on) => {
+                p.insert("DBInstanceReleaseProtection".to_owned(), on.to_string());
+                "ModifyDBInstanceAttribute"
+            }
         };
         self.call(action, "", p).await.map(drop)
     }

@@ -81,6 +81,7 @@ pub fn instance(v: &Value) -> Instance {
         vpc_id: text(v, "VPCId").or_else(|| text(v, "VpcId")),
         vswitch_id: text(v, "VSwitchId"),
         resource_group_id: text(v, "ResourceGroupId"),
+        deletion_protection: text(v, "DBInstanceReleaseProtection").map(|b| b == "true"),
         tags,
         ..Instance::default()
     }

@@ -91,6 +91,9 @@ pub fn instance(cluster: &Value) -> Instance {
         replica_set_name,
         endpoints,
         charge_type: Some("PostPaid".to_owned()),
+        deletion_protection: cluster
+            .get("terminationProtectionEnabled")
+            .and_then(Value::as_bool),
         tags,
         connection_string: standard,
         connection_string_srv: srv,

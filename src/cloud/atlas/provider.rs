@@ -368,6 +368,10 @@ impl Provider for AtlasProvider {
                 let body = clusters::resize_body(&cluster, instance_class.as_deref(), *storage_gb);
                 self.patch_cluster(id, &body).await
             }
+            InstanceChange::DeletionProtection(on) => {
+                self.patch_cluster(id, &json!({"terminationProtectionEnabled": on}))
+                    .await
+            }
             other => Err(terminal(
                 "updateCluster",
                 format!("Atlas clusters have no such change: {other:?}"),
