@@ -209,7 +209,8 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         drift: args.drift_interval,
         ..Timing::default()
     };
-    let mut ctx = Ctx::new(client.clone(), factory, timing, metrics);
+    let mut ctx =
+        Ctx::new(client.clone(), factory, timing, metrics).in_namespaces(&args.namespaces);
     if !args.no_batching {
         ctx = ctx.batched(mongocloud_operator::observer::Ticks {
             list: args.drift_interval,

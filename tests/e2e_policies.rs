@@ -554,7 +554,10 @@ async fn dds_deletion_protection_is_put_back_and_released_only_by_the_spec() {
     .await;
     deletion_protection_holds_until_the_spec_lets_go(&h, "releaseProtection").await;
     assert_eq!(writes(&h).await.get("DeleteDBInstance"), Some(&1));
-    assert!(h.cloud_instances().await.is_empty(), "the instance was deleted");
+    assert!(
+        h.cloud_instances().await.is_empty(),
+        "the instance was deleted"
+    );
 }
 
 #[tokio::test]
@@ -576,4 +579,67 @@ async fn atlas_termination_protection_is_released_only_by_the_spec() {
     settled::<DBInstance>(&h, "db").await;
     deletion_protection_holds_until_the_spec_lets_go(&h, "terminationProtectionEnabled").await;
     assert_eq!(writes(&h).await.get("deleteCluster"), Some(&1));
+}
+
+/// A ProviderConfig in use waits for its users, names them, and keeps serving them meanwhile.
+#[tokio::test]
+async fn a_provider_config_in_use_is_not_deleted_out_from_under_its_resources() {
+    let Some(h) = dds_ready("pc_in_use").await else {
+        return;
+    };
+    let pcs = kube::Api::<mongocloud_operator::api::ProviderConfig>::all(h.client.clone());
+    let pc = pcs.get(&h.pc).await.expect("pc");
+    assert!(
+        pc.metadata
+            .finalizers
+            .iter()
+            .flatten()
+            .any(|f| f == "mongocloud.dev/finalizer"),
+        "the ProviderConfig carries the finalizer: {:?}",
+        pc.metadata.finalizers
+    );
+    pcs.delete(&h.pc, &DeleteParams::default())
+        .await
+        .expect("delete pc");
+    let user = format!("DBInstance {}/db", h.ns);
+    let deadline = std::time::Instant::now() + LIMIT;
+    loop {
+        let pc = pcs.get(&h.pc).await.expect("pc still there");
+        let status = pc.status.clone().unwrap_or_default();
+        let waiting = support::condition(&status.conditions, "Deleting")
+            .is_some_and(|c| c.reason == "InUse" && c.message.contains(&user));
+        if status.users.contains(&user) && status.user_count == Some(1) && waiting {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no InUse status naming {user}: {status:?}\n{}",
+            h.log_tail(30)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Still served: a change to the instance goes through.
+    h.merge::<DBInstance>(
+        "db",
+        json!({"spec": {"forProvider": {"description": "still served"}}}),
+    )
+    .await;
+    cloud_until(&h, "the description", |r| {
+        r["description"] == "still served"
+    })
+    .await;
+
+    h.api::<DBInstance>()
+        .delete("db", &DeleteParams::default())
+        .await
+        .expect("delete db");
+    let deadline = std::time::Instant::now() + LIMIT;
+    while pcs.get_opt(&h.pc).await.expect("read").is_some() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the unused ProviderConfig was not released\n{}",
+            h.log_tail(30)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }

@@ -59,6 +59,11 @@ impl Condition {
         }
     }
 
+    /// A condition of another type than `Ready` and `Synced`.
+    pub fn new_typed(type_: &str, status: bool, reason: &str, message: impl Into<String>) -> Self {
+        Self::new(type_, status, reason, message)
+    }
+
     pub fn ready(reason: &str, message: impl Into<String>) -> Self {
         Self::new(READY, true, reason, message)
     }

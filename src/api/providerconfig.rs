@@ -86,4 +86,11 @@ pub struct ProviderConfigStatus {
     pub conditions: Vec<Condition>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+    /// While its deletion waits: the resources still using this ProviderConfig (`Kind
+    /// namespace/name`, the first 20), which must go or move to another ProviderConfig first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<String>,
+    /// How many resources use it, counted while its deletion waits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_count: Option<i64>,
 }

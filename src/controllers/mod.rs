@@ -90,6 +90,8 @@ pub struct Ctx {
     pub status_digests: Arc<cache::StatusDigests>,
     /// Consecutive failures per object, for exponential backoff; cleared on success.
     failures: Mutex<HashMap<String, u32>>,
+    /// The namespaces watched (all when empty), where a ProviderConfig's users are looked for.
+    pub namespaces: Vec<String>,
 }
 
 impl Ctx {
@@ -110,7 +112,14 @@ impl Ctx {
             observers: None,
             status_digests: Arc::default(),
             failures: Mutex::default(),
+            namespaces: Vec::new(),
         }
+    }
+
+    /// Watches only these namespaces (all when empty).
+    pub fn in_namespaces(mut self, namespaces: &[String]) -> Self {
+        self.namespaces = namespaces.to_vec();
+        self
     }
 
     /// Observes instances in batches per account and region (see [`crate::observer`]).

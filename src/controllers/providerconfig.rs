@@ -6,10 +6,13 @@ use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
 use kube::ResourceExt;
-use kube::api::Api;
+use kube::api::{Api, ListParams};
 use kube::runtime::controller::Action;
 
-use super::kube_io::{apply_status, read_secret_key};
+use super::kube_io::{
+    add_finalizer, apply_status, has_finalizer, read_secret_key, remove_finalizer,
+};
+use super::managed::Managed;
 use super::{Ctx, Error};
 use crate::api::conditions::{self, Condition};
 use crate::api::providerconfig::{CloudProvider, ProviderConfig, ProviderConfigStatus};
@@ -19,12 +22,31 @@ use crate::cloud::{AccountSettings, Cloud, ErrorClass};
 /// Credentials are checked again this often while they work.
 const RECHECK: Duration = Duration::from_secs(300);
 
+/// Most users named in the status of a ProviderConfig whose deletion waits.
+const USERS_SHOWN: usize = 20;
+
 pub async fn reconcile(pc: Arc<ProviderConfig>, ctx: Arc<Ctx>) -> Result<Action, Error> {
     let name = pc.name_any();
-    if pc.metadata.deletion_timestamp.is_some() {
-        ctx.providers.remove(&name);
-        return Ok(Action::await_change());
-    }
+    let api = Api::<ProviderConfig>::all(ctx.client.clone());
+    let users = if pc.metadata.deletion_timestamp.is_some() {
+        if !has_finalizer(&*pc) {
+            ctx.providers.remove(&name);
+            return Ok(Action::await_change());
+        }
+        let users = users(&ctx, &name).await?;
+        if users.is_empty() {
+            ctx.providers.remove(&name);
+            remove_finalizer(&api, &*pc).await?;
+            return Ok(Action::await_change());
+        }
+        // Its users still need the account, e.g. to delete their cloud resources.
+        Some(users)
+    } else {
+        if !has_finalizer(&*pc) {
+            add_finalizer(&api, &*pc).await?;
+        }
+        None
+    };
     let (ready, retry) = match check(&pc, &ctx).await {
         Ok((provider, settings)) => {
             ctx.providers.set_ready(&name, provider, settings);
@@ -45,26 +67,80 @@ pub async fn reconcile(pc: Arc<ProviderConfig>, ctx: Arc<Ctx>) -> Result<Action,
             )
         }
     };
+    let mut current = vec![ready];
+    let (retry, shown, count) = match &users {
+        Some(users) => {
+            let count = users.len();
+            let shown: Vec<String> = users.iter().take(USERS_SHOWN).cloned().collect();
+            current.push(Condition::new_typed(
+                "Deleting",
+                false,
+                "InUse",
+                format!(
+                    "deletion waits for {count} resource(s) still using this ProviderConfig ({}{}); delete them or point them at another ProviderConfig",
+                    shown.join(", "),
+                    if count > USERS_SHOWN { ", ..." } else { "" }
+                ),
+            ));
+            (ctx.timing.waiting, shown, i64::try_from(count).ok())
+        }
+        None => (retry, Vec::new(), None),
+    };
     let previous = pc.status.clone().unwrap_or_default();
     let now = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
     let status = ProviderConfigStatus {
-        conditions: conditions::merge(
-            &previous.conditions,
-            vec![ready],
-            pc.metadata.generation,
-            &now,
-        ),
+        conditions: conditions::merge(&previous.conditions, current, pc.metadata.generation, &now),
         observed_generation: pc.metadata.generation,
+        users: shown,
+        user_count: count,
     };
     if Some(&status) != pc.status.as_ref() {
-        apply_status(
-            &Api::<ProviderConfig>::all(ctx.client.clone()),
-            &*pc,
-            &status,
-        )
-        .await?;
+        apply_status(&api, &*pc, &status).await?;
     }
     Ok(Action::requeue(retry))
+}
+
+/// Every resource naming this ProviderConfig, as `Kind namespace/name`, in the watched
+/// namespaces. Listed only while a deletion waits, so steady reconciles cost no list.
+async fn users(ctx: &Ctx, name: &str) -> Result<Vec<String>, Error> {
+    use crate::api::{AuditLogFilter, Backup, DBInstance, SecurityIpList};
+    let mut users = users_of::<DBInstance>(ctx, name).await?;
+    users.extend(users_of::<SecurityIpList>(ctx, name).await?);
+    users.extend(users_of::<AuditLogFilter>(ctx, name).await?);
+    users.extend(users_of::<Backup>(ctx, name).await?);
+    Ok(users)
+}
+
+async fn users_of<K: Managed>(ctx: &Ctx, name: &str) -> Result<Vec<String>, Error> {
+    let apis: Vec<Api<K>> = if ctx.namespaces.is_empty() {
+        vec![Api::all(ctx.client.clone())]
+    } else {
+        ctx.namespaces
+            .iter()
+            .map(|ns| Api::namespaced(ctx.client.clone(), ns))
+            .collect()
+    };
+    let mut users = Vec::new();
+    for api in apis {
+        let list = api
+            .list(&ListParams::default())
+            .await
+            .map_err(Error::kube("list the users of a ProviderConfig"))?;
+        users.extend(
+            list.items
+                .iter()
+                .filter(|o| o.provider_config() == name)
+                .map(|o| {
+                    format!(
+                        "{} {}/{}",
+                        K::kind(&()),
+                        o.namespace().unwrap_or_default(),
+                        o.name_any()
+                    )
+                }),
+        );
+    }
+    Ok(users)
 }
 
 pub fn error_policy(_pc: Arc<ProviderConfig>, error: &Error, ctx: Arc<Ctx>) -> Action {

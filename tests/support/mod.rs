@@ -575,9 +575,15 @@ impl Drop for Harness {
                 strip_and_delete::<SecurityIpList>(&client, &ns).await;
                 strip_and_delete::<AuditLogFilter>(&client, &ns).await;
                 strip_and_delete::<Backup>(&client, &ns).await;
-                let _ = Api::<ProviderConfig>::all(client.clone())
-                    .delete(&pc, &DeleteParams::default())
+                let pcs = Api::<ProviderConfig>::all(client.clone());
+                let _ = pcs
+                    .patch(
+                        &pc,
+                        &PatchParams::default(),
+                        &Patch::Merge(json!({"metadata": {"finalizers": null}})),
+                    )
                     .await;
+                let _ = pcs.delete(&pc, &DeleteParams::default()).await;
                 let _ = Api::<Namespace>::all(client)
                     .delete(&ns, &DeleteParams::default())
                     .await;
