@@ -175,6 +175,38 @@ fn invalid_cases() -> Vec<(&'static str, Value, &'static str)> {
             "spec.deletionPolicy",
         ),
         (
+            "unknown management policy",
+            {
+                let mut d = dbi(json!({}));
+                d["spec"]["managementPolicies"] = json!(["Observe", "Destroy"]);
+                d
+            },
+            "spec.managementPolicies",
+        ),
+        (
+            "management policy listed twice",
+            {
+                let mut d = ips(json!({}));
+                d["spec"]["managementPolicies"] = json!(["Observe", "Observe"]);
+                d
+            },
+            "spec.managementPolicies",
+        ),
+        (
+            "empty management policies",
+            {
+                let mut d = backup(json!({}));
+                d["spec"]["managementPolicies"] = json!([]);
+                d
+            },
+            "spec.managementPolicies",
+        ),
+        (
+            "deletion protection not a boolean",
+            dbi(json!({"deletionProtection": "yes"})),
+            "spec.forProvider.deletionProtection",
+        ),
+        (
             "requestedAt not a time",
             {
                 let mut d = dbi(json!({}));
@@ -281,6 +313,14 @@ fn invalid_cases() -> Vec<(&'static str, Value, &'static str)> {
 fn valid_cases() -> Vec<(&'static str, Value)> {
     vec![
         ("minimal DBInstance", dbi(json!({}))),
+        (
+            "observe-only with late initialization",
+            {
+                let mut d = dbi(json!({"deletionProtection": true}));
+                d["spec"]["managementPolicies"] = json!(["Observe", "LateInitialize"]);
+                d
+            },
+        ),
         (
             "IPv6 and /32 entries",
             ips(
