@@ -63,6 +63,21 @@ fn health_rules_for_every_kind() {
             vec![cond("Ready", "True", "Available", "up"), synced()],
         );
         paused["metadata"]["annotations"] = json!({"mongocloud.dev/paused": "true"});
+        let mut plan_only = object(
+            kind,
+            2,
+            Some(2),
+            vec![
+                cond("Ready", "True", "Available", "up"),
+                cond(
+                    "Synced",
+                    "False",
+                    "PlanReady",
+                    "plan only: 1 call planned: X",
+                ),
+            ],
+        );
+        plan_only["metadata"]["annotations"] = json!({"mongocloud.dev/plan-only": "true"});
         let cases = [
             (
                 "no status yet",
@@ -129,6 +144,31 @@ fn health_rules_for_every_kind() {
                 "Throttling",
             ),
             ("paused", paused, "Suspended", "paused"),
+            (
+                "plan only",
+                plan_only.clone(),
+                "Suspended",
+                "1 call planned",
+            ),
+            (
+                "a missing resource the policies may not create",
+                object(
+                    kind,
+                    2,
+                    Some(2),
+                    vec![
+                        cond("Ready", "False", "Creating", "not created"),
+                        cond(
+                            "Synced",
+                            "False",
+                            "CreateNotAllowed",
+                            "does not include Create",
+                        ),
+                    ],
+                ),
+                "Degraded",
+                "does not include Create",
+            ),
         ];
         for (name, obj, status, message) in cases {
             let (got, text) = health(&obj);

@@ -313,14 +313,11 @@ fn invalid_cases() -> Vec<(&'static str, Value, &'static str)> {
 fn valid_cases() -> Vec<(&'static str, Value)> {
     vec![
         ("minimal DBInstance", dbi(json!({}))),
-        (
-            "observe-only with late initialization",
-            {
-                let mut d = dbi(json!({"deletionProtection": true}));
-                d["spec"]["managementPolicies"] = json!(["Observe", "LateInitialize"]);
-                d
-            },
-        ),
+        ("observe-only with late initialization", {
+            let mut d = dbi(json!({"deletionProtection": true}));
+            d["spec"]["managementPolicies"] = json!(["Observe", "LateInitialize"]);
+            d
+        }),
         (
             "IPv6 and /32 entries",
             ips(

@@ -1,7 +1,8 @@
 -- Argo CD health check for every mongocloud.dev kind (Lua 5.1, as Argo CD runs it).
--- Suspended when paused; Progressing until the spec generation is observed or while the cloud
--- is in a transitional state; Degraded on a terminal error or a failed backup; Healthy when
--- Ready=True.
+-- Suspended when paused or plan-only (a plan waits for review); Progressing until the spec
+-- generation is observed or while the cloud is in a transitional state; Degraded on a terminal
+-- error, a failed backup, or a missing resource the management policies may not create;
+-- Healthy when Ready=True.
 local hs = { status = "Progressing", message = "Waiting for the operator" }
 
 local function condition(kind)
@@ -30,7 +31,16 @@ end
 local synced = condition("Synced")
 local ready = condition("Ready")
 
-if synced ~= nil and synced.status == "False" and synced.reason == "TerminalError" then
+if annotations ~= nil and annotations["mongocloud.dev/plan-only"] == "true" then
+  hs.status = "Suspended"
+  hs.message = "Plan only: no cloud writes while mongocloud.dev/plan-only is \"true\""
+  if synced ~= nil and synced.message ~= nil then
+    hs.message = synced.message
+  end
+  return hs
+end
+if synced ~= nil and synced.status == "False" and
+    (synced.reason == "TerminalError" or synced.reason == "CreateNotAllowed") then
   hs.status = "Degraded"
   hs.message = synced.message
   return hs
