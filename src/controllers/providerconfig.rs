@@ -79,6 +79,25 @@ async fn check(
     pc: &ProviderConfig,
     ctx: &Ctx,
 ) -> Result<(Arc<dyn crate::cloud::Provider>, AccountSettings), (&'static str, String)> {
+    let settings = account_settings(pc, &ctx.client).await?;
+    let provider = match ctx.providers.reuse(&pc.name_any(), &settings) {
+        Some(provider) => provider,
+        None => (ctx.factory)(settings.clone()).map_err(|e| ("InvalidEndpoint", e))?,
+    };
+    match provider.check_credentials().await {
+        Ok(()) => Ok((provider, settings)),
+        Err(e) if e.class == ErrorClass::Terminal => Err(("InvalidCredentials", e.to_string())),
+        Err(e) => Err(("CloudUnavailable", e.to_string())),
+    }
+}
+
+/// The settings of the account a ProviderConfig names, its credentials read from the Secret;
+/// otherwise a condition reason and a message that say what to fix. The operator and
+/// `mongocloud-operator import` build their clients from this one reading.
+pub async fn account_settings(
+    pc: &ProviderConfig,
+    client: &kube::Client,
+) -> Result<AccountSettings, (&'static str, String)> {
     let cloud = match pc.spec.provider {
         CloudProvider::Aliyun => Cloud::Aliyun,
         CloudProvider::Atlas => Cloud::Atlas,
@@ -100,7 +119,7 @@ async fn check(
     };
     let secret = &pc.spec.credentials.secret_ref;
     let read =
-        |key: &'static str| read_secret_key(&ctx.client, &secret.namespace, &secret.name, key);
+        |key: &'static str| read_secret_key(client, &secret.namespace, &secret.name, key);
     let pair = |id_key, secret_key| async move {
         match (read(id_key).await, read(secret_key).await) {
             (Ok(id), Ok(key)) => Ok((id, key)),
@@ -139,13 +158,5 @@ async fn check(
         // 0 lets the operator's --cloud-rate-limit apply.
         requests_per_second: pc.spec.requests_per_second.unwrap_or(0),
     };
-    let provider = match ctx.providers.reuse(&pc.name_any(), &settings) {
-        Some(provider) => provider,
-        None => (ctx.factory)(settings.clone()).map_err(|e| ("InvalidEndpoint", e))?,
-    };
-    match provider.check_credentials().await {
-        Ok(()) => Ok((provider, settings)),
-        Err(e) if e.class == ErrorClass::Terminal => Err(("InvalidCredentials", e.to_string())),
-        Err(e) => Err(("CloudUnavailable", e.to_string())),
-    }
+    Ok(settings)
 }
