@@ -118,8 +118,7 @@ pub async fn account_settings(
         (_, project) => project.clone(),
     };
     let secret = &pc.spec.credentials.secret_ref;
-    let read =
-        |key: &'static str| read_secret_key(client, &secret.namespace, &secret.name, key);
+    let read = |key: &'static str| read_secret_key(client, &secret.namespace, &secret.name, key);
     let pair = |id_key, secret_key| async move {
         match (read(id_key).await, read(secret_key).await) {
             (Ok(id), Ok(key)) => Ok((id, key)),
@@ -159,4 +158,28 @@ pub async fn account_settings(
         requests_per_second: pc.spec.requests_per_second.unwrap_or(0),
     };
     Ok(settings)
+}
+
+/// A client for the account of the ProviderConfig `name` and its settings, built as the operator builds it (the
+/// factory applies the operator's defaults), for tools that run outside the operator.
+pub async fn connect(
+    client: &kube::Client,
+    name: &str,
+    factory: &super::ProviderFactory,
+) -> Result<(Arc<dyn crate::cloud::Provider>, AccountSettings), Error> {
+    let pc = Api::<ProviderConfig>::all(client.clone())
+        .get_opt(name)
+        .await
+        .map_err(Error::kube("read ProviderConfig"))?
+        .ok_or_else(|| Error::Reference(format!("ProviderConfig {name} does not exist")))?;
+    let settings = account_settings(&pc, client)
+        .await
+        .map_err(|(reason, message)| {
+            Error::Reference(format!(
+                "ProviderConfig {name} cannot be used ({reason}): {message}"
+            ))
+        })?;
+    let provider = factory(settings.clone())
+        .map_err(|e| Error::Reference(format!("ProviderConfig {name} cannot be used: {e}")))?;
+    Ok((provider, settings))
 }
