@@ -280,3 +280,88 @@ async fn an_imported_atlas_project_is_taken_over_without_a_cloud_write() {
     )
     .await;
 }
+
+/// Given a cluster made outside the operator; when a DBInstance names it without
+/// `atlas.adoptExisting`, then it is refused naming that field and nothing is created; when the
+/// field is set, the cluster is adopted as it is: Ready, no write.
+#[tokio::test]
+async fn an_atlas_cluster_of_another_owner_is_adopted_only_when_asked() {
+    let Some(mut h) = support::harness("e2e_import_adopt", 100).await else {
+        return;
+    };
+    h.atlas_provider_config().await;
+    let atlas = accounts::atlas_provider(&h.emulator.url());
+    use mongocloud_operator::cloud::Provider as _;
+    atlas
+        .create_instance(&mongocloud_operator::cloud::CreateInstance {
+            region: "US_EAST_1".into(),
+            engine_version: "8.0".into(),
+            instance_class: "M10".into(),
+            storage_gb: 10,
+            replication_factor: 3,
+            charge_type: "PostPaid".into(),
+            name: Some("billing".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("foreign cluster");
+    h.start_operator(&[]);
+    provider_config_ready(&h).await;
+    let manifest = serde_json::json!({
+        "apiVersion": "mongocloud.dev/v1alpha1", "kind": "DBInstance", "metadata": {"name": "billing"},
+        "spec": {"providerConfigRef": {"name": h.pc},
+                 "forProvider": {"regionId": "US_EAST_1", "engineVersion": "8.0", "instanceClass": "M10",
+                                 "storageGB": 10, "readonlyReplicas": 0, "atlas": {"clusterName": "billing"}}}});
+    h.create::<DBInstance>(manifest).await;
+    let message = h
+        .wait_for::<DBInstance, _>("billing", "Synced=False TerminalError", LIMIT, |d| {
+            let c = support::condition(&d.status.as_ref()?.conditions, "Synced")?;
+            (c.reason == "TerminalError").then_some(c.message)
+        })
+        .await;
+    assert!(
+        message.contains("spec.forProvider.atlas.adoptExisting"),
+        "{message}"
+    );
+    let state = reqwest::get(format!("{}/_emulator/atlas/state", h.emulator.url()))
+        .await
+        .expect("state")
+        .json::<Value>()
+        .await
+        .expect("json");
+    let clusters = state["projects"][accounts::ATLAS_PROJECT]["clusters"]
+        .as_object()
+        .map(|c| c.len())
+        .or_else(|| {
+            state["projects"][accounts::ATLAS_PROJECT]["clusters"]
+                .as_array()
+                .map(Vec::len)
+        });
+    assert_eq!(clusters, Some(1), "nothing created: {state}");
+    let calls = || async {
+        accounts::mutating(
+            &reqwest::get(format!("{}/_emulator/atlas/calls", h.emulator.url()))
+                .await
+                .expect("calls")
+                .json::<Value>()
+                .await
+                .expect("json"),
+        )
+    };
+    let before = calls().await;
+    h.merge::<DBInstance>(
+        "billing",
+        serde_json::json!({"spec": {"forProvider": {"atlas": {"adoptExisting": true}}}}),
+    )
+    .await;
+    h.wait_for::<DBInstance, _>("billing", "Ready=True", LIMIT, |d| {
+        support::has_condition(d, &d.status.as_ref()?.conditions, "Ready", "True", None)
+    })
+    .await;
+    h.wait_for::<DBInstance, _>("billing", "Synced=True", LIMIT, |d| {
+        support::has_condition(d, &d.status.as_ref()?.conditions, "Synced", "True", None)
+    })
+    .await;
+    assert_eq!(calls().await, before, "the adopted cluster is not written");
+    h.kill_operator();
+}
