@@ -5,8 +5,8 @@
 use std::collections::BTreeSet;
 
 use crate::cloud::{
-    AuditSettings, Cloud, CloudError, Instance, ListInstances, Provider, SecurityIpGroup, SslState,
-    UID_TAG,
+    AuditSettings, Cloud, CloudError, ErrorClass, Instance, ListInstances, Provider,
+    SecurityIpGroup, SslState, UID_TAG,
 };
 use crate::observer::plan::{PAGE_SIZE, batches, pages};
 use crate::reconcile::dbinstance::RUNNING;
@@ -33,6 +33,9 @@ pub struct Account {
     pub access_list: Vec<SecurityIpGroup>,
     /// Atlas: the project's auditing.
     pub audit: Option<AuditSettings>,
+    /// Sub-resource reads the cloud refused (an instance that has no such setting), which
+    /// leave that sub-resource out rather than the whole import.
+    pub unread: Vec<String>,
 }
 
 /// The calls an import made, for the progress line.
@@ -89,12 +92,14 @@ pub async fn collect(
         };
         let id = found.instance.id.clone();
         if cloud == Cloud::Aliyun && found.instance.tags.get(UID_TAG).is_none() {
+            let unread = &mut account.unread;
             if found.instance.status == RUNNING {
-                found.ssl = Some(provider.describe_ssl(&id).await?);
+                found.ssl = optional(provider.describe_ssl(&id).await, &id, unread)?;
                 tally.single_reads += 1;
             }
-            found.ip_groups = provider.describe_security_ips(&id).await?;
-            found.audit = Some(provider.describe_audit(&id).await?);
+            found.ip_groups = optional(provider.describe_security_ips(&id).await, &id, unread)?
+                .unwrap_or_default();
+            found.audit = optional(provider.describe_audit(&id).await, &id, unread)?;
             tally.single_reads += 2;
         }
         account.instances.push(found);
@@ -106,9 +111,29 @@ pub async fn collect(
     if let (Cloud::Atlas, Some(first)) = (cloud, unmanaged) {
         // Project-wide: any cluster id addresses them.
         let id = first.instance.id.clone();
-        account.access_list = provider.describe_security_ips(&id).await?;
-        account.audit = Some(provider.describe_audit(&id).await?);
+        let unread = &mut account.unread;
+        account.access_list =
+            optional(provider.describe_security_ips(&id).await, "project", unread)?
+                .unwrap_or_default();
+        account.audit = optional(provider.describe_audit(&id).await, "project", unread)?;
         tally.single_reads += 2;
     }
     Ok((account, tally))
+}
+
+/// A read the cloud refuses for good (not found, not supported for this instance) leaves its
+/// sub-resource out, with a line in the report; a read that may succeed later fails the import.
+fn optional<T>(
+    read: Result<T, CloudError>,
+    what: &str,
+    unread: &mut Vec<String>,
+) -> Result<Option<T>, CloudError> {
+    match read {
+        Ok(value) => Ok(Some(value)),
+        Err(e) if matches!(e.class, ErrorClass::NotFound | ErrorClass::Terminal) => {
+            unread.push(format!("{what}: {e}"));
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
 }

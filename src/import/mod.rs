@@ -172,6 +172,9 @@ pub fn report(account: &collect::Account, tally: &collect::Tally, r: &Rendered) 
         " ({} of one instance or project)",
         plural(tally.single_reads as usize, "read", "reads")
     );
+    for what in &account.unread {
+        let _ = writeln!(out, "not read: {what}");
+    }
     for s in &r.skipped {
         let _ = writeln!(out, "not imported: {}: {}", s.what, s.why);
     }

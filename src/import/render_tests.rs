@@ -410,14 +410,16 @@ fn atlas_account(audit_filter: &str, authorization_success: bool) -> Account {
             authorization_success: Some(authorization_success),
             ..AuditSettings::default()
         }),
+        unread: Vec::new(),
     }
 }
 
 #[test]
 fn atlas_manifests_plan_no_cloud_write() {
     let (written, success) = audit::filter_for(&["admin".to_owned(), "insert".to_owned()]);
+    let written = written.to_string();
     for (filter, success) in [
-        (written.to_string(), success),
+        (written.clone(), success),
         (r#"{"atype": "authenticate"}"#.to_owned(), false),
     ] {
         let account = atlas_account(&filter, success);
@@ -430,7 +432,7 @@ fn atlas_manifests_plan_no_cloud_write() {
         let audit = &of_kind::<AuditLogFilter>(&r, "AuditLogFilter")[0]
             .spec
             .for_provider;
-        if filter == written.to_string() {
+        if filter == written {
             assert_eq!(audit.filter, [AuditCategory::Admin, AuditCategory::Insert]);
         } else {
             assert_eq!(
