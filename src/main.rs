@@ -43,6 +43,33 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Write adoptable manifests for the existing instances of an account (Atlas: project):
+    /// YAML on stdout, or one file per object in --out; progress on stderr. Reads only.
+    Import(ImportArgs),
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    /// The ProviderConfig (in the cluster of the current kubeconfig) whose account to import.
+    #[arg(long)]
+    provider_config: String,
+    /// Aliyun: the region to list (default: the ProviderConfig's regionId). Atlas: only clusters
+    /// in this Atlas region (default: all).
+    #[arg(long)]
+    region: Option<String>,
+    /// Namespace of the manifests.
+    #[arg(long, default_value = "default")]
+    namespace: String,
+    /// Directory to write one file per object into (created if missing); without it, stdout.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// spec.managementPolicies of every manifest, comma-separated: Observe, Create, Update,
+    /// Delete, LateInitialize, or * for all.
+    #[arg(long, value_delimiter = ',', default_value = "Observe")]
+    management_policies: Vec<String>,
+    /// Cloud requests per second when the ProviderConfig sets none (Aliyun).
+    #[arg(long, default_value_t = 10)]
+    cloud_rate_limit: u32,
 }
 
 #[derive(Args)]
@@ -148,6 +175,7 @@ fn main() -> ExitCode {
         Command::Run(args) => tokio_main(args),
         Command::Emulator(args) => emulator(args),
         Command::Crds { out, check } => crds(out, check),
+        Command::Import(args) => import(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -329,4 +357,37 @@ fn crds(out: Option<PathBuf>, check: bool) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn import(args: ImportArgs) -> anyhow::Result<()> {
+    use mongocloud_operator::import;
+    let options = import::Options {
+        provider_config: args.provider_config,
+        region: args.region,
+        namespace: args.namespace,
+        management_policies: args.management_policies,
+        rate_limit: args.cloud_rate_limit,
+    };
+    let runtime = tokio::runtime::Runtime::new().context("failed to start the async runtime")?;
+    let rendered = runtime.block_on(async {
+        let client = kube::Client::try_default()
+            .await
+            .context("no Kubernetes client: set KUBECONFIG")?;
+        anyhow::Ok(import::run(&client, &options, &mut std::io::stderr()).await?)
+    })?;
+    match args.out {
+        Some(dir) => {
+            let written = import::write_files(&dir, &rendered.objects)?;
+            eprintln!("{} files in {}", written.len(), dir.display());
+        }
+        None => {
+            use std::io::Write as _;
+            let mut stdout = std::io::stdout();
+            stdout
+                .write_all(import::to_yaml(&rendered.objects)?.as_bytes())
+                .and_then(|()| stdout.flush())
+                .context("cannot write to stdout")?;
+        }
+    }
+    Ok(())
 }

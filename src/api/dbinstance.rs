@@ -276,6 +276,13 @@ pub struct AtlasClusterParameters {
     /// Cloud backups (needed for Backup resources).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup_enabled: Option<bool>,
+    /// Take over the existing cluster named `clusterName` (one this operator did not create,
+    /// e.g. written by `mongocloud-operator import`) instead of creating one. Without it a
+    /// cluster of that name that does not carry this resource's UID tag is refused, so a typo
+    /// never binds a resource to someone else's cluster. An adopted cluster that disappears is
+    /// reported, never recreated.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adopt_existing: bool,
 }
 
 fn default_replication_factor() -> i32 {

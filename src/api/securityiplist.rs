@@ -76,6 +76,22 @@ pub struct SecurityIpListParameters {
     /// this is `true`.
     #[serde(default)]
     pub allow_public_access: bool,
+    /// Atlas only: how this resource's entries are marked in the project access list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub atlas: Option<AtlasAccessListParameters>,
+}
+
+/// The project access list of Atlas has no groups; each entry has a comment.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AtlasAccessListParameters {
+    /// Own the entries whose comment is exactly this (entries made in the Atlas UI or by other
+    /// tools, e.g. written by `mongocloud-operator import`), and give entries written for this
+    /// resource the same comment. Without it the resource owns the entries whose comment
+    /// carries its UID. Must not start with `mongocloud:` (that prefix marks UID-owned
+    /// entries).
+    #[schemars(length(min = 1, max = 80))]
+    pub comment: String,
 }
 
 /// One allowed address or block.

@@ -130,6 +130,10 @@ pub struct Instance {
     pub connection_string: Option<String>,
     /// Its `mongodb+srv://` form.
     pub connection_string_srv: Option<String>,
+    /// Atlas: the cloud hosting the nodes (`AWS`, `GCP`, `AZURE`).
+    pub cloud_provider: Option<String>,
+    /// Atlas: cloud backups on.
+    pub backup_enabled: Option<bool>,
 }
 
 /// Everything CreateDBInstance needs. `password` is a secret: never log this struct's Debug.

@@ -1,5 +1,6 @@
 //! DBInstance glue: observe the instance, run the planned step, write the connection Secret.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -236,11 +237,11 @@ impl OwnerIndex {
             for obj in self.store.state() {
                 if let Some(owned) = instance_id(&obj) {
                     let owner = reference(&*obj);
-                    match self.owners.get_mut(owned) {
+                    match self.owners.get_mut(owned.as_ref()) {
                         Some(owners) => owners.push(owner),
                         // Nearly always one owner: a Vec grown by push would hold four.
                         None => {
-                            self.owners.insert(owned.to_owned(), vec![owner]);
+                            self.owners.insert(owned.into_owned(), vec![owner]);
                         }
                     }
                 }
@@ -329,7 +330,7 @@ async fn observe(
     cx: &Cx<'_>,
     status: &mut DBInstanceStatus,
 ) -> Result<Observed, Error> {
-    let id = match instance_id(obj).map(str::to_owned) {
+    let id = match instance_id(obj).map(Cow::into_owned) {
         Some(id) => id,
         None => match find_by_uid(obj, cx).await? {
             Some(id) => {
@@ -340,9 +341,8 @@ async fn observe(
             None => return Ok(Observed::Absent),
         },
     };
-    if obj.spec.for_provider.instance_id.is_some()
-        && status.instance_id.as_deref() != Some(id.as_str())
-    {
+    let adopts = obj.spec.for_provider.instance_id.is_some() || adopted_cluster(obj).is_some();
+    if adopts && status.instance_id.as_deref() != Some(id.as_str()) {
         status.instance_id = Some(id.clone());
     }
     let Some(instance) = look_up(obj, cx, &id).await? else {
@@ -392,13 +392,23 @@ fn observer(obj: &DBInstance, cx: &Cx<'_>) -> Option<Arc<Observer>> {
     ))
 }
 
-/// The cloud id this object manages, adopted or created.
-fn instance_id(obj: &DBInstance) -> Option<&str> {
-    obj.spec
-        .for_provider
-        .instance_id
+/// The cloud id this object manages, adopted or created. An Atlas cluster is adopted by name
+/// (`atlas.adoptExisting`), since Atlas ids are names.
+fn instance_id(obj: &DBInstance) -> Option<Cow<'_, str>> {
+    let p = &obj.spec.for_provider;
+    p.instance_id
         .as_deref()
-        .or_else(|| obj.status.as_ref()?.instance_id.as_deref())
+        .map(Cow::Borrowed)
+        .or_else(|| adopted_cluster(obj).map(Cow::Owned))
+        .or_else(|| Some(Cow::Borrowed(obj.status.as_ref()?.instance_id.as_deref()?)))
+}
+
+/// The Atlas cluster this object adopts, when it adopts one.
+fn adopted_cluster(obj: &DBInstance) -> Option<String> {
+    let atlas = obj.spec.for_provider.atlas.as_ref()?;
+    atlas
+        .adopt_existing
+        .then(|| clouds::cluster_name(&obj.spec, &obj.name_any()))
 }
 
 async fn find_by_uid(obj: &DBInstance, cx: &Cx<'_>) -> Result<Option<String>, Error> {

@@ -155,6 +155,25 @@ async fn check(
     pc: &ProviderConfig,
     ctx: &Ctx,
 ) -> Result<(Arc<dyn crate::cloud::Provider>, AccountSettings), (&'static str, String)> {
+    let settings = account_settings(pc, &ctx.client).await?;
+    let provider = match ctx.providers.reuse(&pc.name_any(), &settings) {
+        Some(provider) => provider,
+        None => (ctx.factory)(settings.clone()).map_err(|e| ("InvalidEndpoint", e))?,
+    };
+    match provider.check_credentials().await {
+        Ok(()) => Ok((provider, settings)),
+        Err(e) if e.class == ErrorClass::Terminal => Err(("InvalidCredentials", e.to_string())),
+        Err(e) => Err(("CloudUnavailable", e.to_string())),
+    }
+}
+
+/// The settings of the account a ProviderConfig names, its credentials read from the Secret;
+/// otherwise a condition reason and a message that say what to fix. The operator and
+/// `mongocloud-operator import` build their clients from this one reading.
+pub async fn account_settings(
+    pc: &ProviderConfig,
+    client: &kube::Client,
+) -> Result<AccountSettings, (&'static str, String)> {
     let cloud = match pc.spec.provider {
         CloudProvider::Aliyun => Cloud::Aliyun,
         CloudProvider::Atlas => Cloud::Atlas,
@@ -175,8 +194,7 @@ async fn check(
         (_, project) => project.clone(),
     };
     let secret = &pc.spec.credentials.secret_ref;
-    let read =
-        |key: &'static str| read_secret_key(&ctx.client, &secret.namespace, &secret.name, key);
+    let read = |key: &'static str| read_secret_key(client, &secret.namespace, &secret.name, key);
     let pair = |id_key, secret_key| async move {
         match (read(id_key).await, read(secret_key).await) {
             (Ok(id), Ok(key)) => Ok((id, key)),
@@ -215,13 +233,29 @@ async fn check(
         // 0 lets the operator's --cloud-rate-limit apply.
         requests_per_second: pc.spec.requests_per_second.unwrap_or(0),
     };
-    let provider = match ctx.providers.reuse(&pc.name_any(), &settings) {
-        Some(provider) => provider,
-        None => (ctx.factory)(settings.clone()).map_err(|e| ("InvalidEndpoint", e))?,
-    };
-    match provider.check_credentials().await {
-        Ok(()) => Ok((provider, settings)),
-        Err(e) if e.class == ErrorClass::Terminal => Err(("InvalidCredentials", e.to_string())),
-        Err(e) => Err(("CloudUnavailable", e.to_string())),
-    }
+    Ok(settings)
+}
+
+/// A client for the account of the ProviderConfig `name` and its settings, built as the operator builds it (the
+/// factory applies the operator's defaults), for tools that run outside the operator.
+pub async fn connect(
+    client: &kube::Client,
+    name: &str,
+    factory: &super::ProviderFactory,
+) -> Result<(Arc<dyn crate::cloud::Provider>, AccountSettings), Error> {
+    let pc = Api::<ProviderConfig>::all(client.clone())
+        .get_opt(name)
+        .await
+        .map_err(Error::kube("read ProviderConfig"))?
+        .ok_or_else(|| Error::Reference(format!("ProviderConfig {name} does not exist")))?;
+    let settings = account_settings(&pc, client)
+        .await
+        .map_err(|(reason, message)| {
+            Error::Reference(format!(
+                "ProviderConfig {name} cannot be used ({reason}): {message}"
+            ))
+        })?;
+    let provider = factory(settings.clone())
+        .map_err(|e| Error::Reference(format!("ProviderConfig {name} cannot be used: {e}")))?;
+    Ok((provider, settings))
 }

@@ -25,7 +25,8 @@ impl Managed for SecurityIpList {
     fn validate_for(&self, cloud: Cloud) -> Result<(), Invalid> {
         let p = &self.spec.for_provider;
         clouds::check_target(p.instance.db_instance_id.as_deref(), cloud)?;
-        clouds::check_ip_group(p.group_name.is_some(), p.group_attribute.is_some(), cloud)
+        clouds::check_ip_group(p.group_name.is_some(), p.group_attribute.is_some(), cloud)?;
+        clouds::check_access_list_comment(p.atlas.as_ref().map(|a| a.comment.as_str()), cloud)
     }
 
     async fn sync(&self, cx: &Cx<'_>) -> Synced<SecurityIpListStatus> {
@@ -205,18 +206,8 @@ impl Managed for SecurityIpList {
 }
 
 impl SecurityIpList {
-    /// The group this resource owns. Atlas' access list belongs to the whole project, where two
-    /// resources may share a name: there the group is this resource's UID, kept in each entry's
-    /// comment.
     fn group(&self, cloud: Cloud) -> String {
-        match cloud {
-            Cloud::Atlas => self.uid().unwrap_or_else(|| self.name_any()),
-            Cloud::Aliyun => self
-                .spec
-                .for_provider
-                .group_name
-                .clone()
-                .unwrap_or_else(|| rules::default_group_name(&self.name_any())),
-        }
+        let uid = self.uid().unwrap_or_else(|| self.name_any());
+        rules::owned_group(&self.spec, &self.name_any(), &uid, cloud)
     }
 }

@@ -64,6 +64,8 @@ mod tests {
             ]),
             connection_string: None,
             connection_string_srv: Some("mongodb+srv://orders.example".into()),
+            cloud_provider: Some("GCP".into()),
+            backup_enabled: Some(true),
         }
     }
 

@@ -159,6 +159,26 @@ pub fn check_ip_group(has_name: bool, has_attribute: bool, cloud: Cloud) -> Resu
     ))
 }
 
+/// `atlas.comment` of a SecurityIpList: Atlas only, and never the prefix that marks the entries
+/// of UID-owned lists (taking those over would take another resource's entries).
+pub fn check_access_list_comment(comment: Option<&str>, cloud: Cloud) -> Result<(), Invalid> {
+    const FIELD: &str = "spec.forProvider.atlas";
+    let prefix = crate::cloud::atlas::access_list::OWNER_PREFIX;
+    match (cloud, comment) {
+        (Cloud::Aliyun, Some(_)) => Err(Invalid::new(
+            FIELD,
+            "applies only to Atlas ProviderConfigs; remove it for Aliyun",
+        )),
+        (Cloud::Atlas, Some(c)) if c.starts_with(prefix) => Err(Invalid::new(
+            format!("{FIELD}.comment"),
+            format!(
+                "must not start with {prefix} (that marks entries owned by other SecurityIpLists)"
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// AuditLogFilter fields of one cloud: Atlas has no retention setting and no `slow` events;
 /// a filter document is Atlas' alone.
 pub fn check_audit(spec: &AuditLogFilterSpec, cloud: Cloud) -> Result<(), Invalid> {
@@ -370,6 +390,26 @@ mod tests {
             "spec.forProvider.groupAttribute"
         );
         assert_eq!(check_ip_group(true, true, Cloud::Aliyun), Ok(()));
+    }
+
+    #[test]
+    fn an_access_list_comment_is_atlas_only_and_never_a_uid_mark() {
+        assert_eq!(check_access_list_comment(None, Cloud::Aliyun), Ok(()));
+        assert_eq!(
+            check_access_list_comment(Some("office"), Cloud::Atlas),
+            Ok(())
+        );
+        assert_eq!(
+            field(check_access_list_comment(Some("office"), Cloud::Aliyun)),
+            "spec.forProvider.atlas"
+        );
+        assert_eq!(
+            field(check_access_list_comment(
+                Some("mongocloud:0b6c"),
+                Cloud::Atlas
+            )),
+            "spec.forProvider.atlas.comment"
+        );
     }
 
     #[test]

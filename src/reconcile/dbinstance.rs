@@ -36,10 +36,12 @@ pub fn validate(spec: &DBInstanceSpec) -> Result<(), Invalid> {
         ));
     }
     match (p.charge_type, p.period) {
-        (crate::api::dbinstance::ChargeType::PrePaid, None) => {
+        // The period is a create parameter: an adopted subscription has one already, and the
+        // cloud does not report it.
+        (crate::api::dbinstance::ChargeType::PrePaid, None) if p.instance_id.is_none() => {
             return Err(Invalid::new(
                 format!("{FP}.period"),
-                "is required with chargeType PrePaid (months: 1-9, 12, 24, 36)",
+                "is required with chargeType PrePaid (months: 1-9, 12, 24, 36) to create an instance",
             ));
         }
         (crate::api::dbinstance::ChargeType::PostPaid, Some(_)) => {

@@ -512,6 +512,14 @@ fn validation_rules() {
             Some("spec.forProvider.period"),
         ),
         (
+            "an adopted prepaid instance needs no period (it is a create parameter)",
+            with(|s| {
+                s.for_provider.charge_type = crate::api::dbinstance::ChargeType::PrePaid;
+                s.for_provider.instance_id = Some("dds-bp1234567890".into());
+            }),
+            None,
+        ),
+        (
             "postpaid takes no period",
             with(|s| s.for_provider.period = Some(1)),
             Some("spec.forProvider.period"),

@@ -8,7 +8,7 @@ use ipnet::IpNet;
 
 use super::{Invalid, Mode};
 use crate::api::securityiplist::{MAX_ENTRIES, SecurityIpListSpec};
-use crate::cloud::SecurityIpGroup;
+use crate::cloud::{Cloud, SecurityIpGroup};
 
 const FP: &str = "spec.forProvider";
 
@@ -69,6 +69,28 @@ pub fn default_group_name(resource_name: &str) -> String {
         name.push_str("_list");
     }
     name
+}
+
+/// The group a resource owns. Atlas' access list belongs to the whole project, where two
+/// resources may share a name: there the group is the resource's UID, kept in each entry's
+/// comment — or the comment `atlas.comment` names, taken over verbatim.
+pub fn owned_group(
+    spec: &SecurityIpListSpec,
+    resource_name: &str,
+    uid: &str,
+    cloud: Cloud,
+) -> String {
+    match (cloud, &spec.for_provider.atlas) {
+        (Cloud::Atlas, Some(atlas)) => {
+            crate::cloud::atlas::access_list::verbatim_group(&atlas.comment)
+        }
+        (Cloud::Atlas, None) => uid.to_owned(),
+        (Cloud::Aliyun, _) => spec
+            .for_provider
+            .group_name
+            .clone()
+            .unwrap_or_else(|| default_group_name(resource_name)),
+    }
 }
 
 /// Parses and checks the spec; costs no cloud call.

@@ -35,15 +35,32 @@ pub fn single_host(cidr: &str) -> Option<&str> {
         .or_else(|| cidr.strip_suffix("/128"))
 }
 
-/// The comment that marks an entry as written for the group `group` (a SecurityIpList's UID).
-/// Atlas access lists belong to the project and have no groups: the comment carries the
-/// ownership, so entries made by hand or by other resources are never touched.
+/// The comment that marks an entry as written for the group `group` (a SecurityIpList's UID,
+/// or a comment taken over verbatim, see [`verbatim_group`]). Atlas access lists belong to the
+/// project and have no groups: the comment carries the ownership, so entries made by hand or
+/// by other resources are never touched.
 pub fn owner_comment(group: &str) -> String {
-    format!("{OWNER_PREFIX}{group}")
+    match group.strip_prefix(VERBATIM_PREFIX) {
+        Some(comment) => comment.to_owned(),
+        None => format!("{OWNER_PREFIX}{group}"),
+    }
 }
 
-const OWNER_PREFIX: &str = "mongocloud:";
-/// The group of entries nobody marked (made by hand, by other tools).
+/// The group of the entries whose comment is exactly `comment` (entries made outside the
+/// operator and taken over by a SecurityIpList with `atlas.comment`). UIDs never start with
+/// the prefix, so such a group cannot be mistaken for a UID-owned one.
+pub fn verbatim_group(comment: &str) -> String {
+    format!("{VERBATIM_PREFIX}{comment}")
+}
+
+/// The comment of a group made by [`verbatim_group`].
+pub fn verbatim_comment(group: &str) -> Option<&str> {
+    group.strip_prefix(VERBATIM_PREFIX)
+}
+
+pub const OWNER_PREFIX: &str = "mongocloud:";
+const VERBATIM_PREFIX: &str = "comment:";
+/// The group of entries without a comment (made by hand, by other tools).
 pub const UNMANAGED: &str = "atlas-unmanaged";
 
 /// One entry as listed: canonical CIDR and comment.
@@ -53,13 +70,17 @@ pub struct Listed {
     pub comment: Option<String>,
 }
 
-/// The group an entry belongs to: the one its comment names, else [`UNMANAGED`].
-pub fn group_of(entry: &Listed) -> &str {
-    entry
-        .comment
-        .as_deref()
-        .and_then(|c| c.strip_prefix(OWNER_PREFIX))
-        .unwrap_or(UNMANAGED)
+/// The group an entry belongs to: the UID its comment names, else its comment taken verbatim,
+/// else (no comment) [`UNMANAGED`].
+pub fn group_of(entry: &Listed) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
+    match entry.comment.as_deref().filter(|c| !c.is_empty()) {
+        Some(comment) => match comment.strip_prefix(OWNER_PREFIX) {
+            Some(uid) => Cow::Borrowed(uid),
+            None => Cow::Owned(verbatim_group(comment)),
+        },
+        None => Cow::Borrowed(UNMANAGED),
+    }
 }
 
 /// What setting `group` to `want` (canonical CIDRs) takes.
@@ -78,13 +99,13 @@ pub fn cover(listed: &[Listed], group: &str, want: &[String]) -> Cover {
     for cidr in want {
         match listed.iter().find(|e| &e.cidr == cidr) {
             None => plan.add.push(cidr.clone()),
-            Some(entry) if group_of(entry) == group => {}
+            Some(entry) if group_of(entry) == *group => {}
             Some(_) => plan.conflicts.push(cidr.clone()),
         }
     }
     plan.remove = listed
         .iter()
-        .filter(|e| group_of(e) == group && !want.contains(&e.cidr))
+        .filter(|e| group_of(e) == *group && !want.contains(&e.cidr))
         .map(|e| e.cidr.clone())
         .collect();
     plan
@@ -141,12 +162,44 @@ mod tests {
             group_of(&listed("10.0.0.1/32", Some("mongocloud:office"))),
             "office"
         );
-        assert_eq!(group_of(&listed("10.0.0.1/32", Some("office"))), UNMANAGED);
+        assert_eq!(
+            group_of(&listed("10.0.0.1/32", Some("office"))),
+            "comment:office",
+            "an unmarked comment is its own group"
+        );
         assert_eq!(group_of(&listed("10.0.0.1/32", None)), UNMANAGED);
+        assert_eq!(group_of(&listed("10.0.0.1/32", Some(""))), UNMANAGED);
+        assert_eq!(owner_comment(&verbatim_group("office")), "office");
+        assert_eq!(verbatim_comment("comment:office"), Some("office"));
+        assert_eq!(verbatim_comment("0b6c8e1e"), None);
         let uid = "0b6c8e1e-6a3f-4c1d-9d55-8f0a7a3b2c11";
         assert!(
             owner_comment(uid).len() <= 80,
             "fits Atlas' 80-character comment"
+        );
+    }
+
+    #[test]
+    fn a_verbatim_group_covers_only_entries_with_exactly_its_comment() {
+        let project = [
+            listed("192.0.2.0/24", Some("office")),
+            listed("192.0.2.9/32", Some("office vpn")),
+            listed("10.0.0.1/32", Some("mongocloud:office")),
+        ];
+        let group = verbatim_group("office");
+        assert_eq!(
+            cover(&project, &group, &["192.0.2.0/24".into()]),
+            Cover::default(),
+            "its own entries are already there"
+        );
+        assert_eq!(
+            cover(&project, &group, &["10.0.0.1/32".into()]),
+            Cover {
+                add: vec![],
+                remove: vec!["192.0.2.0/24".into()],
+                conflicts: vec!["10.0.0.1/32".into()],
+            },
+            "a UID-owned entry of the same text is not its"
         );
     }
 

@@ -97,6 +97,8 @@ pub fn instance(cluster: &Value) -> Instance {
         tags,
         connection_string: standard,
         connection_string_srv: srv,
+        cloud_provider: region.and_then(|r| text(r, "providerName")),
+        backup_enabled: cluster.get("backupEnabled").and_then(Value::as_bool),
         ..Instance::default()
     }
 }

@@ -334,7 +334,7 @@ impl Provider for AtlasProvider {
                 } else {
                     Err(CloudError {
                         message: format!(
-                            "a cluster named {name} already exists in the project and was not created by this resource; choose another spec.forProvider.atlas.clusterName"
+                            "a cluster named {name} already exists in the project and was not created by this resource; choose another spec.forProvider.atlas.clusterName, or set spec.forProvider.atlas.adoptExisting: true to take it over"
                         ),
                         class: ErrorClass::Terminal,
                         ..e
@@ -403,7 +403,7 @@ impl Provider for AtlasProvider {
     async fn describe_security_ips(&self, _id: &str) -> Result<Vec<SecurityIpGroup>, CloudError> {
         let mut groups: BTreeMap<String, SecurityIpGroup> = BTreeMap::new();
         for entry in self.access_list().await? {
-            let name = access_list::group_of(&entry).to_owned();
+            let name = access_list::group_of(&entry).into_owned();
             let group = groups
                 .entry(name.clone())
                 .or_insert_with(|| SecurityIpGroup {
@@ -479,7 +479,7 @@ impl Provider for AtlasProvider {
     async fn delete_security_ip_group(&self, _id: &str, group: &str) -> Result<(), CloudError> {
         let _serial = self.access_writes.lock().await;
         let listed = self.access_list().await?;
-        for entry in listed.iter().filter(|e| access_list::group_of(e) == group) {
+        for entry in listed.iter().filter(|e| access_list::group_of(e) == *group) {
             self.delete_entry(&entry.cidr).await?;
         }
         Ok(())
