@@ -365,7 +365,7 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
         provider_config: args.provider_config,
         region: args.region,
         namespace: args.namespace,
-        management_policies: args.management_policies,
+        management_policies: import::parse_policies(&args.management_policies)?,
         rate_limit: args.cloud_rate_limit,
     };
     let runtime = tokio::runtime::Runtime::new().context("failed to start the async runtime")?;

@@ -39,7 +39,7 @@ fn settings() -> Settings {
     Settings {
         namespace: "imported".into(),
         provider_config: "prod".into(),
-        management_policies: vec!["Observe".into()],
+        management_policies: vec![mongocloud_operator::api::common::ManagementPolicy::Observe],
     }
 }
 

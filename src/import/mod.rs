@@ -16,19 +16,11 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::api::common::ManagementPolicy;
 use crate::cloud::{self, CallObserver, Cloud, CloudError};
 use crate::controllers::{self, ProviderFactory};
+use crate::reconcile::policy::Policies;
 pub use render::{Object, Rendered, Settings};
-
-/// The verbs of `spec.managementPolicies`.
-pub const POLICIES: [&str; 6] = [
-    "Observe",
-    "Create",
-    "Update",
-    "Delete",
-    "LateInitialize",
-    "*",
-];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -64,32 +56,26 @@ pub struct Options {
     /// Aliyun: the region to list (default: the ProviderConfig's); Atlas: only clusters in it.
     pub region: Option<String>,
     pub namespace: String,
-    pub management_policies: Vec<String>,
+    pub management_policies: Vec<ManagementPolicy>,
     /// Requests per second when the ProviderConfig sets none (Aliyun).
     pub rate_limit: u32,
 }
 
-/// Checks `spec.managementPolicies` values: known verbs, each once, `*` alone.
-pub fn check_policies(policies: &[String]) -> Result<(), ImportError> {
-    if policies.is_empty() {
-        return Err(ImportError::Policies("needs at least one policy".into()));
-    }
-    if let Some(bad) = policies.iter().find(|p| !POLICIES.contains(&p.as_str())) {
-        return Err(ImportError::Policies(format!(
-            "{bad:?} is not one of {}",
-            POLICIES.join(", ")
-        )));
-    }
-    let distinct: std::collections::BTreeSet<&String> = policies.iter().collect();
-    if distinct.len() != policies.len() {
-        return Err(ImportError::Policies("lists a policy twice".into()));
-    }
-    if policies.len() > 1 && policies.iter().any(|p| p == "*") {
-        return Err(ImportError::Policies(
-            "* means every policy and stands alone".into(),
-        ));
-    }
-    Ok(())
+/// Reads `--management-policies` values as the API's verbs and checks the list with the
+/// controllers' own rule, so import never writes a list the operator would refuse.
+pub fn parse_policies(policies: &[String]) -> Result<Vec<ManagementPolicy>, ImportError> {
+    let list = policies
+        .iter()
+        .map(|p| {
+            serde_json::from_value(serde_json::Value::String(p.clone())).map_err(|_| {
+                ImportError::Policies(format!(
+                    "{p:?} is not one of *, Observe, Create, Update, Delete, LateInitialize"
+                ))
+            })
+        })
+        .collect::<Result<Vec<ManagementPolicy>, _>>()?;
+    Policies::parse(&list).map_err(|invalid| ImportError::Policies(invalid.message))?;
+    Ok(list)
 }
 
 /// Reads the account and renders it; the progress report is written to `progress`.
@@ -98,7 +84,6 @@ pub async fn run(
     options: &Options,
     progress: &mut impl std::io::Write,
 ) -> Result<Rendered, ImportError> {
-    check_policies(&options.management_policies)?;
     let rate = options.rate_limit;
     let factory: ProviderFactory = Arc::new(move |mut settings: cloud::AccountSettings| {
         if settings.requests_per_second == 0 && settings.cloud == Cloud::Aliyun {
@@ -244,8 +229,8 @@ mod tests {
     }
 
     #[test]
-    fn management_policies_are_known_verbs_each_once_with_star_alone() {
-        let cases: [(&[&str], bool); 7] = [
+    fn management_policies_are_the_apis_verbs_under_the_controllers_rule() {
+        let cases: [(&[&str], bool); 8] = [
             (&["Observe"], true),
             (&["*"], true),
             (&["Observe", "Update", "LateInitialize"], true),
@@ -253,9 +238,10 @@ mod tests {
             (&["observe"], false),
             (&["Observe", "Observe"], false),
             (&["*", "Observe"], false),
+            (&["Create", "Update"], false),
         ];
         for (given, ok) in cases {
-            assert_eq!(check_policies(&policies(given)).is_ok(), ok, "{given:?}");
+            assert_eq!(parse_policies(&policies(given)).is_ok(), ok, "{given:?}");
         }
     }
 }

@@ -14,7 +14,9 @@ use super::names;
 use crate::api::auditlogfilter::{
     AtlasAuditParameters, AuditCategory, AuditLogFilterParameters, AuditLogFilterSpec,
 };
-use crate::api::common::{DeletionPolicy, InstanceTarget, LocalReference, ProviderConfigReference};
+use crate::api::common::{
+    DeletionPolicy, InstanceTarget, LocalReference, ManagementPolicy, ProviderConfigReference,
+};
 use crate::api::dbinstance::{
     AtlasCloudProvider, AtlasClusterParameters, ChargeType, DBInstanceParameters, DBInstanceSpec,
     EngineVersion, MaintenanceWindow, SslMode, StorageEngine, StorageType,
@@ -41,7 +43,7 @@ pub struct Settings {
     pub namespace: String,
     pub provider_config: String,
     /// `spec.managementPolicies` of every object.
-    pub management_policies: Vec<String>,
+    pub management_policies: Vec<ManagementPolicy>,
 }
 
 /// One manifest.
@@ -104,6 +106,7 @@ pub fn render(account: &Account, settings: &Settings) -> Rendered {
                 name: settings.provider_config.clone(),
             },
             deletion_policy: DeletionPolicy::Orphan,
+            management_policies: settings.management_policies.clone(),
             for_provider: p.clone(),
             write_connection_secret_to_ref: None,
             operations: None,
@@ -150,6 +153,7 @@ pub fn render(account: &Account, settings: &Settings) -> Rendered {
             },
             // Deleting an imported list must not empty a production allow list.
             deletion_policy: DeletionPolicy::Orphan,
+            management_policies: settings.management_policies.clone(),
             for_provider: p.clone(),
         };
         out.objects.push(object(
@@ -233,6 +237,7 @@ fn push_audit(
                 },
                 // Deleting an imported filter must not reset the account's auditing.
                 deletion_policy: DeletionPolicy::Orphan,
+                management_policies: settings.management_policies.clone(),
                 for_provider: p,
             };
             let name = names::label(&format!("{db}-audit")).unwrap_or_else(|| "audit".to_owned());
@@ -256,8 +261,7 @@ fn to_value<T: serde::Serialize>(spec: &T) -> Value {
     serde_json::to_value(spec).unwrap_or(Value::Null)
 }
 
-fn object(kind: &'static str, name: &str, from: &str, mut spec: Value, s: &Settings) -> Object {
-    spec["managementPolicies"] = json!(s.management_policies);
+fn object(kind: &'static str, name: &str, from: &str, spec: Value, s: &Settings) -> Object {
     Object {
         kind,
         name: name.to_owned(),
@@ -341,6 +345,7 @@ pub fn parameters(
         resource_group_id: None,
         account_password_secret_ref: None,
         atlas: None,
+        deletion_protection: i.deletion_protection,
     };
     match cloud {
         Cloud::Aliyun => aliyun_fields(&mut p, i, ssl)?,
@@ -454,6 +459,7 @@ fn checked(
         let spec = DBInstanceSpec {
             provider_config_ref: ProviderConfigReference::default(),
             deletion_policy: DeletionPolicy::Orphan,
+            management_policies: crate::api::common::default_management_policies(),
             for_provider: p.clone(),
             write_connection_secret_to_ref: None,
             operations: None,

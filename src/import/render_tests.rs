@@ -17,7 +17,7 @@ fn settings() -> Settings {
     Settings {
         namespace: "imported".into(),
         provider_config: "prod".into(),
-        management_policies: vec!["Observe".into()],
+        management_policies: vec![crate::api::common::ManagementPolicy::Observe],
     }
 }
 
