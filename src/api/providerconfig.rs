@@ -1,5 +1,6 @@
 //! `ProviderConfig`: a cloud account the other kinds use (cluster-scoped).
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -48,6 +49,30 @@ pub struct ProviderConfigSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 1000))]
     pub requests_per_second: Option<u32>,
+    /// Namespaces whose resources may use this account. Absent: every namespace (a
+    /// ProviderConfig is cluster-scoped). Present: a namespace listed in `names` or matching
+    /// `namespaceSelector`; `{}` allows none. A resource elsewhere gets `Synced=False`
+    /// (`ProviderConfigNotAllowed`) and makes no cloud call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_namespaces: Option<AllowedNamespaces>,
+}
+
+/// The namespaces allowed to use a ProviderConfig: by name, by label, or both (either suffices).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AllowedNamespaces {
+    /// Namespaces allowed by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(
+        length(max = 1000),
+        inner(regex(pattern = patterns::DNS1123_LABEL), length(min = 1, max = 63)),
+        extend("x-kubernetes-list-type" = "set")
+    )]
+    pub names: Vec<String>,
+    /// Namespaces allowed by their labels (`matchLabels`, `matchExpressions`), e.g.
+    /// `matchLabels: {mongocloud.dev/tenant: payments}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace_selector: Option<LabelSelector>,
 }
 
 /// Supported clouds.

@@ -196,6 +196,7 @@ pub async fn run(ctx: Arc<Ctx>, concurrency: u16, namespaces: &[String]) {
     use crate::api::{AuditLogFilter, Backup, DBInstance, SecurityIpList};
 
     let config = kube::runtime::controller::Config::default().concurrency(concurrency);
+    watch_namespaces(&ctx);
     let pcs = providerconfig_controller(&ctx, config.clone(), namespaces).for_each(log_result);
     tokio::join!(
         pcs,
@@ -204,6 +205,29 @@ pub async fn run(ctx: Arc<Ctx>, concurrency: u16, namespaces: &[String]) {
         run_kind::<AuditLogFilter>(&ctx, &config, namespaces),
         run_kind::<Backup>(&ctx, &config, namespaces),
     );
+}
+
+/// Keeps the names and labels of every namespace (metadata only) for ProviderConfigs that
+/// allow namespaces by label. Namespaces are few and their metadata holds no secrets; the task
+/// ends with the process.
+fn watch_namespaces(ctx: &Arc<Ctx>) {
+    use futures::StreamExt;
+    use k8s_openapi::api::core::v1::Namespace;
+    use kube::core::PartialObjectMeta;
+    use kube::runtime::{WatchStreamExt, reflector, watcher};
+
+    let (reader, writer) = reflector::store();
+    ctx.providers.watch_namespaces(reader);
+    let api = kube::Api::<PartialObjectMeta<Namespace>>::all(ctx.client.clone());
+    let stream = watcher(api, watcher::Config::default())
+        .default_backoff()
+        .reflect(writer)
+        .for_each(|event| async move {
+            if let Err(error) = event {
+                tracing::warn!(%error, "namespace watch failed; retrying");
+            }
+        });
+    tokio::spawn(stream);
 }
 
 /// Runs one kind's controller per watched namespace (or one for the cluster).

@@ -8,6 +8,7 @@ pub mod backup;
 pub mod clouds;
 pub mod dbinstance;
 pub mod securityiplist;
+pub mod tenancy;
 
 use std::time::Duration;
 
