@@ -43,6 +43,7 @@ pub mod backup;
 pub mod cache;
 pub mod dbinstance;
 pub mod events;
+pub mod guard;
 pub mod instance_ref;
 pub mod kube_io;
 pub mod managed;
@@ -237,7 +238,7 @@ async fn run_kind<K: managed::Managed>(
     namespaces: &[String],
 ) {
     use futures::StreamExt;
-    let controllers = apis::<K>(ctx, namespaces)
+    let controllers = apis::<kube::core::DeserializeGuard<K>>(ctx, namespaces)
         .into_iter()
         .map(|api| managed_controller::<K>(ctx, config.clone(), api).for_each(log_result));
     futures::future::join_all(controllers).await;
@@ -330,7 +331,7 @@ use kube::ResourceExt;
 fn managed_controller<K: managed::Managed>(
     ctx: &Arc<Ctx>,
     config: kube::runtime::controller::Config,
-    api: kube::Api<K>,
+    api: kube::Api<kube::core::DeserializeGuard<K>>,
 ) -> impl futures::Stream<
     Item = Result<
         (kube::runtime::reflector::ObjectRef<K>, Action),
@@ -343,8 +344,14 @@ fn managed_controller<K: managed::Managed>(
 
     let (reader, writer) = reflector::store();
     let digests = ctx.status_digests.clone();
+    let (store, guard_ctx) = (reader.clone(), ctx.clone());
+    // Guarded: one object that cannot be decoded is reported and skipped, and never fails the
+    // list or watch for every other object of the kind.
     let events = watcher(api, watcher::Config::default())
         .default_backoff()
+        .try_filter_map(move |event| {
+            futures::future::ready(Ok(guard::unguard(event, &store, &guard_ctx)))
+        })
         .map_ok(move |event| cache::cached_form(event, &digests))
         .reflect(writer);
     let cloud_changes = K::cloud_changes(ctx, reader.clone());
