@@ -202,8 +202,9 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         Some(ns) => kube::Api::<api::DBInstance>::namespaced(client.clone(), ns),
         None => kube::Api::<api::DBInstance>::all(client.clone()),
     };
+    // Metadata only: one stored object the operator cannot decode must not stop it starting.
     probe
-        .list(&kube::api::ListParams::default().limit(1))
+        .list_metadata(&kube::api::ListParams::default().limit(1))
         .await
         .context("cannot list DBInstances: are the CRDs installed? (`mongocloud-operator crds | kubectl apply -f -`)")?;
 

@@ -307,6 +307,168 @@ fn invalid_cases() -> Vec<(&'static str, Value, &'static str)> {
             pc(json!({"provider": "Azure"})),
             "spec.provider",
         ),
+        // Exact schemas (issue 22): each of these was accepted by the server before and only
+        // refused later by the planner, or not at all.
+        (
+            "IPv4 octet 256",
+            ips(json!({"entries": [{"ip": "10.0.0.256"}]})),
+            "spec.forProvider.entries",
+        ),
+        (
+            "IPv4 octet 300",
+            ips(json!({"entries": [{"ip": "300.1.1.1/8"}]})),
+            "spec.forProvider.entries",
+        ),
+        (
+            "IPv4 octet with a leading zero",
+            ips(json!({"entries": [{"ip": "10.0.0.01"}]})),
+            "spec.forProvider.entries",
+        ),
+        (
+            "IPv6 prefix 129",
+            ips(json!({"entries": [{"ip": "2001:db8::/129"}]})),
+            "spec.forProvider.entries",
+        ),
+        (
+            "IPv6 with :: twice",
+            ips(json!({"entries": [{"ip": "1::2::3"}]})),
+            "spec.forProvider.entries",
+        ),
+        (
+            "IPv6 with nine groups",
+            ips(json!({"entries": [{"ip": "1:2:3:4:5:6:7:8:9"}]})),
+            "spec.forProvider.entries",
+        ),
+        (
+            "IPv6 with a bad embedded IPv4",
+            ips(json!({"entries": [{"ip": "::ffff:10.0.0.256"}]})),
+            "spec.forProvider.entries",
+        ),
+        (
+            "expiresAt without an offset",
+            ips(json!({"entries": [{"ip": "10.0.0.1", "expiresAt": "2026-12-31T00:00:00"}]})),
+            "spec.forProvider.entries",
+        ),
+        (
+            "expiresAt on 30 February",
+            ips(json!({"entries": [{"ip": "10.0.0.1", "expiresAt": "2026-02-30T00:00:00Z"}]})),
+            "spec.forProvider.entries",
+        ),
+        (
+            "requestedAt without an offset",
+            {
+                let mut d = dbi(json!({}));
+                d["spec"]["operations"] =
+                    json!({"upgradeKernel": {"requestedAt": "2026-12-03T09:00:00"}});
+                d
+            },
+            "spec.operations.upgradeKernel.requestedAt",
+        ),
+        (
+            "restart node id without its type",
+            {
+                let mut d = dbi(json!({}));
+                d["spec"]["operations"] =
+                    json!({"restart": {"requestedAt": "2026-12-03T09:00:00Z", "nodeId": "bp1234"}});
+                d
+            },
+            "spec.operations.restart.nodeId",
+        ),
+        (
+            "Atlas size with a leading zero",
+            dbi(json!({"instanceClass": "M010"})),
+            "spec.forProvider.instanceClass",
+        ),
+        (
+            "subscription of 10 months",
+            dbi(json!({"chargeType": "PrePaid", "period": 10})),
+            "spec.forProvider.period",
+        ),
+        (
+            "vpcId without its prefix",
+            dbi(json!({"vpcId": "my_vpc", "vSwitchId": "vsw-1"})),
+            "spec.forProvider.vpcId",
+        ),
+        (
+            "vSwitchId that is a VPC id",
+            dbi(json!({"vpcId": "vpc-1", "vSwitchId": "vpc-1"})),
+            "spec.forProvider.vSwitchId",
+        ),
+        (
+            "resource group without its prefix",
+            dbi(json!({"resourceGroupId": "group-1"})),
+            "spec.forProvider.resourceGroupId",
+        ),
+        (
+            "description that starts like a URL",
+            dbi(json!({"description": "https://orders.example.com"})),
+            "spec.forProvider.description",
+        ),
+        (
+            "tag value of 129 characters",
+            dbi(json!({"tags": {"team": "x".repeat(129)}})),
+            "spec.forProvider.tags",
+        ),
+        (
+            "Atlas cluster name ending in a hyphen",
+            dbi(json!({"atlas": {"clusterName": "orders-"}})),
+            "spec.forProvider.atlas.clusterName",
+        ),
+        (
+            "password Secret key with a slash",
+            dbi(json!({"accountPasswordSecretRef": {"name": "orders", "key": "a/b"}})),
+            "spec.forProvider.accountPasswordSecretRef.key",
+        ),
+        (
+            "connection Secret name with capitals",
+            {
+                let mut d = dbi(json!({}));
+                d["spec"]["writeConnectionSecretToRef"] = json!({"name": "Orders_Conn"});
+                d
+            },
+            "spec.writeConnectionSecretToRef.name",
+        ),
+        (
+            "providerConfigRef name with capitals",
+            {
+                let mut d = dbi(json!({}));
+                d["spec"]["providerConfigRef"] = json!({"name": "Default"});
+                d
+            },
+            "spec.providerConfigRef.name",
+        ),
+        (
+            "dbInstanceRef name with a slash",
+            audit(json!({"dbInstanceId": null, "dbInstanceRef": {"name": "ns/orders"}})),
+            "spec.forProvider.dbInstanceRef.name",
+        ),
+        (
+            "backup of an instance id in capitals",
+            backup(json!({"dbInstanceId": "dds-ABCD1234"})),
+            "spec.forProvider.dbInstanceId",
+        ),
+        (
+            "endpoint port 99999",
+            pc(json!({"endpoint": "http://127.0.0.1:99999"})),
+            "spec.endpoint",
+        ),
+        (
+            "endpoint with a space",
+            pc(json!({"endpoint": "http://127.0.0.1:9780/api atlas"})),
+            "spec.endpoint",
+        ),
+        (
+            "credentials namespace not a DNS label",
+            pc(
+                json!({"credentials": {"secretRef": {"namespace": "Kube_System", "name": "creds"}}}),
+            ),
+            "spec.credentials.secretRef.namespace",
+        ),
+        (
+            "Atlas project id in capitals",
+            pc(json!({"provider": "Atlas", "projectId": "6746CEA8A3B0F86A2FBDC1F1"})),
+            "spec.projectId",
+        ),
     ]
 }
 
@@ -333,6 +495,48 @@ fn valid_cases() -> Vec<(&'static str, Value)> {
         (
             "window across midnight",
             dbi(json!({"maintenanceWindow": {"startTime": "23:00Z", "endTime": "00:00Z"}})),
+        ),
+        (
+            "highest octets, /32 and an embedded IPv4",
+            ips(json!({"entries": [
+                {"ip": "255.255.255.255"},
+                {"ip": "10.0.0.0/32"},
+                {"ip": "::ffff:10.0.0.1"},
+                {"ip": "::/0"},
+                {"ip": "2001:db8::/128"},
+            ]})),
+        ),
+        (
+            "the longest entry (49 characters)",
+            ips(json!({"entries": [{"ip": "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255/128"}]})),
+        ),
+        (
+            "expiresAt with an offset and fractions",
+            ips(
+                json!({"entries": [{"ip": "10.0.0.1", "expiresAt": "2026-12-31T23:59:59.123+08:00"}]}),
+            ),
+        ),
+        (
+            "Aliyun network ids, a 36-month subscription and a URL inside the description",
+            dbi(json!({
+                "vpcId": "vpc-bp1orders0000000000",
+                "vSwitchId": "vsw-bp1orders0000000000",
+                "resourceGroupId": "rg-acfmz7u4zzr2gbq",
+                "chargeType": "PrePaid",
+                "period": 36,
+                "description": "orders, see http://wiki/orders",
+                "tags": {"team": "x".repeat(128)},
+            })),
+        ),
+        (
+            "Atlas size and cluster name",
+            dbi(
+                json!({"regionId": "US_EAST_1", "instanceClass": "M40_NVME", "atlas": {"clusterName": "Orders-2"}}),
+            ),
+        ),
+        (
+            "endpoint on a bracketed IPv6 host with a path",
+            pc(json!({"endpoint": "http://[::1]:9780/api/atlas/v2"})),
         ),
         (
             "every audit category",

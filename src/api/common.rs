@@ -3,6 +3,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::patterns;
+
 /// API group of every kind here.
 pub const GROUP: &str = "mongocloud.dev";
 /// Setting this annotation to `"true"` stops all cloud writes for the resource.
@@ -34,7 +36,7 @@ impl DeletionPolicy {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ProviderConfigReference {
     /// Name of the ProviderConfig.
-    #[schemars(length(min = 1, max = 253))]
+    #[schemars(length(min = 1, max = 253), regex(pattern = patterns::DNS1123_SUBDOMAIN))]
     pub name: String,
 }
 
@@ -50,7 +52,7 @@ impl Default for ProviderConfigReference {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct LocalReference {
     /// Name of the object, in this resource's namespace.
-    #[schemars(length(min = 1, max = 253))]
+    #[schemars(length(min = 1, max = 253), regex(pattern = patterns::DNS1123_SUBDOMAIN))]
     pub name: String,
 }
 
@@ -58,10 +60,10 @@ pub struct LocalReference {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct SecretKeySelector {
     /// Name of the Secret, in this resource's namespace.
-    #[schemars(length(min = 1, max = 253))]
+    #[schemars(length(min = 1, max = 253), regex(pattern = patterns::DNS1123_SUBDOMAIN))]
     pub name: String,
     /// Key inside the Secret's data.
-    #[schemars(length(min = 1, max = 253))]
+    #[schemars(length(min = 1, max = 253), regex(pattern = patterns::SECRET_KEY))]
     pub key: String,
 }
 
@@ -75,7 +77,7 @@ pub struct InstanceTarget {
     pub db_instance_ref: Option<LocalReference>,
     /// The id of an instance not managed by this operator, e.g. `dds-bp1234567890abcd`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^dds-[a-z0-9]{4,40}$"))]
+    #[schemars(regex(pattern = patterns::DDS_INSTANCE_ID))]
     pub db_instance_id: Option<String>,
 }
 

@@ -11,6 +11,7 @@ use super::common::{
     SecretKeySelector, default_management_policies, management_policies_schema,
 };
 use super::conditions::Condition;
+use super::patterns;
 
 /// A MongoDB replica set managed in the cloud.
 #[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -132,10 +133,10 @@ pub enum SslMode {
 #[serde(rename_all = "camelCase")]
 pub struct MaintenanceWindow {
     /// Start, e.g. `02:00Z`.
-    #[schemars(regex(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]Z$"))]
+    #[schemars(regex(pattern = patterns::HH_MM_Z))]
     pub start_time: String,
     /// End, one hour after the start, e.g. `03:00Z`.
-    #[schemars(regex(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]Z$"))]
+    #[schemars(regex(pattern = patterns::HH_MM_Z))]
     pub end_time: String,
 }
 
@@ -146,27 +147,21 @@ pub struct DBInstanceParameters {
     /// Aliyun only: adopt this existing instance instead of creating one, e.g.
     /// `dds-bp1234567890abcd`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^dds-[a-z0-9]{4,40}$"))]
+    #[schemars(regex(pattern = patterns::DDS_INSTANCE_ID))]
     pub instance_id: Option<String>,
     /// Region: `cn-hangzhou` style for Aliyun, `US_EAST_1` style (the Atlas region name) for
     /// Atlas. Cannot change after creation.
-    #[schemars(
-        regex(pattern = r"^([a-z]{2,}(-[a-z0-9]+)+|[A-Z]{2,}(_[A-Z0-9]+)+)$"),
-        length(max = 64)
-    )]
+    #[schemars(regex(pattern = patterns::REGION_ID), length(max = 64))]
     pub region_id: String,
     /// Aliyun only: zone, e.g. `cn-hangzhou-h`. Cannot change after creation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^[a-z]{2,}(-[a-z0-9]+)+$"), length(max = 64))]
+    #[schemars(regex(pattern = patterns::ALIYUN_REGION_ID), length(max = 64))]
     pub zone_id: Option<String>,
     /// MongoDB major version. Can only go up (by a kernel upgrade), never down.
     pub engine_version: EngineVersion,
     /// Instance class: `dds.mongo.mid` style for Aliyun, the instance size (`M10`, `R40`,
     /// `M40_NVME`...) for Atlas. Changeable in place.
-    #[schemars(
-        regex(pattern = r"^([a-z0-9]+(\.[a-z0-9]+)+|[MR][0-9]+(_NVME)?)$"),
-        length(max = 64)
-    )]
+    #[schemars(regex(pattern = patterns::INSTANCE_CLASS), length(max = 64))]
     pub instance_class: String,
     /// Storage in GB, a multiple of 10 between 10 and 16000. Changeable in place.
     #[serde(rename = "storageGB")]
@@ -192,20 +187,20 @@ pub struct DBInstanceParameters {
     /// Aliyun only: subscription length in months (1-9, 12, 24, 36); only with
     /// `chargeType: PrePaid`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1, max = 36))]
+    #[schemars(extend("enum" = [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 24, 36]))]
     pub period: Option<i32>,
-    /// Aliyun only: VPC to place the instance in. Cannot change after creation.
+    /// Aliyun only: VPC to place the instance in (`vpc-…`). Cannot change after creation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 64))]
+    #[schemars(length(max = 64), regex(pattern = patterns::VPC_ID))]
     pub vpc_id: Option<String>,
-    /// Aliyun only: vSwitch in that VPC. Cannot change after creation.
+    /// Aliyun only: vSwitch in that VPC (`vsw-…`). Cannot change after creation.
     #[serde(default, skip_serializing_if = "Option::is_none", rename = "vSwitchId")]
-    #[schemars(length(max = 64))]
+    #[schemars(length(max = 64), regex(pattern = patterns::VSWITCH_ID))]
     pub v_switch_id: Option<String>,
     /// Aliyun only: free-text description, 2-256 characters, not starting with `http://` or
     /// `https://`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 2, max = 256))]
+    #[schemars(length(min = 2, max = 256), extend("not" = {"pattern": patterns::URL_START}))]
     pub description: Option<String>,
     /// Aliyun only: daily maintenance window (one hour, UTC).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -219,14 +214,14 @@ pub struct DBInstanceParameters {
     /// `false`. Observed and put back like any field; absent leaves it as the cloud has it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deletion_protection: Option<bool>,
-    /// Tags on the cloud instance (at most 20). Keys starting `aliyun`, `acs:` or `mongocloud.dev/`
-    /// are reserved.
+    /// Tags on the cloud instance (at most 20, values at most 128 characters). Keys starting
+    /// `aliyun`, `acs:` or `mongocloud.dev/` are reserved.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[schemars(extend("maxProperties" = 20))]
+    #[schemars(extend("maxProperties" = 20, "additionalProperties" = {"type": "string", "maxLength": 128}))]
     pub tags: BTreeMap<String, String>,
-    /// Aliyun only: resource group of the instance.
+    /// Aliyun only: resource group of the instance (`rg-…`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 64))]
+    #[schemars(length(max = 64), regex(pattern = patterns::RESOURCE_GROUP_ID))]
     pub resource_group_id: Option<String>,
     /// Aliyun only: the root account password, read from a Secret at creation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -265,10 +260,7 @@ pub struct AtlasClusterParameters {
     /// The cluster's name in the project; defaults to the DBInstance's name. Cannot change
     /// after creation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(
-        regex(pattern = r"^[a-zA-Z0-9][a-zA-Z0-9-]*$"),
-        length(min = 1, max = 64)
-    )]
+    #[schemars(regex(pattern = patterns::ATLAS_CLUSTER_NAME), length(min = 1, max = 64))]
     pub cluster_name: Option<String>,
     /// The cloud the nodes run on. Cannot change after creation.
     #[serde(default)]
@@ -294,7 +286,7 @@ fn default_replication_factor() -> i32 {
 #[serde(rename_all = "camelCase")]
 pub struct OperationRequest {
     /// When the run was requested (RFC 3339). Change it to run the operation again.
-    #[schemars(extend("format" = "date-time"))]
+    #[schemars(regex(pattern = patterns::RFC3339), extend("format" = "date-time"))]
     pub requested_at: String,
 }
 
@@ -303,11 +295,11 @@ pub struct OperationRequest {
 #[serde(rename_all = "camelCase")]
 pub struct RestartRequest {
     /// When the restart was requested (RFC 3339). Change it to restart again.
-    #[schemars(extend("format" = "date-time"))]
+    #[schemars(regex(pattern = patterns::RFC3339), extend("format" = "date-time"))]
     pub requested_at: String,
     /// Restart only this node (e.g. `d-bp1234`); the whole instance when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 64))]
+    #[schemars(length(min = 1, max = 64), regex(pattern = patterns::NODE_ID))]
     pub node_id: Option<String>,
 }
 

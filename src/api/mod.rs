@@ -6,6 +6,7 @@ pub mod common;
 pub mod conditions;
 pub mod crds;
 pub mod dbinstance;
+pub mod patterns;
 pub mod providerconfig;
 pub mod securityiplist;
 

@@ -1,10 +1,12 @@
 //! `ProviderConfig`: a cloud account the other kinds use (cluster-scoped).
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::conditions::Condition;
+use super::patterns;
 
 /// Which cloud, where its API is and which Secret holds the credentials.
 #[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -30,16 +32,16 @@ pub struct ProviderConfigSpec {
     pub provider: CloudProvider,
     /// Atlas only: the project (group) id, 24 hex digits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^[0-9a-f]{24}$"))]
+    #[schemars(regex(pattern = patterns::ATLAS_PROJECT_ID))]
     pub project_id: Option<String>,
     /// Aliyun only: region used when a resource names none, e.g. `cn-hangzhou`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^[a-z]{2,}(-[a-z0-9]+)+$"))]
+    #[schemars(regex(pattern = patterns::ALIYUN_REGION_ID), length(max = 64))]
     pub region_id: Option<String>,
     /// API endpoint instead of the cloud's, e.g. a private endpoint or the local emulator
     /// (`http://127.0.0.1:9780` for Aliyun, `http://127.0.0.1:9780/api/atlas/v2` for Atlas).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^https?://[^\s/]+(/.*)?$"))]
+    #[schemars(regex(pattern = patterns::ENDPOINT), length(max = 2048))]
     pub endpoint: Option<String>,
     /// Where the credentials are.
     pub credentials: Credentials,
@@ -47,6 +49,30 @@ pub struct ProviderConfigSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 1000))]
     pub requests_per_second: Option<u32>,
+    /// Namespaces whose resources may use this account. Absent: every namespace (a
+    /// ProviderConfig is cluster-scoped). Present: a namespace listed in `names` or matching
+    /// `namespaceSelector`; `{}` allows none. A resource elsewhere gets `Synced=False`
+    /// (`ProviderConfigNotAllowed`) and makes no cloud call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_namespaces: Option<AllowedNamespaces>,
+}
+
+/// The namespaces allowed to use a ProviderConfig: by name, by label, or both (either suffices).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AllowedNamespaces {
+    /// Namespaces allowed by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(
+        length(max = 1000),
+        inner(regex(pattern = patterns::DNS1123_LABEL), length(min = 1, max = 63)),
+        extend("x-kubernetes-list-type" = "set")
+    )]
+    pub names: Vec<String>,
+    /// Namespaces allowed by their labels (`matchLabels`, `matchExpressions`), e.g.
+    /// `matchLabels: {mongocloud.dev/tenant: payments}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace_selector: Option<LabelSelector>,
 }
 
 /// Supported clouds.
@@ -71,9 +97,9 @@ pub struct Credentials {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NamespacedSecretReference {
-    #[schemars(length(min = 1, max = 63))]
+    #[schemars(length(min = 1, max = 63), regex(pattern = patterns::DNS1123_LABEL))]
     pub namespace: String,
-    #[schemars(length(min = 1, max = 253))]
+    #[schemars(length(min = 1, max = 253), regex(pattern = patterns::DNS1123_SUBDOMAIN))]
     pub name: String,
 }
 

@@ -9,6 +9,7 @@ use super::common::{
     default_management_policies, exactly_one_instance_target, management_policies_schema,
 };
 use super::conditions::Condition;
+use super::patterns;
 
 /// Most IPs and CIDR blocks the cloud allows on one instance, over all groups.
 pub const MAX_ENTRIES: usize = 1000;
@@ -62,11 +63,11 @@ pub struct SecurityIpListParameters {
     /// Group name: 2-120 characters of lower-case letters, digits and `_`, starting with a letter
     /// and ending with a letter or digit. Defaults to one derived from this object's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^[a-z][a-z0-9_]{0,118}[a-z0-9]$"))]
+    #[schemars(regex(pattern = patterns::IP_GROUP_NAME))]
     pub group_name: Option<String>,
     /// SecurityIpGroupAttribute, passed through to the cloud (e.g. a label for the console).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 120), regex(pattern = r"^[A-Za-z0-9_-]*$"))]
+    #[schemars(length(max = 120), regex(pattern = patterns::IP_GROUP_ATTRIBUTE))]
     pub group_attribute: Option<String>,
     /// IPv4 or IPv6 addresses and CIDR blocks; order does not matter.
     #[schemars(length(min = 1, max = 1000))]
@@ -99,20 +100,21 @@ pub struct AtlasAccessListParameters {
 #[serde(rename_all = "camelCase")]
 pub struct IpEntry {
     /// An IPv4 or IPv6 address, or a CIDR block such as `10.0.0.0/24` or `2001:db8::/32`.
+    /// Exact in the schema (octets 0-255, prefix 0-32 or 0-128, IPv6 groups), so the API server
+    /// refuses `10.0.0.256` before the operator sees it.
     #[schemars(
-        length(min = 2, max = 43),
-        regex(
-            pattern = r"^(([0-9]{1,3}\.){3}[0-9]{1,3}(/([0-9]|[12][0-9]|3[0-2]))?|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*(/([0-9]|[1-9][0-9]|1[01][0-9]|12[0-8]))?)$"
-        )
+        length(min = 2, max = patterns::IP_ENTRY_MAX_LENGTH),
+        regex(pattern = patterns::IP_ENTRY)
     )]
     pub ip: String,
     /// Why the entry exists (kept in the resource only; the cloud has no field for it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 256))]
     pub comment: Option<String>,
-    /// When the entry should be removed automatically (RFC 3339).
+    /// When the entry should be removed automatically (RFC 3339 with an offset, e.g.
+    /// `2026-12-31T00:00:00Z`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("format" = "date-time"))]
+    #[schemars(regex(pattern = patterns::RFC3339), extend("format" = "date-time"))]
     pub expires_at: Option<String>,
 }
 

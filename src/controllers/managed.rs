@@ -234,12 +234,15 @@ async fn sync_live<K: Managed>(obj: &K, ctx: &Ctx) -> Result<Action, Error> {
         write_status::<K>(ctx, &api, obj, previous, ready, &Outcome::Invalid(invalid)).await?;
         return Ok(Action::await_change());
     }
-    let provider = match ctx.providers.get(obj.provider_config()) {
+    let provider = match ctx
+        .providers
+        .get(obj.provider_config(), &obj.namespace().unwrap_or_default())
+    {
         Ok(provider) => provider,
-        Err(message) => {
+        Err(unavailable) => {
             let outcome = Outcome::Waiting {
-                reason: conditions::REASON_WAITING_FOR_PROVIDER,
-                message,
+                reason: unavailable.reason,
+                message: unavailable.message,
             };
             let ready = unobserved();
             write_status::<K>(ctx, &api, obj, previous, ready, &outcome).await?;
@@ -412,12 +415,18 @@ async fn finalize<K: Managed>(obj: &K, ctx: &Ctx) -> Result<Action, Error> {
         write_status::<K>(ctx, &api, obj, previous, unobserved(), &outcome).await?;
         return Ok(Action::requeue(ctx.timing.waiting));
     }
-    let provider = match ctx.providers.get(obj.provider_config()) {
+    let provider = match ctx
+        .providers
+        .get(obj.provider_config(), &obj.namespace().unwrap_or_default())
+    {
         Ok(provider) => provider,
-        Err(message) => {
+        Err(unavailable) => {
             let outcome = Outcome::Waiting {
-                reason: conditions::REASON_WAITING_FOR_PROVIDER,
-                message: format!("cannot delete the cloud resource: {message}; {escape}"),
+                reason: unavailable.reason,
+                message: format!(
+                    "cannot delete the cloud resource: {}; {escape}",
+                    unavailable.message
+                ),
             };
             write_status::<K>(ctx, &api, obj, previous, unobserved(), &outcome).await?;
             return Ok(Action::requeue(ctx.timing.waiting * 6));

@@ -55,6 +55,7 @@ pub mod backup;
 pub mod cache;
 pub mod dbinstance;
 pub mod events;
+pub mod guard;
 pub mod instance_ref;
 pub mod kube_io;
 pub mod managed;
@@ -217,6 +218,7 @@ pub async fn run(ctx: Arc<Ctx>, concurrency: u16, namespaces: &[String]) {
     use crate::api::{AuditLogFilter, Backup, DBInstance, SecurityIpList};
 
     let config = kube::runtime::controller::Config::default().concurrency(concurrency);
+    watch_namespaces(&ctx);
     let pcs = providerconfig_controller(&ctx, config.clone(), namespaces).for_each(log_result);
     tokio::join!(
         pcs,
@@ -227,6 +229,29 @@ pub async fn run(ctx: Arc<Ctx>, concurrency: u16, namespaces: &[String]) {
     );
 }
 
+/// Keeps the names and labels of every namespace (metadata only) for ProviderConfigs that
+/// allow namespaces by label. Namespaces are few and their metadata holds no secrets; the task
+/// ends with the process.
+fn watch_namespaces(ctx: &Arc<Ctx>) {
+    use futures::StreamExt;
+    use k8s_openapi::api::core::v1::Namespace;
+    use kube::core::PartialObjectMeta;
+    use kube::runtime::{WatchStreamExt, reflector, watcher};
+
+    let (reader, writer) = reflector::store();
+    ctx.providers.watch_namespaces(reader);
+    let api = kube::Api::<PartialObjectMeta<Namespace>>::all(ctx.client.clone());
+    let stream = watcher(api, watcher::Config::default())
+        .default_backoff()
+        .reflect(writer)
+        .for_each(|event| async move {
+            if let Err(error) = event {
+                tracing::warn!(%error, "namespace watch failed; retrying");
+            }
+        });
+    tokio::spawn(stream);
+}
+
 /// Runs one kind's controller per watched namespace (or one for the cluster).
 async fn run_kind<K: managed::Managed>(
     ctx: &Arc<Ctx>,
@@ -234,7 +259,7 @@ async fn run_kind<K: managed::Managed>(
     namespaces: &[String],
 ) {
     use futures::StreamExt;
-    let controllers = apis::<K>(ctx, namespaces)
+    let controllers = apis::<kube::core::DeserializeGuard<K>>(ctx, namespaces)
         .into_iter()
         .map(|api| managed_controller::<K>(ctx, config.clone(), api).for_each(log_result));
     futures::future::join_all(controllers).await;
@@ -327,7 +352,7 @@ use kube::ResourceExt;
 fn managed_controller<K: managed::Managed>(
     ctx: &Arc<Ctx>,
     config: kube::runtime::controller::Config,
-    api: kube::Api<K>,
+    api: kube::Api<kube::core::DeserializeGuard<K>>,
 ) -> impl futures::Stream<
     Item = Result<
         (kube::runtime::reflector::ObjectRef<K>, Action),
@@ -340,8 +365,14 @@ fn managed_controller<K: managed::Managed>(
 
     let (reader, writer) = reflector::store();
     let digests = ctx.status_digests.clone();
+    let (store, guard_ctx) = (reader.clone(), ctx.clone());
+    // Guarded: one object that cannot be decoded is reported and skipped, and never fails the
+    // list or watch for every other object of the kind.
     let events = watcher(api, watcher::Config::default())
         .default_backoff()
+        .try_filter_map(move |event| {
+            futures::future::ready(Ok(guard::unguard(event, &store, &guard_ctx)))
+        })
         .map_ok(move |event| cache::cached_form(event, &digests))
         .reflect(writer);
     let cloud_changes = K::cloud_changes(ctx, reader.clone());

@@ -47,6 +47,8 @@ pub async fn reconcile(pc: Arc<ProviderConfig>, ctx: Arc<Ctx>) -> Result<Action,
         }
         None
     };
+    ctx.providers
+        .set_allowed(&name, pc.spec.allowed_namespaces.clone());
     let (ready, retry) = match check(&pc, &ctx).await {
         Ok((provider, settings)) => {
             ctx.providers.set_ready(&name, provider, settings);

@@ -1,12 +1,20 @@
 //! The cloud accounts the ProviderConfig controller has checked, by ProviderConfig name.
 //!
 //! Resource controllers look their account up here instead of reading Secrets themselves, so a
-//! Secret is read once per change, not once per reconcile of every resource.
+//! Secret is read once per change, not once per reconcile of every resource. The lookup also
+//! decides whether the resource's namespace may use the account (`spec.allowedNamespaces`).
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
+use k8s_openapi::api::core::v1::Namespace;
+use kube::core::PartialObjectMeta;
+use kube::runtime::reflector::{ObjectRef, Store};
+
+use crate::api::conditions;
+use crate::api::providerconfig::AllowedNamespaces;
 use crate::cloud::{AccountSettings, Provider};
+use crate::reconcile::tenancy;
 
 /// Builds a client for an account. Injected so tests and other clouds can supply their own.
 pub type ProviderFactory =
@@ -23,20 +31,69 @@ enum Account {
 #[derive(Default)]
 pub struct Providers {
     accounts: RwLock<HashMap<String, Account>>,
+    /// `spec.allowedNamespaces` of every ProviderConfig seen (`None`: all namespaces).
+    allowed: RwLock<HashMap<String, Option<AllowedNamespaces>>>,
+    /// Namespace metadata (names and labels), for label selectors.
+    namespaces: OnceLock<Store<PartialObjectMeta<Namespace>>>,
+}
+
+/// Why a resource gets no client: the `Synced` condition's reason and message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unavailable {
+    pub reason: &'static str,
+    pub message: String,
 }
 
 impl Providers {
-    /// The checked account of a ProviderConfig, or why there is none.
-    pub fn get(&self, name: &str) -> Result<Arc<dyn Provider>, String> {
+    /// The checked account of a ProviderConfig for a resource in `namespace`, or why there is
+    /// none. A namespace the ProviderConfig does not allow is refused before anything else, so
+    /// it learns nothing about the account and costs no cloud call.
+    pub fn get(&self, name: &str, namespace: &str) -> Result<Arc<dyn Provider>, Unavailable> {
+        let waiting = |message| Unavailable {
+            reason: conditions::REASON_WAITING_FOR_PROVIDER,
+            message,
+        };
+        let allowed = self.read_allowed().get(name).cloned();
+        let Some(allowed) = allowed else {
+            return Err(waiting(format!(
+                "ProviderConfig {name} does not exist or was not checked yet"
+            )));
+        };
+        let labels = self
+            .namespaces
+            .get()
+            .and_then(|store| store.get(&ObjectRef::new(namespace)))
+            .map(|ns| ns.metadata.labels.clone().unwrap_or_default());
+        tenancy::check(name, allowed.as_ref(), namespace, labels.as_ref()).map_err(|message| {
+            Unavailable {
+                reason: tenancy::REASON_NOT_ALLOWED,
+                message,
+            }
+        })?;
         match self.read().get(name) {
             Some(Account::Ready(provider, _)) => Ok(provider.clone()),
-            Some(Account::NotReady(why)) => {
-                Err(format!("ProviderConfig {name} is not Ready: {why}"))
-            }
-            None => Err(format!(
+            Some(Account::NotReady(why)) => Err(waiting(format!(
+                "ProviderConfig {name} is not Ready: {why}"
+            ))),
+            None => Err(waiting(format!(
                 "ProviderConfig {name} does not exist or was not checked yet"
-            )),
+            ))),
         }
+    }
+
+    /// Records which namespaces may use a ProviderConfig; called on every ProviderConfig
+    /// reconcile, before its credentials are checked.
+    pub fn set_allowed(&self, name: &str, allowed: Option<AllowedNamespaces>) {
+        self.allowed
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(name.to_owned(), allowed);
+    }
+
+    /// The namespace cache that label selectors are matched against (set once at start).
+    pub fn watch_namespaces(&self, store: Store<PartialObjectMeta<Namespace>>) {
+        // A second call would only offer the same store again.
+        let _ = self.namespaces.set(store);
     }
 
     /// The client already built for exactly these settings, so a periodic re-check keeps it
@@ -61,6 +118,18 @@ impl Providers {
 
     pub fn remove(&self, name: &str) {
         self.write().remove(name);
+        self.allowed
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .remove(name);
+    }
+
+    fn read_allowed(
+        &self,
+    ) -> std::sync::RwLockReadGuard<'_, HashMap<String, Option<AllowedNamespaces>>> {
+        self.allowed
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Account>> {

@@ -10,6 +10,7 @@ pub mod dbinstance;
 pub mod policy;
 pub mod preview;
 pub mod securityiplist;
+pub mod tenancy;
 
 use std::time::Duration;
 
