@@ -149,7 +149,7 @@ pub struct DatabaseUserStatus {
     pub observed_generation: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_id: Option<String>,
-    /// Digest (HMAC-SHA256 keyed by this object's UID) of the password the cloud last accepted;
+    /// Digest (SHA-256 over this object's UID and the password) of the password the cloud last accepted;
     /// never the password.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applied_password_digest: Option<String>,

@@ -134,6 +134,9 @@ pub fn create(state: &mut State, call: &Call, p: &Params) -> Result<Value, ApiEr
             "must be PostPaid or PrePaid",
         ));
     }
+    if let Some(password) = param(p, "AccountPassword") {
+        super::accounts::check_password(&password)?;
+    }
     let id = new_id("dds-");
     let created = now_ms();
     let mut record = InstanceRecord {
@@ -174,6 +177,7 @@ pub fn create(state: &mut State, call: &Call, p: &Params) -> Result<Value, ApiEr
         audit_filter: "admin,slow".to_owned(),
         audit_ttl_days: 30,
         backups: Vec::new(),
+        accounts: super::accounts::initial(p.get("AccountPassword").map(String::as_str)),
     };
     record.begin("Creating", Some("Running"), call.transition_ms);
     state.instances.insert(id.clone(), record);

@@ -169,8 +169,9 @@ mod tests {
             "scopes": [{"name": "orders", "type": "CLUSTER"}]
         });
         let u = user(&v);
-        assert_eq!(u.roles[0].database_name, "a");
-        assert_eq!(u.roles[1].collection_name, None);
+        assert_eq!(u.roles[0].role_name, "read");
+        assert_eq!(u.roles[0].collection_name, None);
+        assert_eq!(u.roles[1].database_name, "a");
         assert_eq!(u.description, None);
         assert_eq!(u.scopes.len(), 1);
     }
