@@ -1,7 +1,7 @@
 -- Argo CD health check for every mongocloud.dev kind (Lua 5.1, as Argo CD runs it).
 -- Suspended when paused; Progressing until the spec generation is observed or while the cloud
--- is in a transitional state; Degraded on a terminal error or a failed backup; Healthy when
--- Ready=True.
+-- is in a transitional state; Degraded on a terminal error, a failed backup or a password the
+-- cloud would refuse; Healthy when Ready=True.
 local hs = { status = "Progressing", message = "Waiting for the operator" }
 
 local function condition(kind)
@@ -35,7 +35,7 @@ if synced ~= nil and synced.status == "False" and synced.reason == "TerminalErro
   hs.message = synced.message
   return hs
 end
-if ready ~= nil and ready.status == "False" and ready.reason == "BackupFailed" then
+if ready ~= nil and ready.status == "False" and (ready.reason == "BackupFailed" or ready.reason == "PasswordRejected") then
   hs.status = "Degraded"
   hs.message = ready.message
   return hs

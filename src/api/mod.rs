@@ -12,7 +12,7 @@ pub mod securityiplist;
 
 pub use auditlogfilter::AuditLogFilter;
 pub use backup::Backup;
+pub use databaseuser::DatabaseUser;
 pub use dbinstance::DBInstance;
 pub use providerconfig::ProviderConfig;
 pub use securityiplist::SecurityIpList;
-pub use databaseuser::DatabaseUser;

@@ -41,6 +41,7 @@ macro_rules! managed_fields {
 pub mod auditlogfilter;
 pub mod backup;
 pub mod cache;
+pub mod databaseuser;
 pub mod dbinstance;
 pub mod events;
 pub mod instance_ref;
@@ -193,7 +194,7 @@ pub fn requeue_after_error(ctx: &Ctx, key: &str, error: &Error) -> Action {
 pub async fn run(ctx: Arc<Ctx>, concurrency: u16, namespaces: &[String]) {
     use futures::StreamExt;
 
-    use crate::api::{AuditLogFilter, Backup, DBInstance, SecurityIpList};
+    use crate::api::{AuditLogFilter, Backup, DBInstance, DatabaseUser, SecurityIpList};
 
     let config = kube::runtime::controller::Config::default().concurrency(concurrency);
     let pcs = providerconfig_controller(&ctx, config.clone(), namespaces).for_each(log_result);
@@ -203,6 +204,7 @@ pub async fn run(ctx: Arc<Ctx>, concurrency: u16, namespaces: &[String]) {
         run_kind::<SecurityIpList>(&ctx, &config, namespaces),
         run_kind::<AuditLogFilter>(&ctx, &config, namespaces),
         run_kind::<Backup>(&ctx, &config, namespaces),
+        run_kind::<DatabaseUser>(&ctx, &config, namespaces),
     );
 }
 
@@ -319,16 +321,19 @@ fn managed_controller<K: managed::Managed>(
 
     let (reader, writer) = reflector::store();
     let digests = ctx.status_digests.clone();
+    let namespace = api.namespace().map(str::to_owned);
     let events = watcher(api, watcher::Config::default())
         .default_backoff()
         .map_ok(move |event| cache::cached_form(event, &digests))
         .reflect(writer);
     let cloud_changes = K::cloud_changes(ctx, reader.clone());
+    let secret_changes = K::secret_changes(ctx, namespace.as_deref(), reader.clone());
     // The watch is driven through `reconcile_on`, so the scheduler only ever holds the compact
     // references of `triggers`.
     Controller::for_stream(futures::stream::empty(), reader)
         .reconcile_on(triggers::spec_changes(events))
         .reconcile_on(cloud_changes)
+        .reconcile_on(secret_changes)
         .with_config(config)
         .shutdown_on_signal()
         .run(

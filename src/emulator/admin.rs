@@ -195,7 +195,8 @@ async fn delay(AxumState(shared): AxumState<Arc<Shared>>, Json(body): Json<Value
     let Some(action) = body.get("action").and_then(Value::as_str) else {
         return StatusCode::BAD_REQUEST;
     };
-    let wait = std::time::Duration::from_millis(body.get("ms").and_then(Value::as_u64).unwrap_or(0));
+    let wait =
+        std::time::Duration::from_millis(body.get("ms").and_then(Value::as_u64).unwrap_or(0));
     let count = body
         .get("count")
         .and_then(Value::as_u64)

@@ -80,7 +80,12 @@ pub fn atlas_password_problem(password: &str) -> Option<String> {
 }
 
 /// The password check of a cloud, as a refusal naming the Secret key (never the value).
-pub fn check_password(cloud: Cloud, secret: &str, key: &str, password: &str) -> Result<(), Invalid> {
+pub fn check_password(
+    cloud: Cloud,
+    secret: &str,
+    key: &str,
+    password: &str,
+) -> Result<(), Invalid> {
     let problem = match cloud {
         Cloud::Aliyun => aliyun_password_problem(password),
         Cloud::Atlas => atlas_password_problem(password),
@@ -148,10 +153,7 @@ pub fn validate(spec: &DatabaseUserSpec) -> Result<(), Invalid> {
         if !seen.insert((&role.role_name, &role.database_name, &role.collection_name)) {
             return Err(Invalid::new(
                 "spec.forProvider.roles",
-                format!(
-                    "lists {} on {} twice",
-                    role.role_name, role.database_name
-                ),
+                format!("lists {} on {} twice", role.role_name, role.database_name),
             ));
         }
     }
@@ -224,8 +226,7 @@ pub fn validate_for(spec: &DatabaseUserSpec, cloud: Cloud) -> Result<(), Invalid
                     ),
                 ));
             }
-            if p
-                .description
+            if p.description
                 .as_ref()
                 .is_some_and(|d| d.chars().count() > ATLAS_MAX_DESCRIPTION)
             {

@@ -25,8 +25,16 @@ fn password_rules() {
         ("four classes pass", "Abc-def1", true),
         ("lower, digit and special pass", "abc#def1", true),
         ("seven characters are too short", "Abcde1!", false),
-        ("thirty-three characters are too long", "Abcdefghij1234567890abcdefghij12#", false),
-        ("thirty-two characters pass", "Abcdefghij1234567890abcdefghij12", true),
+        (
+            "thirty-three characters are too long",
+            "Abcdefghij1234567890abcdefghij12#",
+            false,
+        ),
+        (
+            "thirty-two characters pass",
+            "Abcdefghij1234567890abcdefghij12",
+            true,
+        ),
         ("two classes are too few", "abcdefgh1", false),
         ("a special outside the set is refused", "Abcdefg1@", false),
         ("a space is refused", "Abc defg1", false),
@@ -36,7 +44,10 @@ fn password_rules() {
         let problem = aliyun_password_problem(password);
         assert_eq!(problem.is_none(), ok, "case: {name}: {problem:?}");
         if let Some(why) = problem {
-            assert!(!why.contains(password), "case: {name}: message shows the value");
+            assert!(
+                !why.contains(password),
+                "case: {name}: message shows the value"
+            );
         }
     }
     assert!(atlas_password_problem("short").is_some());
@@ -45,12 +56,20 @@ fn password_rules() {
 
 #[test]
 fn a_refused_password_names_the_secret_key_but_not_the_value() {
-    let invalid = check_password(Cloud::Aliyun, "app-pw", "password", "weakpass").expect_err("weak");
+    let invalid =
+        check_password(Cloud::Aliyun, "app-pw", "password", "weakpass").expect_err("weak");
     assert_eq!(invalid.field, "spec.forProvider.passwordSecretRef");
-    assert!(invalid.message.contains("\"password\""), "{}", invalid.message);
+    assert!(
+        invalid.message.contains("\"password\""),
+        "{}",
+        invalid.message
+    );
     assert!(invalid.message.contains("app-pw"), "{}", invalid.message);
     assert!(!invalid.message.contains("weakpass"), "{}", invalid.message);
-    assert_eq!(check_password(Cloud::Atlas, "app-pw", "password", "weakpass"), Ok(()));
+    assert_eq!(
+        check_password(Cloud::Atlas, "app-pw", "password", "weakpass"),
+        Ok(())
+    );
 }
 
 /// Atlas built-in roles: which database each may be granted on and whether it takes a collection.
@@ -62,14 +81,42 @@ fn roles_mapping() {
         collection_name: collection.map(str::to_owned),
     };
     let cases = [
-        ("readWrite on a database", role("readWrite", "shop", None), true),
-        ("read on one collection", role("read", "shop", Some("orders")), true),
+        (
+            "readWrite on a database",
+            role("readWrite", "shop", None),
+            true,
+        ),
+        (
+            "read on one collection",
+            role("read", "shop", Some("orders")),
+            true,
+        ),
         ("dbAdmin on a database", role("dbAdmin", "shop", None), true),
-        ("dbAdmin takes no collection", role("dbAdmin", "shop", Some("orders")), false),
-        ("atlasAdmin on admin", role("atlasAdmin", "admin", None), true),
-        ("readWriteAnyDatabase only on admin", role("readWriteAnyDatabase", "shop", None), false),
-        ("clusterMonitor takes no collection", role("clusterMonitor", "admin", Some("x")), false),
-        ("unknown roles are refused", role("root", "admin", None), false),
+        (
+            "dbAdmin takes no collection",
+            role("dbAdmin", "shop", Some("orders")),
+            false,
+        ),
+        (
+            "atlasAdmin on admin",
+            role("atlasAdmin", "admin", None),
+            true,
+        ),
+        (
+            "readWriteAnyDatabase only on admin",
+            role("readWriteAnyDatabase", "shop", None),
+            false,
+        ),
+        (
+            "clusterMonitor takes no collection",
+            role("clusterMonitor", "admin", Some("x")),
+            false,
+        ),
+        (
+            "unknown roles are refused",
+            role("root", "admin", None),
+            false,
+        ),
     ];
     for (name, role, ok) in cases {
         assert_eq!(atlas_role_problem(&role).is_none(), ok, "case: {name}");
@@ -102,15 +149,60 @@ fn refused_fields_per_cloud() {
     };
     let cases = [
         ("aliyun root passes", Cloud::Aliyun, root(), None),
-        ("aliyun refuses other users", Cloud::Aliyun, serde_json::json!({"roles": []}), Some("spec.forProvider.username")),
-        ("aliyun refuses roles", Cloud::Aliyun, with(serde_json::json!({"roles": [{"roleName": "read", "databaseName": "a"}]})), Some("spec.forProvider.roles")),
-        ("aliyun refuses scopes", Cloud::Aliyun, with(serde_json::json!({"scopes": [{"name": "c"}]})), Some("spec.forProvider.scopes")),
-        ("atlas user with a role passes", Cloud::Atlas, serde_json::json!({}), None),
-        ("atlas needs a role", Cloud::Atlas, serde_json::json!({"roles": []}), Some("spec.forProvider.roles")),
-        ("atlas refuses a misplaced role", Cloud::Atlas, serde_json::json!({"roles": [{"roleName": "atlasAdmin", "databaseName": "shop"}]}), Some("spec.forProvider.roles[0]")),
-        ("atlas refuses an unknown scope type", Cloud::Atlas, serde_json::json!({"scopes": [{"name": "c", "type": "LAKE"}]}), Some("spec.forProvider.scopes")),
-        ("atlas refuses a long description", Cloud::Atlas, serde_json::json!({"description": "x".repeat(101)}), Some("spec.forProvider.description")),
-        ("atlas names clusters through dbInstanceRef", Cloud::Atlas, serde_json::json!({"dbInstanceRef": null, "dbInstanceId": "dds-bp1234567890"}), Some("spec.forProvider.dbInstanceId")),
+        (
+            "aliyun refuses other users",
+            Cloud::Aliyun,
+            serde_json::json!({"roles": []}),
+            Some("spec.forProvider.username"),
+        ),
+        (
+            "aliyun refuses roles",
+            Cloud::Aliyun,
+            with(serde_json::json!({"roles": [{"roleName": "read", "databaseName": "a"}]})),
+            Some("spec.forProvider.roles"),
+        ),
+        (
+            "aliyun refuses scopes",
+            Cloud::Aliyun,
+            with(serde_json::json!({"scopes": [{"name": "c"}]})),
+            Some("spec.forProvider.scopes"),
+        ),
+        (
+            "atlas user with a role passes",
+            Cloud::Atlas,
+            serde_json::json!({}),
+            None,
+        ),
+        (
+            "atlas needs a role",
+            Cloud::Atlas,
+            serde_json::json!({"roles": []}),
+            Some("spec.forProvider.roles"),
+        ),
+        (
+            "atlas refuses a misplaced role",
+            Cloud::Atlas,
+            serde_json::json!({"roles": [{"roleName": "atlasAdmin", "databaseName": "shop"}]}),
+            Some("spec.forProvider.roles[0]"),
+        ),
+        (
+            "atlas refuses an unknown scope type",
+            Cloud::Atlas,
+            serde_json::json!({"scopes": [{"name": "c", "type": "LAKE"}]}),
+            Some("spec.forProvider.scopes"),
+        ),
+        (
+            "atlas refuses a long description",
+            Cloud::Atlas,
+            serde_json::json!({"description": "x".repeat(101)}),
+            Some("spec.forProvider.description"),
+        ),
+        (
+            "atlas names clusters through dbInstanceRef",
+            Cloud::Atlas,
+            serde_json::json!({"dbInstanceRef": null, "dbInstanceId": "dds-bp1234567890"}),
+            Some("spec.forProvider.dbInstanceId"),
+        ),
     ];
     for (name, cloud, fields, field) in cases {
         assert_eq!(
@@ -126,18 +218,58 @@ fn refused_fields_per_cloud() {
 fn refused_auth_kinds() {
     let cases = [
         ("plain SCRAM passes", serde_json::json!({}), None),
-        ("admin stated passes", serde_json::json!({"databaseName": "admin"}), None),
-        ("NONE auth types pass", serde_json::json!({"x509Type": "NONE", "awsIAMType": "NONE"}), None),
-        ("$external is refused", serde_json::json!({"databaseName": "$external"}), Some("spec.forProvider.databaseName")),
-        ("X.509 is refused", serde_json::json!({"x509Type": "MANAGED"}), Some("spec.forProvider.x509Type")),
-        ("LDAP is refused", serde_json::json!({"ldapAuthType": "USER"}), Some("spec.forProvider.ldapAuthType")),
-        ("OIDC is refused", serde_json::json!({"oidcAuthType": "IDP_GROUP"}), Some("spec.forProvider.oidcAuthType")),
-        ("AWS IAM is refused", serde_json::json!({"awsIAMType": "ROLE"}), Some("spec.forProvider.awsIAMType")),
-        ("a duplicated role is refused", serde_json::json!({"roles": [{"roleName": "read", "databaseName": "a"}, {"roleName": "read", "databaseName": "a"}]}), Some("spec.forProvider.roles")),
-        ("both targets are refused", serde_json::json!({"dbInstanceId": "dds-bp1234567890"}), Some("spec.forProvider")),
+        (
+            "admin stated passes",
+            serde_json::json!({"databaseName": "admin"}),
+            None,
+        ),
+        (
+            "NONE auth types pass",
+            serde_json::json!({"x509Type": "NONE", "awsIAMType": "NONE"}),
+            None,
+        ),
+        (
+            "$external is refused",
+            serde_json::json!({"databaseName": "$external"}),
+            Some("spec.forProvider.databaseName"),
+        ),
+        (
+            "X.509 is refused",
+            serde_json::json!({"x509Type": "MANAGED"}),
+            Some("spec.forProvider.x509Type"),
+        ),
+        (
+            "LDAP is refused",
+            serde_json::json!({"ldapAuthType": "USER"}),
+            Some("spec.forProvider.ldapAuthType"),
+        ),
+        (
+            "OIDC is refused",
+            serde_json::json!({"oidcAuthType": "IDP_GROUP"}),
+            Some("spec.forProvider.oidcAuthType"),
+        ),
+        (
+            "AWS IAM is refused",
+            serde_json::json!({"awsIAMType": "ROLE"}),
+            Some("spec.forProvider.awsIAMType"),
+        ),
+        (
+            "a duplicated role is refused",
+            serde_json::json!({"roles": [{"roleName": "read", "databaseName": "a"}, {"roleName": "read", "databaseName": "a"}]}),
+            Some("spec.forProvider.roles"),
+        ),
+        (
+            "both targets are refused",
+            serde_json::json!({"dbInstanceId": "dds-bp1234567890"}),
+            Some("spec.forProvider"),
+        ),
     ];
     for (name, fields, field) in cases {
-        assert_eq!(refused(validate(&spec(fields))).as_deref(), field, "case: {name}");
+        assert_eq!(
+            refused(validate(&spec(fields))).as_deref(),
+            field,
+            "case: {name}"
+        );
     }
 }
 
@@ -170,21 +302,109 @@ fn rotation_planning() {
     };
     use Mode::{Active, Blocked, Paused};
     let cases = [
-        ("absent Atlas user is created", None, pw("b", None, None), Cloud::Atlas, Active, Step::Create),
-        ("absent Aliyun root cannot be created", None, pw("b", None, None), Cloud::Aliyun, Active, Step::Missing),
-        ("changed roles are one settings call", Some(&stale), pw("b", Some("b"), None), Cloud::Atlas, Active, Step::UpdateSettings),
-        ("settings go before the password", Some(&stale), pw("b", Some("a"), None), Cloud::Atlas, Active, Step::UpdateSettings),
-        ("applied password makes no call", Some(&ok), pw("b", Some("b"), None), Cloud::Atlas, Active, Step::Steady),
-        ("a new value is set once", Some(&ok), pw("b", Some("a"), None), Cloud::Atlas, Active, Step::SetPassword { resend: false }),
-        ("a never-set password is set", Some(&ok), pw("b", None, None), Cloud::Aliyun, Active, Step::SetPassword { resend: false }),
-        ("a crash after the marker re-sends the same value", Some(&ok), pw("b", Some("a"), Some("b")), Cloud::Atlas, Active, Step::SetPassword { resend: true }),
-        ("a marker of an older value is not a resend", Some(&ok), pw("c", Some("a"), Some("b")), Cloud::Atlas, Active, Step::SetPassword { resend: false }),
-        ("a value rotated back to the applied one makes no call", Some(&ok), pw("a", Some("a"), Some("b")), Cloud::Atlas, Active, Step::Steady),
-        ("paused writes nothing", Some(&ok), pw("b", Some("a"), None), Cloud::Atlas, Paused, Step::Steady),
-        ("blocked writes nothing", None, pw("b", None, None), Cloud::Atlas, Blocked, Step::Steady),
+        (
+            "absent Atlas user is created",
+            None,
+            pw("b", None, None),
+            Cloud::Atlas,
+            Active,
+            Step::Create,
+        ),
+        (
+            "absent Aliyun root cannot be created",
+            None,
+            pw("b", None, None),
+            Cloud::Aliyun,
+            Active,
+            Step::Missing,
+        ),
+        (
+            "changed roles are one settings call",
+            Some(&stale),
+            pw("b", Some("b"), None),
+            Cloud::Atlas,
+            Active,
+            Step::UpdateSettings,
+        ),
+        (
+            "settings go before the password",
+            Some(&stale),
+            pw("b", Some("a"), None),
+            Cloud::Atlas,
+            Active,
+            Step::UpdateSettings,
+        ),
+        (
+            "applied password makes no call",
+            Some(&ok),
+            pw("b", Some("b"), None),
+            Cloud::Atlas,
+            Active,
+            Step::Steady,
+        ),
+        (
+            "a new value is set once",
+            Some(&ok),
+            pw("b", Some("a"), None),
+            Cloud::Atlas,
+            Active,
+            Step::SetPassword { resend: false },
+        ),
+        (
+            "a never-set password is set",
+            Some(&ok),
+            pw("b", None, None),
+            Cloud::Aliyun,
+            Active,
+            Step::SetPassword { resend: false },
+        ),
+        (
+            "a crash after the marker re-sends the same value",
+            Some(&ok),
+            pw("b", Some("a"), Some("b")),
+            Cloud::Atlas,
+            Active,
+            Step::SetPassword { resend: true },
+        ),
+        (
+            "a marker of an older value is not a resend",
+            Some(&ok),
+            pw("c", Some("a"), Some("b")),
+            Cloud::Atlas,
+            Active,
+            Step::SetPassword { resend: false },
+        ),
+        (
+            "a value rotated back to the applied one makes no call",
+            Some(&ok),
+            pw("a", Some("a"), Some("b")),
+            Cloud::Atlas,
+            Active,
+            Step::Steady,
+        ),
+        (
+            "paused writes nothing",
+            Some(&ok),
+            pw("b", Some("a"), None),
+            Cloud::Atlas,
+            Paused,
+            Step::Steady,
+        ),
+        (
+            "blocked writes nothing",
+            None,
+            pw("b", None, None),
+            Cloud::Atlas,
+            Blocked,
+            Step::Steady,
+        ),
     ];
     for (name, seen, passwords, cloud, mode, expected) in cases {
-        assert_eq!(plan(&want, seen, passwords, cloud, mode), expected, "case: {name}");
+        assert_eq!(
+            plan(&want, seen, passwords, cloud, mode),
+            expected,
+            "case: {name}"
+        );
     }
 }
 
@@ -195,7 +415,11 @@ fn rotation_converges() {
     let mut seen: Option<DbUser> = None;
     let (mut applied, mut pending): (Option<&str>, Option<&str>) = (None, None);
     for round in 0..4 {
-        let passwords = Passwords { current: "d1", applied, pending };
+        let passwords = Passwords {
+            current: "d1",
+            applied,
+            pending,
+        };
         match plan(&want, seen.as_ref(), passwords, Cloud::Atlas, Mode::Active) {
             Step::Steady => return,
             Step::Create => {
@@ -244,6 +468,12 @@ fn the_connection_string_carries_encoded_credentials() {
         ..Instance::default()
     };
     let data = connection_details(&published, "app", "pw");
-    assert_eq!(data["connectionString"], "mongodb://app:pw@h:27017/?ssl=true&authSource=admin");
-    assert_eq!(data["connectionStringSrv"], "mongodb+srv://app:pw@c.abcde.mongodb.net/?authSource=admin");
+    assert_eq!(
+        data["connectionString"],
+        "mongodb://app:pw@h:27017/?ssl=true&authSource=admin"
+    );
+    assert_eq!(
+        data["connectionStringSrv"],
+        "mongodb+srv://app:pw@c.abcde.mongodb.net/?authSource=admin"
+    );
 }

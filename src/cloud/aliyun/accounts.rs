@@ -67,9 +67,7 @@ impl AliyunClient {
             ("AccountName", username),
             ("AccountDescription", description.as_str()),
         ]);
-        self.call("ModifyAccountDescription", "", p)
-            .await
-            .map(drop)
+        self.call("ModifyAccountDescription", "", p).await.map(drop)
     }
 
     /// ResetAccountPassword.

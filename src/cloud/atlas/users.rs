@@ -93,7 +93,13 @@ impl AtlasProvider {
     pub(super) async fn get_user(&self, username: &str) -> Result<Option<DbUser>, CloudError> {
         let path = self.user_path(username);
         match self
-            .call("getDatabaseUser", Method::GET, &path, Endpoint::Project, None)
+            .call(
+                "getDatabaseUser",
+                Method::GET,
+                &path,
+                Endpoint::Project,
+                None,
+            )
             .await
         {
             Ok(v) => Ok(Some(user(&v))),

@@ -306,7 +306,13 @@ async fn handle(
 }
 
 /// Authenticates, routes and runs one request, all under the state lock.
-fn answer(shared: &Shared, method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Response {
+fn answer(
+    shared: &Shared,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Response {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let as_sent = uri
         .path_and_query()

@@ -95,7 +95,11 @@ fn check_scopes(value: &Value) -> Result<Vec<Value>, AtlasError> {
                 "must be CLUSTER, DATA_LAKE or STREAM",
             ));
         }
-        if item.get("name").and_then(Value::as_str).is_none_or(str::is_empty) {
+        if item
+            .get("name")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+        {
             return Err(AtlasError::missing("scopes.name"));
         }
     }
