@@ -139,12 +139,23 @@ async fn converge(
     let seen = cx.provider.describe_user(id, &p.username).await?;
     status.at_provider = seen.as_ref().map(rules::observation);
     let want = rules::settings(p);
-    let passwords = Passwords {
-        current: &digest,
-        applied: status.applied_password_digest.as_deref(),
-        pending: status.pending_password_digest.as_deref(),
+    let plan = |status: &DatabaseUserStatus| {
+        rules::plan(
+            &want,
+            seen.as_ref(),
+            passwords(&digest, status),
+            cloud,
+            cx.mode,
+        )
     };
-    let step = rules::plan(&want, seen.as_ref(), passwords, cloud, cx.mode);
+    let mut step = plan(status);
+    if matches!(step, Step::Create | Step::SetPassword { .. }) {
+        // The cached object may predate this controller's last status write (the watch lags
+        // behind it): a password is sent only on the digests the API server holds.
+        refresh_digests(obj, cx, status).await?;
+        step = plan(status);
+    }
+    let passwords = passwords(&digest, status);
     let in_sync = seen
         .as_ref()
         .is_some_and(|s| !rules::settings_differ(&want, s))
@@ -241,6 +252,31 @@ async fn converge(
         requeue,
         error: None,
     })
+}
+
+fn passwords<'a>(current: &'a str, status: &'a DatabaseUserStatus) -> Passwords<'a> {
+    Passwords {
+        current,
+        applied: status.applied_password_digest.as_deref(),
+        pending: status.pending_password_digest.as_deref(),
+    }
+}
+
+/// Takes the password digests from the object as stored, not as cached.
+async fn refresh_digests(
+    obj: &DatabaseUser,
+    cx: &Cx<'_>,
+    status: &mut DatabaseUserStatus,
+) -> Result<(), Error> {
+    let stored = api(obj, cx)
+        .get_status(&obj.name_any())
+        .await
+        .map_err(Error::kube("read the DatabaseUser's status"))?
+        .status
+        .unwrap_or_default();
+    status.applied_password_digest = stored.applied_password_digest;
+    status.pending_password_digest = stored.pending_password_digest;
+    Ok(())
 }
 
 /// A password the cloud would refuse: reported without a call, and without blocking, since
