@@ -335,7 +335,7 @@ fn answer(
         let challenge = auth::challenge(&mut state.nonces, now);
         return unauthorized(&challenge);
     }
-    let Some((group, op)) = route(&method, uri.path()) else {
+    let Some((group, op)) = route(method, uri.path()) else {
         return AtlasError::new(
             404,
             "RESOURCE_NOT_FOUND",
@@ -368,7 +368,7 @@ fn answer(
     };
     let has_body = !body.iter().all(u8::is_ascii_whitespace);
     let json = if has_body {
-        match parse_body(header("content-type"), &body) {
+        match parse_body(header("content-type"), body) {
             Ok(value) => value,
             Err(error) => return with_rate(error.into_response(), limit, remaining),
         }
