@@ -155,40 +155,97 @@ async fn converge(
         refresh_digests(obj, cx, status).await?;
         step = plan(status);
     }
-    let passwords = passwords(&digest, status);
+    let applied = rules::is_applied(passwords(&digest, status));
     let in_sync = seen
         .as_ref()
         .is_some_and(|s| !rules::settings_differ(&want, s))
-        && rules::is_applied(passwords);
+        && applied;
     let username = &p.username;
-    match &step {
-        Step::Steady => {
-            if rules::is_applied(passwords) && connection_secret_missing(obj, cx).await? {
-                write_connection_secret(obj, cx, id, &password).await?;
+    if step == Step::Missing {
+        let message = format!("instance {id} has no account {username}");
+        return Ok(Synced {
+            status: status.clone(),
+            ready: Condition::not_ready(conditions::REASON_INSTANCE_NOT_FOUND, message.clone()),
+            outcome: Outcome::Waiting {
+                reason: conditions::REASON_INSTANCE_NOT_FOUND,
+                message,
+            },
+            requeue: cx.ctx.timing.drift,
+            error: None,
+        });
+    }
+    let ctx = Act {
+        obj,
+        cx,
+        id,
+        password: &password,
+        digest: &digest,
+    };
+    act(&ctx, &step, want, applied, status).await?;
+    let (ready, requeue) = match step {
+        Step::Steady if in_sync => (
+            Condition::ready(
+                conditions::REASON_AVAILABLE,
+                format!("user {username} has the spec's roles and password"),
+            ),
+            jittered(cx.ctx.timing.drift, rand::random()),
+        ),
+        // Paused or blocked: nothing is being written, so look again on the drift timer.
+        _ if !cx.mode.may_write() => (
+            Condition::not_ready(
+                "NotApplied",
+                format!("user {username} differs from the spec"),
+            ),
+            jittered(cx.ctx.timing.drift, rand::random()),
+        ),
+        _ => (
+            Condition::not_ready("Applying", format!("user {username} is being written")),
+            cx.ctx.timing.transitional,
+        ),
+    };
+    Ok(Synced {
+        status: status.clone(),
+        ready,
+        outcome: Outcome::Success,
+        requeue,
+        error: None,
+    })
+}
+
+/// What a cloud step needs besides the step.
+struct Act<'a> {
+    obj: &'a DatabaseUser,
+    cx: &'a Cx<'a>,
+    id: &'a str,
+    password: &'a Redacted<String>,
+    digest: &'a str,
+}
+
+/// Runs the one cloud step of this reconcile, with its status writes and Event.
+async fn act(
+    a: &Act<'_>,
+    step: &Step,
+    want: crate::cloud::UserSettings,
+    applied: bool,
+    status: &mut DatabaseUserStatus,
+) -> Result<(), Error> {
+    let (obj, cx, id) = (a.obj, a.cx, a.id);
+    let username = &obj.spec.for_provider.username;
+    match step {
+        Step::Steady | Step::Missing => {
+            if applied && connection_secret_missing(obj, cx).await? {
+                write_connection_secret(obj, cx, id, a.password).await?;
             }
         }
-        Step::Missing => {
-            let message = format!("instance {id} has no account {username}");
-            return Ok(Synced {
-                status: status.clone(),
-                ready: Condition::not_ready(conditions::REASON_INSTANCE_NOT_FOUND, message.clone()),
-                outcome: Outcome::Waiting {
-                    reason: conditions::REASON_INSTANCE_NOT_FOUND,
-                    message,
-                },
-                requeue: cx.ctx.timing.drift,
-                error: None,
-            });
-        }
         Step::Create => {
-            mark_pending(obj, cx, status, &digest).await?;
+            mark_pending(obj, cx, status, a.digest).await?;
             let new = NewDbUser {
                 username: username.clone(),
-                password: password.clone(),
+                password: a.password.clone(),
                 settings: want,
             };
             cx.provider.create_user(id, &new).await?;
-            publish_accepted(obj, cx, id, &password, status, &digest).await?;
+            publish_accepted(obj, cx, id, a.password, status, a.digest).await?;
             let note = format!("user {username} created");
             publish(
                 cx.ctx,
@@ -214,44 +271,23 @@ async fn converge(
             .await;
         }
         Step::SetPassword { resend } => {
-            if status.pending_password_digest.as_deref() != Some(digest.as_str()) {
-                mark_pending(obj, cx, status, &digest).await?;
+            if status.pending_password_digest.as_deref() != Some(a.digest) {
+                mark_pending(obj, cx, status, a.digest).await?;
             }
             cx.provider
-                .set_user_password(id, username, &password)
+                .set_user_password(id, username, a.password)
                 .await?;
-            publish_accepted(obj, cx, id, &password, status, &digest).await?;
+            publish_accepted(obj, cx, id, a.password, status, a.digest).await?;
+            let secret = &obj.spec.for_provider.password_secret_ref.name;
             let note = if *resend {
                 format!("password of user {username} sent again: an earlier call's answer was lost")
             } else {
-                format!(
-                    "password of user {username} set from Secret {}",
-                    secret.name
-                )
+                format!("password of user {username} set from Secret {secret}")
             };
             publish(cx.ctx, obj, false, "SetPassword", "SetPassword", note).await;
         }
     }
-    let (ready, requeue) = match step {
-        Step::Steady if in_sync => (
-            Condition::ready(
-                conditions::REASON_AVAILABLE,
-                format!("user {username} has the spec's roles and password"),
-            ),
-            jittered(cx.ctx.timing.drift, rand::random()),
-        ),
-        _ => (
-            Condition::not_ready("Applying", format!("user {username} is being written")),
-            cx.ctx.timing.transitional,
-        ),
-    };
-    Ok(Synced {
-        status: status.clone(),
-        ready,
-        outcome: Outcome::Success,
-        requeue,
-        error: None,
-    })
+    Ok(())
 }
 
 fn passwords<'a>(current: &'a str, status: &'a DatabaseUserStatus) -> Passwords<'a> {
