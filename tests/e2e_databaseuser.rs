@@ -276,6 +276,11 @@ async fn aliyun_root_password_rotates_once_per_value_and_survives_a_kill() {
     })
     .await;
     assert_eq!(h.calls_of("ResetAccountPassword").await, calls);
+    assert_eq!(
+        secret_key(&h, "root-conn", "password").await.as_deref(),
+        Some(p3),
+        "a refused password never reaches the connection Secret"
+    );
 
     // roles cannot be granted on Aliyun: refused by name, no call
     h.merge::<DatabaseUser>(
