@@ -64,10 +64,10 @@ pids+=($!)
 
 say "applying examples/ (ProviderConfig endpoint pointed at the emulator)"
 sed "s#endpoint: http://127.0.0.1:9780#endpoint: $endpoint#" examples/providerconfig.yaml | kubectl apply -f - >/dev/null
-for f in dbinstance securityiplist auditlogfilter backup; do kubectl apply -f "examples/$f.yaml" >/dev/null; done
+for f in dbinstance securityiplist auditlogfilter backup databaseuser; do kubectl apply -f "examples/$f.yaml" >/dev/null; done
 say "applying examples/atlas/ (the same emulator's Atlas API)"
 sed "s#endpoint: http://127.0.0.1:9780#endpoint: $endpoint#" examples/atlas/providerconfig.yaml | kubectl apply -f - >/dev/null
-for f in dbinstance backup; do kubectl apply -f "examples/atlas/$f.yaml" >/dev/null; done
+for f in dbinstance backup databaseuser; do kubectl apply -f "examples/atlas/$f.yaml" >/dev/null; done
 
 say "waiting for every resource to be Ready"
 deadline=$(( $(date +%s) + 300 ))

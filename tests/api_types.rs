@@ -3,7 +3,7 @@
 use kube::CustomResourceExt;
 use mongocloud_operator::api::common::DeletionPolicy;
 use mongocloud_operator::api::{
-    AuditLogFilter, Backup, DBInstance, ProviderConfig, SecurityIpList, crds,
+    AuditLogFilter, Backup, DBInstance, DatabaseUser, ProviderConfig, SecurityIpList, crds,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -287,6 +287,9 @@ fn examples_round_trip_through_the_types() {
     assert!(audit.spec.for_provider.audit_enabled);
     let backup: Backup = round_trips("backup.yaml");
     assert_eq!(backup.spec.deletion_policy, DeletionPolicy::Orphan);
+    let user: DatabaseUser = round_trips("databaseuser.yaml");
+    assert_eq!(user.spec.deletion_policy, DeletionPolicy::Delete);
+    assert_eq!(user.spec.for_provider.username, "root");
 }
 
 #[test]
@@ -301,6 +304,9 @@ fn atlas_examples_round_trip_through_the_types() {
     assert_eq!(atlas.cluster_name.as_deref(), Some("orders"));
     let backup: Backup = round_trips("atlas/backup.yaml");
     assert_eq!(backup.spec.provider_config_ref.name, "atlas");
+    let user: DatabaseUser = round_trips("atlas/databaseuser.yaml");
+    assert_eq!(user.spec.for_provider.roles.len(), 2);
+    assert_eq!(user.spec.for_provider.scopes[0].type_, "CLUSTER");
 }
 
 #[test]

@@ -11,12 +11,13 @@ use mongocloud_operator::api::DBInstance;
 use serde_json::{Value, json};
 
 const SCRIPT: &str = include_str!("../deploy/argocd/health.lua");
-const KINDS: [&str; 5] = [
+const KINDS: [&str; 6] = [
     "ProviderConfig",
     "DBInstance",
     "SecurityIpList",
     "AuditLogFilter",
     "Backup",
+    "DatabaseUser",
 ];
 
 fn health(obj: &Value) -> (String, String) {
@@ -232,6 +233,41 @@ fn transitional_states_are_progressing_and_failures_degraded() {
         health(&failed_backup),
         ("Degraded".to_owned(), "backup 1 failed".to_owned())
     );
+    let weak_password = object(
+        "DatabaseUser",
+        1,
+        Some(1),
+        vec![
+            cond(
+                "Ready",
+                "False",
+                "PasswordRejected",
+                "key \"password\" of Secret app-pw: too short",
+            ),
+            cond(
+                "Synced",
+                "False",
+                "PasswordRejected",
+                "key \"password\" of Secret app-pw: too short",
+            ),
+        ],
+    );
+    assert_eq!(health(&weak_password).0, "Degraded");
+    let user_ready = object(
+        "DatabaseUser",
+        1,
+        Some(1),
+        vec![
+            cond(
+                "Ready",
+                "True",
+                "Available",
+                "user app has the spec's roles and password",
+            ),
+            cond("Synced", "True", "ReconcileSuccess", "ok"),
+        ],
+    );
+    assert_eq!(health(&user_ready).0, "Healthy");
     let waiting = object(
         "SecurityIpList",
         1,

@@ -1,8 +1,8 @@
 -- Argo CD health check for every mongocloud.dev kind (Lua 5.1, as Argo CD runs it).
 -- Suspended when paused or plan-only (a plan waits for review); Progressing until the spec
 -- generation is observed or while the cloud is in a transitional state; Degraded on a terminal
--- error, a failed backup, or a missing resource the management policies may not create;
--- Healthy when Ready=True.
+-- error, a failed backup, a password the cloud would refuse, or a missing resource the
+-- management policies may not create; Healthy when Ready=True.
 local hs = { status = "Progressing", message = "Waiting for the operator" }
 
 local function condition(kind)
@@ -45,7 +45,7 @@ if synced ~= nil and synced.status == "False" and
   hs.message = synced.message
   return hs
 end
-if ready ~= nil and ready.status == "False" and ready.reason == "BackupFailed" then
+if ready ~= nil and ready.status == "False" and (ready.reason == "BackupFailed" or ready.reason == "PasswordRejected") then
   hs.status = "Degraded"
   hs.message = ready.message
   return hs

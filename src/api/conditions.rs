@@ -24,6 +24,8 @@ pub const REASON_AVAILABLE: &str = "Available";
 pub const REASON_DELETING: &str = "Deleting";
 pub const REASON_BACKUP_FAILED: &str = "BackupFailed";
 pub const REASON_INSTANCE_NOT_FOUND: &str = "InstanceNotFound";
+/// The password in the referenced Secret breaks the cloud's rules; fixing the Secret is enough.
+pub const REASON_PASSWORD_REJECTED: &str = "PasswordRejected";
 
 /// One observation of the resource, in the shape of `metav1.Condition`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -8,7 +8,7 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
 };
 use kube::CustomResourceExt;
 
-use super::{AuditLogFilter, Backup, DBInstance, ProviderConfig, SecurityIpList};
+use super::{AuditLogFilter, Backup, DBInstance, DatabaseUser, ProviderConfig, SecurityIpList};
 
 /// Every CRD, with the file name it is written to.
 pub fn all() -> Vec<(String, CustomResourceDefinition)> {
@@ -18,6 +18,7 @@ pub fn all() -> Vec<(String, CustomResourceDefinition)> {
         SecurityIpList::crd(),
         AuditLogFilter::crd(),
         Backup::crd(),
+        DatabaseUser::crd(),
     ]
     .into_iter()
     .map(|mut crd| {

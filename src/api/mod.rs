@@ -5,6 +5,7 @@ pub mod backup;
 pub mod common;
 pub mod conditions;
 pub mod crds;
+pub mod databaseuser;
 pub mod dbinstance;
 pub mod patterns;
 pub mod providerconfig;
@@ -12,6 +13,7 @@ pub mod securityiplist;
 
 pub use auditlogfilter::AuditLogFilter;
 pub use backup::Backup;
+pub use databaseuser::DatabaseUser;
 pub use dbinstance::DBInstance;
 pub use providerconfig::ProviderConfig;
 pub use securityiplist::SecurityIpList;

@@ -7,6 +7,7 @@ pub mod atlas;
 pub mod error;
 pub mod model;
 pub mod ratelimit;
+pub mod users;
 
 use std::sync::Arc;
 
@@ -14,6 +15,7 @@ use async_trait::async_trait;
 
 pub use error::{CloudError, ErrorClass};
 pub use model::*;
+pub use users::*;
 
 /// Told about every cloud call, for metrics. Labels are bounded words.
 pub trait CallObserver: Send + Sync {
@@ -114,4 +116,32 @@ pub trait Provider: Send + Sync {
         id: &str,
         backup_id: Option<&str>,
     ) -> Result<Vec<BackupInfo>, CloudError>;
+
+    /// One user of an instance (Aliyun: an account of the instance; Atlas: a SCRAM user on
+    /// `admin` of the project); `None` when it does not exist.
+    async fn describe_user(&self, id: &str, username: &str) -> Result<Option<DbUser>, CloudError>;
+
+    /// Creates a user with its password and settings. Atlas answers a user that exists with
+    /// `USER_ALREADY_EXISTS`; Aliyun has no such action for replica sets (its `root` exists).
+    async fn create_user(&self, id: &str, user: &NewDbUser) -> Result<(), CloudError>;
+
+    /// Sets roles, scopes and description in one call.
+    async fn update_user(
+        &self,
+        id: &str,
+        username: &str,
+        settings: &UserSettings,
+    ) -> Result<(), CloudError>;
+
+    /// Sets the password. Setting the password a user already has changes nothing, so a call
+    /// whose answer was lost may be repeated.
+    async fn set_user_password(
+        &self,
+        id: &str,
+        username: &str,
+        password: &crate::cloud::error::Redacted<String>,
+    ) -> Result<(), CloudError>;
+
+    /// Deletes a user; NotFound when it is already gone.
+    async fn delete_user(&self, id: &str, username: &str) -> Result<(), CloudError>;
 }

@@ -83,6 +83,17 @@ pub trait Managed:
         futures::stream::StreamExt::boxed(futures::stream::empty())
     }
 
+    /// Objects to reconcile because a Secret they read changed, from a watch of Secret
+    /// metadata in `namespace` (every namespace when `None`): values are never cached, only
+    /// read inside the reconcile. None by default.
+    fn secret_changes(
+        _ctx: &Ctx,
+        _namespace: Option<&str>,
+        _store: Store<Self>,
+    ) -> futures::stream::BoxStream<'static, ObjectRef<Self>> {
+        futures::stream::StreamExt::boxed(futures::stream::empty())
+    }
+
     /// Deletes the cloud side under `Delete` policy. `Ok(None)` = gone; `Ok(Some(state))` = still
     /// going (e.g. `Deleting`). Must treat NotFound as gone and need no valid spec.
     async fn cleanup(&self, cx: &Cx<'_>) -> Result<Option<String>, Error>;

@@ -53,6 +53,7 @@ macro_rules! managed_fields {
 pub mod auditlogfilter;
 pub mod backup;
 pub mod cache;
+pub mod databaseuser;
 pub mod dbinstance;
 pub mod events;
 pub mod guard;
@@ -215,7 +216,7 @@ pub fn requeue_after_error(ctx: &Ctx, key: &str, error: &Error) -> Action {
 pub async fn run(ctx: Arc<Ctx>, concurrency: u16, namespaces: &[String]) {
     use futures::StreamExt;
 
-    use crate::api::{AuditLogFilter, Backup, DBInstance, SecurityIpList};
+    use crate::api::{AuditLogFilter, Backup, DBInstance, DatabaseUser, SecurityIpList};
 
     let config = kube::runtime::controller::Config::default().concurrency(concurrency);
     watch_namespaces(&ctx);
@@ -226,6 +227,7 @@ pub async fn run(ctx: Arc<Ctx>, concurrency: u16, namespaces: &[String]) {
         run_kind::<SecurityIpList>(&ctx, &config, namespaces),
         run_kind::<AuditLogFilter>(&ctx, &config, namespaces),
         run_kind::<Backup>(&ctx, &config, namespaces),
+        run_kind::<DatabaseUser>(&ctx, &config, namespaces),
     );
 }
 
@@ -368,6 +370,7 @@ fn managed_controller<K: managed::Managed>(
     let (store, guard_ctx) = (reader.clone(), ctx.clone());
     // Guarded: one object that cannot be decoded is reported and skipped, and never fails the
     // list or watch for every other object of the kind.
+    let namespace = api.namespace().map(str::to_owned);
     let events = watcher(api, watcher::Config::default())
         .default_backoff()
         .try_filter_map(move |event| {
@@ -376,11 +379,13 @@ fn managed_controller<K: managed::Managed>(
         .map_ok(move |event| cache::cached_form(event, &digests))
         .reflect(writer);
     let cloud_changes = K::cloud_changes(ctx, reader.clone());
+    let secret_changes = K::secret_changes(ctx, namespace.as_deref(), reader.clone());
     // The watch is driven through `reconcile_on`, so the scheduler only ever holds the compact
     // references of `triggers`.
     Controller::for_stream(futures::stream::empty(), reader)
         .reconcile_on(triggers::spec_changes(events))
         .reconcile_on(cloud_changes)
+        .reconcile_on(secret_changes)
         .with_config(config)
         .shutdown_on_signal()
         .run(

@@ -10,6 +10,9 @@
 //!   `maintainStartTime`, `maintainEndTime`, `chargeType`, `sslOpen`, `releaseProtection`, `tags` (merged),
 //!   `securityIps` (`{"group": ["ip", ...]}`, replacing those groups)
 //! - `DELETE /_emulator/instances/{id}`   make an instance vanish
+//! - `POST /_emulator/delays`             `{"action": "ResetAccountPassword", "ms": 3000, "count": 1}`:
+//!   the next `count` answers to that Dds action (or Atlas operation id, e.g.
+//!   `updateDatabaseUser`) are held back `ms` after the action was applied (a lost answer)
 //! - `/_emulator/atlas/...`               Atlas controls, see `atlas::admin`; reset covers Atlas too
 
 use std::sync::Arc;
@@ -31,6 +34,7 @@ pub(super) fn router() -> Router<Arc<Shared>> {
         .route("/reset", post(reset))
         .route("/instances", post(create))
         .route("/instances/{id}", post(edit).delete(remove))
+        .route("/delays", post(delay))
         .nest("/atlas", super::atlas::admin::router())
 }
 
@@ -188,4 +192,23 @@ async fn remove(AxumState(shared): AxumState<Arc<Shared>>, Path(id): Path<String
     } else {
         StatusCode::NOT_FOUND
     }
+}
+
+async fn delay(AxumState(shared): AxumState<Arc<Shared>>, Json(body): Json<Value>) -> StatusCode {
+    let Some(action) = body.get("action").and_then(Value::as_str) else {
+        return StatusCode::BAD_REQUEST;
+    };
+    let wait =
+        std::time::Duration::from_millis(body.get("ms").and_then(Value::as_u64).unwrap_or(0));
+    let count = body
+        .get("count")
+        .and_then(Value::as_u64)
+        .and_then(|c| u32::try_from(c).ok())
+        .unwrap_or(1);
+    shared
+        .delays
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(action.to_owned(), (wait, count));
+    StatusCode::NO_CONTENT
 }

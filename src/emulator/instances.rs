@@ -134,6 +134,9 @@ pub fn create(state: &mut State, call: &Call, p: &Params) -> Result<Value, ApiEr
             "must be PostPaid or PrePaid",
         ));
     }
+    if let Some(password) = param(p, "AccountPassword") {
+        super::accounts::check_password(&password)?;
+    }
     let id = new_id("dds-");
     let created = now_ms();
     let mut record = InstanceRecord {
@@ -175,6 +178,7 @@ pub fn create(state: &mut State, call: &Call, p: &Params) -> Result<Value, ApiEr
         audit_ttl_days: 30,
         backups: Vec::new(),
         release_protection: false,
+        accounts: super::accounts::initial(p.get("AccountPassword").map(String::as_str)),
     };
     record.begin("Creating", Some("Running"), call.transition_ms);
     state.instances.insert(id.clone(), record);

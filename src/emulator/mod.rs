@@ -5,6 +5,7 @@
 //! The same process serves a MongoDB Atlas Admin API v2 subset under `/api/atlas/v2` (`atlas`).
 
 mod access;
+mod accounts;
 mod admin;
 mod atlas;
 mod auth;
@@ -85,11 +86,31 @@ struct Shared {
     atlas: Mutex<atlas::State>,
     faults: Mutex<StdRng>,
     dirty: tokio::sync::Notify,
+    /// Answers to hold back, by action (Dds) or operation id (Atlas): delay and calls left.
+    delays: Mutex<HashMap<String, (Duration, u32)>>,
 }
 
 impl Shared {
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Holds back the answer to `action` when a delay was asked for it (see `admin`). The
+    /// action has been applied by then: this is how a lost answer is staged.
+    async fn delay_answer(&self, action: &str) {
+        let wait = {
+            let mut delays = self.delays.lock().unwrap_or_else(|p| p.into_inner());
+            match delays.get_mut(action) {
+                Some((wait, left)) if *left > 0 => {
+                    *left -= 1;
+                    Some(*wait)
+                }
+                _ => None,
+            }
+        };
+        if let Some(wait) = wait {
+            tokio::time::sleep(wait).await;
+        }
     }
 }
 
@@ -150,6 +171,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         state: Mutex::new(state),
         atlas: Mutex::new(atlas::State::default()),
         dirty: tokio::sync::Notify::new(),
+        delays: Mutex::default(),
     });
     let app = Router::new()
         .nest("/_emulator", admin::router())
@@ -312,6 +334,7 @@ async fn rpc(
     if is_mutation(&request.action) {
         shared.dirty.notify_one();
     }
+    shared.delay_answer(&request.action).await;
     render::respond(request.format, &request.action, &request_id, result)
 }
 
@@ -343,6 +366,9 @@ fn dispatch(state: &mut State, call: &Call, action: &str, p: &Params) -> Result<
         "CreateBackup" => access::create_backup(state, call, p),
         "DescribeBackups" => access::describe_backups(state, p),
         "DeleteBackup" => access::delete_backup(state, p),
+        "DescribeAccounts" => accounts::describe(state, p),
+        "ModifyAccountDescription" => accounts::modify_description(state, p),
+        "ResetAccountPassword" => accounts::reset_password(state, p),
         other => Err(ApiError::new(
             404,
             "InvalidAction.NotFound",

@@ -35,6 +35,17 @@ pub struct BackupRecord {
     pub size: i64,
 }
 
+/// One database account. The password is kept as its SHA-256 (hex), so the state dump can prove
+/// which password the cloud holds without showing it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountRecord {
+    pub description: String,
+    pub password_sha256: String,
+    /// How often the password was set (ResetAccountPassword), same value or not.
+    pub password_sets: u64,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InstanceRecord {
@@ -72,6 +83,9 @@ pub struct InstanceRecord {
     /// DBInstanceReleaseProtection: DeleteDBInstance is refused while it is on.
     #[serde(default)]
     pub release_protection: bool,
+    /// Database accounts by name; a replica set has `root` only.
+    #[serde(default)]
+    pub accounts: BTreeMap<String, AccountRecord>,
 }
 
 impl InstanceRecord {

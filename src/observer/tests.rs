@@ -139,6 +139,26 @@ impl Provider for Cloud {
     ) -> Result<Vec<BackupInfo>, CloudError> {
         Err(unused())
     }
+    async fn describe_user(&self, _: &str, _: &str) -> Result<Option<DbUser>, CloudError> {
+        Err(unused())
+    }
+    async fn create_user(&self, _: &str, _: &NewDbUser) -> Result<(), CloudError> {
+        Err(unused())
+    }
+    async fn update_user(&self, _: &str, _: &str, _: &UserSettings) -> Result<(), CloudError> {
+        Err(unused())
+    }
+    async fn set_user_password(
+        &self,
+        _: &str,
+        _: &str,
+        _: &crate::cloud::error::Redacted<String>,
+    ) -> Result<(), CloudError> {
+        Err(unused())
+    }
+    async fn delete_user(&self, _: &str, _: &str) -> Result<(), CloudError> {
+        Err(unused())
+    }
 }
 
 fn ticks() -> Ticks {

@@ -6,6 +6,7 @@
 pub mod auditlogfilter;
 pub mod backup;
 pub mod clouds;
+pub mod databaseuser;
 pub mod dbinstance;
 pub mod policy;
 pub mod preview;

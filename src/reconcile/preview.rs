@@ -442,6 +442,68 @@ fn audit_change(cloud: Cloud, c: &AuditChange, seen: &AuditSettings) -> PlannedA
     action(name, changes)
 }
 
+/// Every write the DatabaseUser planner would make from here: the user (created, password
+/// included) or its settings, then the password. The password itself is never shown.
+pub fn database_user(
+    cloud: Cloud,
+    step: &super::databaseuser::Step,
+    want: &crate::cloud::UserSettings,
+    seen: Option<&crate::cloud::DbUser>,
+    password_applied: bool,
+) -> Vec<PlannedAction> {
+    use super::databaseuser::Step;
+    let roles = |roles: &[crate::cloud::UserRole]| {
+        let mut names: Vec<String> = roles
+            .iter()
+            .map(|r| format!("{}@{}", r.role_name, r.database_name))
+            .collect();
+        names.sort();
+        names.join(",")
+    };
+    let settings = || -> Vec<PlannedChange> {
+        vec![
+            change(
+                "roles",
+                seen.map(|s| roles(&s.roles)),
+                Some(roles(&want.roles)),
+            ),
+            change(
+                "description",
+                seen.and_then(|s| s.description.clone()),
+                want.description.clone(),
+            ),
+        ]
+        .into_iter()
+        .filter(|c| c.from != c.to)
+        .collect()
+    };
+    let password = || {
+        let name = match cloud {
+            Cloud::Aliyun => "ResetAccountPassword",
+            Cloud::Atlas => "updateDatabaseUser",
+        };
+        action(
+            name,
+            vec![change("password", None, Some(SECRET.to_owned()))],
+        )
+    };
+    let settings_call = match cloud {
+        Cloud::Aliyun => "ModifyAccountDescription",
+        Cloud::Atlas => "updateDatabaseUser",
+    };
+    match step {
+        Step::Create => {
+            let mut changes = settings();
+            changes.push(change("password", None, Some(SECRET.to_owned())));
+            vec![action("createDatabaseUser", changes)]
+        }
+        Step::UpdateSettings if password_applied => vec![action(settings_call, settings())],
+        Step::UpdateSettings => vec![action(settings_call, settings()), password()],
+        Step::SetPassword { .. } => vec![password()],
+        Step::Steady | Step::Missing => Vec::new(),
+    }
+}
+
 /// A Backup's start.
 pub fn backup(cloud: Cloud, method: &str) -> PlannedAction {
     let name = match cloud {

@@ -17,7 +17,7 @@ use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::{Client, Resource, ResourceExt};
 use mongocloud_operator::api::conditions::{self, Condition};
 use mongocloud_operator::api::{
-    AuditLogFilter, Backup, DBInstance, ProviderConfig, SecurityIpList, crds,
+    AuditLogFilter, Backup, DBInstance, DatabaseUser, ProviderConfig, SecurityIpList, crds,
 };
 use mongocloud_operator::emulator::{self, Config, Running};
 use serde::Serialize;
@@ -575,6 +575,7 @@ impl Drop for Harness {
                 strip_and_delete::<SecurityIpList>(&client, &ns).await;
                 strip_and_delete::<AuditLogFilter>(&client, &ns).await;
                 strip_and_delete::<Backup>(&client, &ns).await;
+                strip_and_delete::<DatabaseUser>(&client, &ns).await;
                 let pcs = Api::<ProviderConfig>::all(client.clone());
                 let _ = pcs
                     .patch(

@@ -37,10 +37,10 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{/* What the operator does in a namespace it manages. */}}
 {{- define "mongocloud.namespacedRules" -}}
 - apiGroups: ["mongocloud.dev"]
-  resources: [dbinstances, securityiplists, auditlogfilters, backups]
+  resources: [dbinstances, securityiplists, auditlogfilters, backups, databaseusers]
   verbs: [get, list, watch, patch]
 - apiGroups: ["mongocloud.dev"]
-  resources: [dbinstances/status, securityiplists/status, auditlogfilters/status, backups/status]
+  resources: [dbinstances/status, securityiplists/status, auditlogfilters/status, backups/status, databaseusers/status]
   verbs: [get, patch]
 - apiGroups: [""]
   resources: [secrets]

@@ -384,4 +384,34 @@ impl Provider for AliyunClient {
             .map(wire::backup)
             .collect())
     }
+
+    async fn describe_user(&self, id: &str, username: &str) -> Result<Option<DbUser>, CloudError> {
+        self.describe_account(id, username).await
+    }
+
+    async fn create_user(&self, _id: &str, _user: &NewDbUser) -> Result<(), CloudError> {
+        self.create_account()
+    }
+
+    async fn update_user(
+        &self,
+        id: &str,
+        username: &str,
+        settings: &UserSettings,
+    ) -> Result<(), CloudError> {
+        self.modify_account(id, username, settings).await
+    }
+
+    async fn set_user_password(
+        &self,
+        id: &str,
+        username: &str,
+        password: &crate::cloud::error::Redacted<String>,
+    ) -> Result<(), CloudError> {
+        self.reset_account_password(id, username, password).await
+    }
+
+    async fn delete_user(&self, _id: &str, _username: &str) -> Result<(), CloudError> {
+        self.delete_account()
+    }
 }

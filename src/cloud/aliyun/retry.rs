@@ -23,6 +23,7 @@ pub fn is_safe_to_repeat(action: &str) -> bool {
                 | "TagResources"
                 | "ModifyDBInstanceDescription"
                 | "ModifyDBInstanceMaintainTime"
+                | "ModifyAccountDescription"
         )
 }
 

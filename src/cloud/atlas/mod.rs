@@ -10,6 +10,7 @@ pub mod digest;
 pub mod errors;
 pub mod oauth;
 pub mod provider;
+pub mod users;
 pub mod versions;
 
 pub use provider::AtlasProvider;

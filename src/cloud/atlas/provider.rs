@@ -85,12 +85,16 @@ impl AtlasProvider {
         })
     }
 
-    fn path(&self, rest: &str) -> String {
+    pub(super) fn project(&self) -> &str {
+        &self.project
+    }
+
+    pub(super) fn path(&self, rest: &str) -> String {
         format!("/groups/{}{rest}", self.project)
     }
 
     /// One call under the rate limit, counted; reads are retried on transient errors.
-    async fn call(
+    pub(super) async fn call(
         &self,
         action: &'static str,
         method: Method,
@@ -609,6 +613,38 @@ impl Provider for AtlasProvider {
             Err(e) => Err(e),
         }
     }
+
+    /// Users belong to the project: `id` (the cluster) plays no part.
+    async fn describe_user(&self, _id: &str, username: &str) -> Result<Option<DbUser>, CloudError> {
+        self.get_user(username).await
+    }
+
+    async fn create_user(&self, _id: &str, user: &NewDbUser) -> Result<(), CloudError> {
+        self.post_user(user).await
+    }
+
+    async fn update_user(
+        &self,
+        _id: &str,
+        username: &str,
+        settings: &UserSettings,
+    ) -> Result<(), CloudError> {
+        self.patch_user(username, &super::users::settings_body(settings))
+            .await
+    }
+
+    async fn set_user_password(
+        &self,
+        _id: &str,
+        username: &str,
+        password: &Redacted<String>,
+    ) -> Result<(), CloudError> {
+        self.patch_password(username, password).await
+    }
+
+    async fn delete_user(&self, _id: &str, username: &str) -> Result<(), CloudError> {
+        self.remove_user(username).await
+    }
 }
 
 /// Atlas removes an entry itself at `deleteAfterDate`, which must lie at most a week ahead;
@@ -638,7 +674,7 @@ fn check_endpoint(endpoint: &str) -> Result<(), String> {
 
 /// Path segments are names and ids the operator validated; encoding keeps a stray character
 /// from changing the path.
-fn encode(segment: &str) -> String {
+pub(super) fn encode(segment: &str) -> String {
     const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
         .remove(b'-')
         .remove(b'_')

@@ -2,8 +2,8 @@
 //! recorded real Atlas does (see the Atlas reference notes): Digest authentication with the
 //! recorded challenge, versioned media types resolved to the newest version not after the
 //! requested date, `RateLimit-*` headers, error bodies `{detail, error, errorCode, parameters,
-//! reason}` as `application/json`. Clusters, the project IP access list, auditing and on-demand
-//! snapshots; state machines advance lazily by `--transition-ms`, like the Dds instances.
+//! reason}` as `application/json`. Clusters, the project IP access list, auditing, on-demand
+//! snapshots and database users; state machines advance lazily by `--transition-ms`, like the Dds instances.
 //!
 //! Projects: any 24-lowercase-hex group id is a project, created on first use, except
 //! `000000000000000000000000`, which never exists (`GROUP_NOT_FOUND`, for tests); other
@@ -36,6 +36,7 @@ mod error;
 mod oauth;
 mod page;
 mod snapshots;
+mod users;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -83,6 +84,7 @@ pub struct Project {
     pub clusters: BTreeMap<String, clusters::Cluster>,
     pub access_list: BTreeMap<String, access_list::Entry>,
     pub auditing: auditing::Auditing,
+    pub database_users: users::Users,
 }
 
 impl State {
@@ -151,6 +153,11 @@ enum Op {
     TakeSnapshot(String),
     GetSnapshot(String, String),
     DeleteSnapshot(String, String),
+    ListDatabaseUsers,
+    CreateDatabaseUser,
+    GetDatabaseUser(String, String),
+    UpdateDatabaseUser(String, String),
+    DeleteDatabaseUser(String, String),
 }
 
 impl Op {
@@ -173,6 +180,11 @@ impl Op {
             Op::TakeSnapshot(_) => "takeSnapshot",
             Op::GetSnapshot(..) => "getReplicaSetBackup",
             Op::DeleteSnapshot(..) => "deleteReplicaSetBackup",
+            Op::ListDatabaseUsers => "listDatabaseUsers",
+            Op::CreateDatabaseUser => "createDatabaseUser",
+            Op::GetDatabaseUser(..) => "getDatabaseUser",
+            Op::UpdateDatabaseUser(..) => "updateDatabaseUser",
+            Op::DeleteDatabaseUser(..) => "deleteDatabaseUser",
         }
     }
 
@@ -216,6 +228,11 @@ fn route(method: &Method, path: &str) -> Option<(String, Op)> {
         ("GET", ["accessList", _, "status"]) => Op::GetAccessListStatus(s(2)?),
         ("GET", ["auditLog"]) => Op::GetAuditing,
         ("PATCH", ["auditLog"]) => Op::UpdateAuditing,
+        ("GET", ["databaseUsers"]) => Op::ListDatabaseUsers,
+        ("POST", ["databaseUsers"]) => Op::CreateDatabaseUser,
+        ("GET", ["databaseUsers", _, _]) => Op::GetDatabaseUser(s(2)?, s(3)?),
+        ("PATCH", ["databaseUsers", _, _]) => Op::UpdateDatabaseUser(s(2)?, s(3)?),
+        ("DELETE", ["databaseUsers", _, _]) => Op::DeleteDatabaseUser(s(2)?, s(3)?),
         _ => return None,
     };
     Some((group, op))
@@ -281,6 +298,24 @@ async fn handle(
     if !shared.config.latency.is_zero() {
         tokio::time::sleep(shared.config.latency).await;
     }
+    let response = answer(&shared, &method, &uri, &headers, &body);
+    // A challenge is not the operation's answer: only authenticated ones are held back.
+    if let Some((_, op)) = route(&method, uri.path())
+        && response.status() != StatusCode::UNAUTHORIZED
+    {
+        shared.delay_answer(op.name()).await;
+    }
+    response
+}
+
+/// Authenticates, routes and runs one request, all under the state lock.
+fn answer(
+    shared: &Shared,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Response {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let as_sent = uri
         .path_and_query()
@@ -300,7 +335,7 @@ async fn handle(
         let challenge = auth::challenge(&mut state.nonces, now);
         return unauthorized(&challenge);
     }
-    let Some((group, op)) = route(&method, uri.path()) else {
+    let Some((group, op)) = route(method, uri.path()) else {
         return AtlasError::new(
             404,
             "RESOURCE_NOT_FOUND",
@@ -333,7 +368,7 @@ async fn handle(
     };
     let has_body = !body.iter().all(u8::is_ascii_whitespace);
     let json = if has_body {
-        match parse_body(header("content-type"), &body) {
+        match parse_body(header("content-type"), body) {
             Ok(value) => value,
             Err(error) => return with_rate(error.into_response(), limit, remaining),
         }
@@ -379,6 +414,11 @@ fn dispatch(project: &mut Project, ctx: &Ctx<'_>, op: &Op, body: &Value) -> Answ
         Op::TakeSnapshot(cluster) => snapshots::take(project, ctx, cluster, body),
         Op::GetSnapshot(cluster, id) => snapshots::get(project, ctx, cluster, id),
         Op::DeleteSnapshot(cluster, id) => snapshots::delete(project, ctx, cluster, id),
+        Op::ListDatabaseUsers => users::list(project, ctx),
+        Op::CreateDatabaseUser => users::create(project, ctx, body),
+        Op::GetDatabaseUser(db, name) => users::get(project, ctx, db, name),
+        Op::UpdateDatabaseUser(db, name) => users::update(project, ctx, db, name, body),
+        Op::DeleteDatabaseUser(db, name) => users::delete(project, ctx, db, name),
     }
 }
 
