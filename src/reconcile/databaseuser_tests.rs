@@ -383,12 +383,12 @@ fn rotation_planning() {
             Step::Steady,
         ),
         (
-            "paused writes nothing",
+            "paused plans the password (the gate withholds it)",
             Some(&ok),
             pw("b", Some("a"), None),
             Cloud::Atlas,
             Paused,
-            Step::Steady,
+            Step::SetPassword { resend: false },
         ),
         (
             "blocked writes nothing",
