@@ -69,6 +69,21 @@ async fn ready_user(h: &Harness, name: &str) -> DatabaseUser {
     .await
 }
 
+/// Waits until the user is Ready with `digests` recorded: Ready may still be True from before a
+/// rotation while the new password's digests are being written.
+async fn ready_with(
+    h: &Harness,
+    name: &str,
+    digests: (Option<String>, Option<String>),
+) -> DatabaseUser {
+    h.wait_for::<DatabaseUser, _>(name, "Ready=True with the digests", LIMIT, |u| {
+        let st = u.status.as_ref()?;
+        has_condition(u, &st.conditions, "Ready", "True", None)?;
+        (status_digests(u) == digests).then(|| u.clone())
+    })
+    .await
+}
+
 /// Waits until the connection Secret holds `password`; at that moment the cloud must hold it
 /// already (the Secret is written only after the cloud accepted the password).
 async fn connection_secret_shows(
@@ -255,11 +270,7 @@ async fn aliyun_root_password_rotates_once_per_value_and_survives_a_kill() {
             .to_owned()
     };
     connection_secret_shows(&h, "root", p3, sha).await;
-    let user = ready_user(&h, "root").await;
-    assert_eq!(
-        status_digests(&user),
-        (Some(password_digest(&uid, p3)), None)
-    );
+    ready_with(&h, "root", (Some(password_digest(&uid, p3)), None)).await;
     let calls = h.calls_of("ResetAccountPassword").await;
     assert!(calls == 3 || calls == 4, "p3 was sent {} times", calls - 2);
     stays(&h, "ResetAccountPassword calls", calls, async || {
@@ -433,11 +444,7 @@ async fn atlas_user_is_created_patched_once_rotated_once_and_deleted_per_policy(
             .unwrap_or_default()
     };
     connection_secret_shows(&h, "app", p3, sha).await;
-    let user = ready_user(&h, "app").await;
-    assert_eq!(
-        status_digests(&user),
-        (Some(password_digest(&uid, p3)), None)
-    );
+    ready_with(&h, "app", (Some(password_digest(&uid, p3)), None)).await;
     let sets = atlas_user(&h, "app").await.expect("user")["passwordSets"]
         .as_u64()
         .unwrap_or(0);

@@ -359,9 +359,14 @@ async fn helm_install_gives_a_namespaced_operator_enough_rbac_and_no_more() {
             vec!["list", "dbinstances.mongocloud.dev", "-A"],
         ),
         ("deleting Secrets", vec!["delete", "secrets", "-n", &h.ns]),
+        // patch is granted for the in-use finalizer; the operator never creates or deletes them.
         (
-            "writing ProviderConfigs",
-            vec!["patch", "providerconfigs.mongocloud.dev"],
+            "creating ProviderConfigs",
+            vec!["create", "providerconfigs.mongocloud.dev"],
+        ),
+        (
+            "deleting ProviderConfigs",
+            vec!["delete", "providerconfigs.mongocloud.dev"],
         ),
         ("Pods", vec!["list", "pods", "-n", &h.ns]),
     ] {
