@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh machine: `make demo` runs the whole thing locally,
 # `make test` runs every test suite. Both install what they need.
-.PHONY: demo test lint crds
+.PHONY: demo test lint crds docs
 
 demo:
 	scripts/demo.sh
@@ -15,3 +15,6 @@ lint:
 crds:
 	cargo run --quiet -- crds --out crds
 	cargo run --quiet -- crds --out charts/mongocloud-operator/crds
+
+docs:
+	cargo run --quiet -- docs

@@ -43,6 +43,16 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Rewrite the README's generated table "what can change in place, per cloud" from the
+    /// planner's rules, or check that it is current.
+    Docs {
+        /// The README holding the table's markers.
+        #[arg(long, default_value = "README.md")]
+        readme: PathBuf,
+        /// Fail when the table is stale instead of rewriting it.
+        #[arg(long)]
+        check: bool,
+    },
     /// Write adoptable manifests for the existing instances of an account (Atlas: project):
     /// YAML on stdout, or one file per object in --out; progress on stderr. Reads only.
     Import(ImportArgs),
@@ -175,6 +185,7 @@ fn main() -> ExitCode {
         Command::Run(args) => tokio_main(args),
         Command::Emulator(args) => emulator(args),
         Command::Crds { out, check } => crds(out, check),
+        Command::Docs { readme, check } => docs(&readme, check),
         Command::Import(args) => import(args),
     };
     match result {
@@ -357,6 +368,24 @@ fn crds(out: Option<PathBuf>, check: bool) -> anyhow::Result<()> {
             }
             Ok(())
         }
+    }
+}
+
+fn docs(readme: &std::path::Path, check: bool) -> anyhow::Result<()> {
+    use mongocloud_operator::reconcile::dbinstance_inplace::splice_readme;
+    let text = std::fs::read_to_string(readme)
+        .with_context(|| format!("cannot read {}", readme.display()))?;
+    let current = splice_readme(&text)
+        .with_context(|| format!("{} has no in-place-table markers", readme.display()))?;
+    match (check, current == text) {
+        (_, true) => Ok(()),
+        (true, false) => anyhow::bail!(
+            "{} is stale: run `mongocloud-operator docs --readme {}`",
+            readme.display(),
+            readme.display()
+        ),
+        (false, false) => std::fs::write(readme, current)
+            .with_context(|| format!("cannot write {}", readme.display())),
     }
 }
 

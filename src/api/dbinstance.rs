@@ -157,7 +157,8 @@ pub struct DBInstanceParameters {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = patterns::ALIYUN_REGION_ID), length(max = 64))]
     pub zone_id: Option<String>,
-    /// MongoDB major version. Can only go up (by a kernel upgrade), never down.
+    /// MongoDB major version. Upgraded in place one major version at a time
+    /// (UpgradeDBInstanceEngineVersion; Atlas `mongoDBMajorVersion`), never downgraded.
     pub engine_version: EngineVersion,
     /// Instance class: `dds.mongo.mid` style for Aliyun, the instance size (`M10`, `R40`,
     /// `M40_NVME`...) for Atlas. Changeable in place.
@@ -173,11 +174,11 @@ pub struct DBInstanceParameters {
     /// Aliyun only: disk type; the cloud picks one when absent. Cannot change after creation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_type: Option<StorageType>,
-    /// Number of voting (electable) nodes: 3, 5 or 7.
+    /// Number of voting (electable) nodes: 3, 5 or 7. Changeable in place.
     #[serde(default = "default_replication_factor")]
     #[schemars(extend("enum" = [3, 5, 7]))]
     pub replication_factor: i32,
-    /// Read-only nodes, 0 to 5.
+    /// Read-only nodes, 0 to 5. Changeable in place.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0, max = 5))]
     pub readonly_replicas: Option<i32>,
@@ -208,6 +209,10 @@ pub struct DBInstanceParameters {
     /// Aliyun only: SSL for client connections (Atlas always uses TLS).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ssl: Option<SslMode>,
+    /// Aliyun only: transparent data encryption (ModifyDBInstanceTDE). It can be turned on in
+    /// place but never off (the cloud refuses it); absent leaves it as the cloud has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tde: Option<super::dbinstance_changes::TdeMode>,
     /// Cloud-side deletion protection (Dds release protection, Atlas termination protection).
     /// While it is on the cloud refuses to delete the instance, whatever `deletionPolicy` says;
     /// an object deleted with `deletionPolicy: Delete` turns it off first only when this says
@@ -351,6 +356,14 @@ pub struct DBInstanceObservation {
     pub instance_class: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none", rename = "storageGB")]
     pub storage_gb: Option<i32>,
+    /// Electable (voting) nodes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replication_factor: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readonly_replicas: Option<i32>,
+    /// Whether TDE is on; reported when the spec sets `tde`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tde_enabled: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engine_version: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -91,6 +91,12 @@ pub trait Provider: Send + Sync {
 
     async fn describe_ssl(&self, id: &str) -> Result<SslState, CloudError>;
 
+    /// Whether TDE is on (Dds DescribeDBInstanceTDEInfo); `None` where the cloud has no such
+    /// setting (Atlas encrypts at rest at the project level).
+    async fn describe_tde(&self, _id: &str) -> Result<Option<bool>, CloudError> {
+        Ok(None)
+    }
+
     async fn describe_security_ips(&self, id: &str) -> Result<Vec<SecurityIpGroup>, CloudError>;
 
     /// Sets one group to exactly `ips` (ModifySecurityIps `Cover` on that group only).

@@ -134,6 +134,8 @@ pub struct Instance {
     pub cloud_provider: Option<String>,
     /// Atlas: cloud backups on.
     pub backup_enabled: Option<bool>,
+    /// Dds TDE (DescribeDBInstanceTDEInfo); read only when a spec asks for it.
+    pub tde_enabled: Option<bool>,
 }
 
 /// Everything CreateDBInstance needs. `password` is a secret: never log this struct's Debug.
@@ -198,6 +200,16 @@ pub enum InstanceChange {
     UpgradeKernel,
     /// ModifyDBInstanceAttribute `DBInstanceReleaseProtection` (Atlas: `terminationProtectionEnabled`).
     DeletionProtection(bool),
+    /// ModifyDBInstanceSpec `ReplicationFactor`/`ReadonlyReplicas` (Atlas: the preferred
+    /// region's electable and read-only `nodeCount`).
+    Nodes {
+        replication_factor: Option<i32>,
+        readonly_replicas: Option<i32>,
+    },
+    /// UpgradeDBInstanceEngineVersion to this major version (Atlas: `mongoDBMajorVersion`).
+    EngineVersion(String),
+    /// ModifyDBInstanceTDE `TDEStatus=enabled`; the cloud cannot turn it off again.
+    EnableTde,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -345,9 +345,12 @@ async fn observe(
     if adopts && status.instance_id.as_deref() != Some(id.as_str()) {
         status.instance_id = Some(id.clone());
     }
-    let Some(instance) = look_up(obj, cx, &id).await? else {
+    let Some(mut instance) = look_up(obj, cx, &id).await? else {
         return Ok(Observed::Gone(id));
     };
+    if obj.spec.for_provider.tde.is_some() && instance.status == rules::RUNNING {
+        instance.tde_enabled = cx.provider.describe_tde(&id).await?;
+    }
     let ssl = if obj.spec.for_provider.ssl.is_some() && instance.status == rules::RUNNING {
         Some(cx.provider.describe_ssl(&id).await?)
     } else {
@@ -551,6 +554,9 @@ fn change_name(change: &InstanceChange) -> &'static str {
         InstanceChange::Restart { .. } => "RestartDBInstance",
         InstanceChange::UpgradeKernel => "UpgradeDBInstanceKernelVersion",
         InstanceChange::DeletionProtection(_) => "ModifyDBInstanceAttribute",
+        InstanceChange::Nodes { .. } => "ModifyDBInstanceSpec",
+        InstanceChange::EngineVersion(_) => "UpgradeDBInstanceEngineVersion",
+        InstanceChange::EnableTde => "ModifyDBInstanceTDE",
     }
 }
 
@@ -577,6 +583,16 @@ fn describe(change: &InstanceChange) -> String {
         InstanceChange::DeletionProtection(on) => {
             format!("deletion protection {}", if *on { "on" } else { "off" })
         }
+        InstanceChange::Nodes {
+            replication_factor,
+            readonly_replicas,
+        } => format!(
+            "electable nodes {}, read-only nodes {}",
+            replication_factor.map_or("unchanged".to_owned(), |n| n.to_string()),
+            readonly_replicas.map_or("unchanged".to_owned(), |n| n.to_string())
+        ),
+        InstanceChange::EngineVersion(v) => format!("engine version {v}"),
+        InstanceChange::EnableTde => "TDE on".to_owned(),
     }
 }
 

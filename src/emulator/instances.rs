@@ -179,6 +179,7 @@ pub fn create(state: &mut State, call: &Call, p: &Params) -> Result<Value, ApiEr
         backups: Vec::new(),
         release_protection: false,
         accounts: super::accounts::initial(p.get("AccountPassword").map(String::as_str)),
+        tde_enabled: false,
     };
     record.begin("Creating", Some("Running"), call.transition_ms);
     state.instances.insert(id.clone(), record);
@@ -337,9 +338,13 @@ pub fn modify_attribute(state: &mut State, p: &Params) -> Result<Value, ApiError
     Ok(json!({}))
 }
 
+/// ModifyDBInstanceSpec: class and storage (DBInstanceClassChanging), or the node counts
+/// (NodeCreating when nodes are added, NodeDeleting when only removed). Storage only grows.
 pub fn modify_spec(state: &mut State, call: &Call, p: &Params) -> Result<Value, ApiError> {
     let class = param(p, "DBInstanceClass");
     let storage = int_param(p, "DBInstanceStorage")?;
+    let factor = int_param(p, "ReplicationFactor")?;
+    let readonly = int_param(p, "ReadonlyReplicas")?;
     let i = instance(state, p)?;
     running(i)?;
     if let Some(class) = &class
@@ -359,14 +364,85 @@ pub fn modify_spec(state: &mut State, call: &Call, p: &Params) -> Result<Value, 
             "must grow in steps of 10 GB up to 16000",
         ));
     }
-    i.class = class.unwrap_or_else(|| i.class.clone());
+    if factor.is_some_and(|n| ![3, 5, 7].contains(&n)) {
+        return Err(ApiError::invalid("ReplicationFactor", "must be 3, 5 or 7"));
+    }
+    if readonly.is_some_and(|n| !(0..=5).contains(&n)) {
+        return Err(ApiError::invalid("ReadonlyReplicas", "must be 0 to 5"));
+    }
+    let before = i.replication_factor + i.readonly_replicas;
+    i.class = class.clone().unwrap_or_else(|| i.class.clone());
     i.storage_gb = storage.unwrap_or(i.storage_gb);
+    i.replication_factor = factor.unwrap_or(i.replication_factor);
+    i.readonly_replicas = readonly.unwrap_or(i.readonly_replicas);
+    let after = i.replication_factor + i.readonly_replicas;
+    let transitional = match (class.is_some() || storage.is_some(), after.cmp(&before)) {
+        (true, _) => "DBInstanceClassChanging",
+        (false, std::cmp::Ordering::Less) => "NodeDeleting",
+        (false, _) => "NodeCreating",
+    };
+    i.begin(transitional, Some("Running"), call.transition_ms);
+    Ok(json!({"OrderId": format!("order-{}", now_ms())}))
+}
+
+/// UpgradeDBInstanceEngineVersion: one major version up at a time, never down.
+pub fn upgrade_engine(state: &mut State, call: &Call, p: &Params) -> Result<Value, ApiError> {
+    let wanted = required(p, "EngineVersion")?;
+    let i = instance(state, p)?;
+    running(i)?;
+    let position = |v: &str| ENGINE_VERSIONS.iter().position(|known| *known == v);
+    match (position(&i.engine_version), position(&wanted)) {
+        (Some(from), Some(to)) if to == from + 1 => {}
+        (Some(from), Some(to)) if to <= from => {
+            return Err(ApiError::invalid(
+                "EngineVersion",
+                format!("{wanted} is not newer than {}", i.engine_version),
+            ));
+        }
+        _ => {
+            return Err(ApiError::invalid(
+                "EngineVersion",
+                format!(
+                    "{} can upgrade only to the next major version",
+                    i.engine_version
+                ),
+            ));
+        }
+    }
+    i.kernel_version = format!("mongodb_20260101_{wanted}.0");
+    i.engine_version = wanted;
     i.begin(
-        "DBInstanceClassChanging",
+        "EngineVersionUpgrading",
         Some("Running"),
         call.transition_ms,
     );
-    Ok(json!({"OrderId": format!("order-{}", now_ms())}))
+    Ok(json!({}))
+}
+
+/// ModifyDBInstanceTDE: `enabled` only; TDE cannot be turned off.
+pub fn modify_tde(state: &mut State, call: &Call, p: &Params) -> Result<Value, ApiError> {
+    let wanted = required(p, "TDEStatus")?;
+    let i = instance(state, p)?;
+    if i.status != "Running" {
+        return Err(ApiError::incorrect_state(&i.status));
+    }
+    if wanted != "enabled" {
+        return Err(ApiError::invalid(
+            "TDEStatus",
+            "must be enabled; TDE cannot be disabled once enabled",
+        ));
+    }
+    i.tde_enabled = true;
+    i.begin("TDEModifying", Some("Running"), call.transition_ms);
+    Ok(json!({}))
+}
+
+pub fn describe_tde(state: &mut State, p: &Params) -> Result<Value, ApiError> {
+    let i = instance(state, p)?;
+    Ok(json!({
+        "TDEStatus": if i.tde_enabled { "enabled" } else { "disabled" },
+        "EncryptorName": if i.tde_enabled { "aes-256-cbc" } else { "" },
+    }))
 }
 
 pub fn modify_description(state: &mut State, p: &Params) -> Result<Value, ApiError> {

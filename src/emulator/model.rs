@@ -86,6 +86,9 @@ pub struct InstanceRecord {
     /// Database accounts by name; a replica set has `root` only.
     #[serde(default)]
     pub accounts: BTreeMap<String, AccountRecord>,
+    /// TDE (ModifyDBInstanceTDE); once on, it stays on.
+    #[serde(default)]
+    pub tde_enabled: bool,
 }
 
 impl InstanceRecord {

@@ -341,6 +341,7 @@ pub fn parameters(
         description: None,
         maintenance_window: None,
         ssl: None,
+        tde: None,
         tags: tags(i, notes),
         resource_group_id: None,
         account_password_secret_ref: None,

@@ -66,6 +66,7 @@ mod tests {
             connection_string_srv: Some("mongodb+srv://orders.example".into()),
             cloud_provider: Some("GCP".into()),
             backup_enabled: Some(true),
+            tde_enabled: Some(false),
         }
     }
 

@@ -64,6 +64,7 @@ fn check_atlas(spec: &DBInstanceSpec, name: &str) -> Result<(), Invalid> {
         ("description", p.description.is_some()),
         ("maintenanceWindow", p.maintenance_window.is_some()),
         ("ssl", p.ssl.is_some()),
+        ("tde", p.tde.is_some()),
         ("resourceGroupId", p.resource_group_id.is_some()),
         (
             "accountPasswordSecretRef",
@@ -269,6 +270,7 @@ mod tests {
                 "maintenanceWindow",
             ),
             (serde_json::json!({"ssl": "Enabled"}), "ssl"),
+            (serde_json::json!({"tde": "Enabled"}), "tde"),
             (
                 serde_json::json!({"resourceGroupId": "rg-1"}),
                 "resourceGroupId",

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveTime, Timelike};
 
+use super::dbinstance_inplace as inplace;
 use super::policy::Verb;
 use super::{Invalid, Mode, Timing};
 use crate::api::conditions::{self, Condition};
@@ -235,7 +236,7 @@ pub fn plan(
         Observed::Gone(id) => return Step::Missing(id.clone()),
         Observed::Present { instance, ssl } => (instance, ssl),
     };
-    if let Some(invalid) = immutable_change(p, instance) {
+    if let Some(invalid) = immutable_change(p, instance).or_else(|| inplace::refusal(p, instance)) {
         return Step::Reject(invalid);
     }
     if !mode.plans_writes() {
@@ -245,11 +246,13 @@ pub fn plan(
         return Step::Wait(instance.status.clone());
     }
     drift(p, instance, ssl.as_ref())
+        .or_else(|| inplace::change(p, instance).map(Step::Change))
         .or_else(|| due_operation(spec, handled))
         .unwrap_or(Step::Steady)
 }
 
-/// The first field the spec changed that the cloud cannot change in place.
+/// The first field the spec changed that the cloud cannot change in place (the fields
+/// [`inplace::FIELDS`] marks create-only).
 fn immutable_change(p: &DBInstanceParameters, i: &Instance) -> Option<Invalid> {
     let differs = |want: Option<&str>, have: Option<&str>| matches!((want, have), (Some(w), Some(h)) if !w.eq_ignore_ascii_case(h));
     let checks: [(&str, Option<&str>, Option<&str>); 9] = [
@@ -293,11 +296,13 @@ fn immutable_change(p: &DBInstanceParameters, i: &Instance) -> Option<Invalid> {
     ];
     checks
         .iter()
+        .filter(|(field, _, _)| inplace::is_create_only(field))
         .find(|(_, want, have)| differs(*want, *have))
         .map(|(field, _, have)| (*field, have.unwrap_or_default().to_owned()))
         .or_else(|| {
             numbers
                 .iter()
+                .filter(|(field, _, _)| inplace::is_create_only(field))
                 .find(|(_, want, have)| matches!((want, have), (Some(w), Some(h)) if w != h))
                 .map(|(field, _, have)| (*field, have.unwrap_or_default().to_string()))
         })
@@ -479,6 +484,9 @@ pub fn observation(i: &Instance, ssl: Option<&SslState>) -> DBInstanceObservatio
         status: i.status.clone(),
         instance_class: i.instance_class.clone(),
         storage_gb: i.storage_gb,
+        replication_factor: i.replication_factor,
+        readonly_replicas: i.readonly_replicas,
+        tde_enabled: i.tde_enabled,
         engine_version: i.engine_version.clone(),
         kernel_version: i.kernel_version.clone(),
         replica_set_name: i.replica_set_name.clone(),

@@ -212,20 +212,23 @@ fn plan_rules() {
             Box::new(invalid("zoneId")),
         ),
         (
-            "engine change is rejected",
-            with(|s| s.for_provider.engine_version = crate::api::dbinstance::EngineVersion::V7_0),
+            "engine downgrade is rejected",
+            with(|s| s.for_provider.engine_version = crate::api::dbinstance::EngineVersion::V4_4),
             none.clone(),
             present(running()),
             Mode::Active,
             Box::new(invalid("engineVersion")),
         ),
         (
-            "replication factor change is rejected",
+            "replication factor change adds nodes in place",
             with(|s| s.for_provider.replication_factor = 5),
             none.clone(),
             present(running()),
             Mode::Active,
-            Box::new(invalid("replicationFactor")),
+            eq(Step::Change(InstanceChange::Nodes {
+                replication_factor: Some(5),
+                readonly_replicas: None,
+            })),
         ),
         (
             "charge type change is rejected",

@@ -8,6 +8,7 @@ pub mod backup;
 pub mod clouds;
 pub mod databaseuser;
 pub mod dbinstance;
+pub mod dbinstance_inplace;
 pub mod policy;
 pub mod preview;
 pub mod securityiplist;

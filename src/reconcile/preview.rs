@@ -122,6 +122,15 @@ fn apply(c: &InstanceChange, instance: &mut Instance, ssl: &mut Option<SslState>
             }
         }
         InstanceChange::DeletionProtection(on) => instance.deletion_protection = Some(*on),
+        InstanceChange::Nodes {
+            replication_factor,
+            readonly_replicas,
+        } => {
+            instance.replication_factor = replication_factor.or(instance.replication_factor);
+            instance.readonly_replicas = readonly_replicas.or(instance.readonly_replicas);
+        }
+        InstanceChange::EngineVersion(v) => instance.engine_version = Some(v.clone()),
+        InstanceChange::EnableTde => instance.tde_enabled = Some(true),
         InstanceChange::Restart { .. } | InstanceChange::UpgradeKernel => {}
     }
 }
@@ -142,6 +151,9 @@ pub fn instance_change(
         (Cloud::Aliyun, InstanceChange::Restart { .. }) => "RestartDBInstance",
         (Cloud::Aliyun, InstanceChange::UpgradeKernel) => "UpgradeDBInstanceKernelVersion",
         (Cloud::Aliyun, InstanceChange::DeletionProtection(_)) => "ModifyDBInstanceAttribute",
+        (Cloud::Aliyun, InstanceChange::Nodes { .. }) => "ModifyDBInstanceSpec",
+        (Cloud::Aliyun, InstanceChange::EngineVersion(_)) => "UpgradeDBInstanceEngineVersion",
+        (Cloud::Aliyun, InstanceChange::EnableTde) => "ModifyDBInstanceTDE",
     };
     let changes = match c {
         InstanceChange::Spec {
@@ -208,6 +220,42 @@ pub fn instance_change(
             "kernelVersion",
             instance.kernel_version.clone(),
             Some("latest minor".to_owned()),
+        )],
+        InstanceChange::Nodes {
+            replication_factor,
+            readonly_replicas,
+        } => [
+            (
+                "replicationFactor",
+                *replication_factor,
+                instance.replication_factor,
+            ),
+            (
+                "readonlyReplicas",
+                *readonly_replicas,
+                instance.readonly_replicas,
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(field, to, from)| {
+            Some(change(
+                field,
+                from.map(|n| n.to_string()),
+                Some(to?.to_string()),
+            ))
+        })
+        .collect(),
+        InstanceChange::EngineVersion(v) => vec![change(
+            "engineVersion",
+            instance.engine_version.clone(),
+            Some(v.clone()),
+        )],
+        InstanceChange::EnableTde => vec![change(
+            "tde",
+            instance
+                .tde_enabled
+                .map(|on| if on { "Enabled" } else { "Disabled" }.to_owned()),
+            Some("Enabled".to_owned()),
         )],
     };
     action(name, changes)

@@ -202,6 +202,22 @@ impl Provider for AliyunClient {
                 p.insert("DBInstanceReleaseProtection".to_owned(), on.to_string());
                 "ModifyDBInstanceAttribute"
             }
+            InstanceChange::Nodes {
+                replication_factor,
+                readonly_replicas,
+            } => {
+                set_opt(&mut p, "ReplicationFactor", *replication_factor);
+                set_opt(&mut p, "ReadonlyReplicas", *readonly_replicas);
+                "ModifyDBInstanceSpec"
+            }
+            InstanceChange::EngineVersion(version) => {
+                p.insert("EngineVersion".to_owned(), version.clone());
+                "UpgradeDBInstanceEngineVersion"
+            }
+            InstanceChange::EnableTde => {
+                p.insert("TDEStatus".to_owned(), "enabled".to_owned());
+                "ModifyDBInstanceTDE"
+            }
         };
         self.call(action, "", p).await.map(drop)
     }
@@ -229,6 +245,19 @@ impl Provider for AliyunClient {
             status: text(&v, "SSLStatus").unwrap_or_else(|| "Closed".to_owned()),
             expire_time: text(&v, "SSLExpiredTime"),
         })
+    }
+
+    async fn describe_tde(&self, id: &str) -> Result<Option<bool>, CloudError> {
+        let v = self
+            .call(
+                "DescribeDBInstanceTDEInfo",
+                "",
+                params([("DBInstanceId", id)]),
+            )
+            .await?;
+        Ok(Some(
+            text(&v, "TDEStatus").is_some_and(|s| s.eq_ignore_ascii_case("enabled")),
+        ))
     }
 
     async fn describe_security_ips(&self, id: &str) -> Result<Vec<SecurityIpGroup>, CloudError> {

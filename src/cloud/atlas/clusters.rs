@@ -195,6 +195,37 @@ pub fn resize_body(cluster: &Value, size: Option<&str>, disk_gb: Option<i32>) ->
     json!({"replicationSpecs": specs})
 }
 
+/// The PATCH body that sets the node counts of the preferred region: its current replication
+/// specs with `electableSpecs.nodeCount` and `readOnlySpecs.nodeCount` replaced. Read-only nodes
+/// take the electable nodes' size and disk, as Atlas requires.
+pub fn nodes_body(cluster: &Value, electable: Option<i32>, read_only: Option<i32>) -> Value {
+    let mut body = resize_body(cluster, None, None);
+    let preferred = body
+        .pointer_mut("/replicationSpecs/0/regionConfigs")
+        .and_then(Value::as_array_mut)
+        .and_then(|regions| {
+            regions
+                .iter_mut()
+                .max_by_key(|r| r.get("priority").and_then(Value::as_i64).unwrap_or(0))
+        });
+    if let Some(region) = preferred {
+        let base = region.get("electableSpecs").cloned().unwrap_or(json!({}));
+        if let Some(n) = electable {
+            region["electableSpecs"]["nodeCount"] = json!(n);
+        }
+        if let Some(n) = read_only {
+            let mut hardware = region
+                .get("readOnlySpecs")
+                .filter(|h| h.is_object())
+                .cloned()
+                .unwrap_or(base);
+            hardware["nodeCount"] = json!(n);
+            region["readOnlySpecs"] = hardware;
+        }
+    }
+    body
+}
+
 /// The PATCH body that sets `tags` on top of the cluster's current ones (Atlas replaces the
 /// whole list, so keys the operator does not manage must be sent back).
 pub fn tags_patch(cluster: &Value, tags: &[(String, String)]) -> Value {
@@ -353,6 +384,22 @@ mod tests {
         assert_eq!(
             only_disk["replicationSpecs"][0]["regionConfigs"][1]["electableSpecs"]["instanceSize"],
             "M10"
+        );
+    }
+
+    #[test]
+    fn nodes_body_sets_the_preferred_region_only() {
+        let body = nodes_body(&recorded_idle(), Some(5), Some(2));
+        let regions = &body["replicationSpecs"][0]["regionConfigs"];
+        assert_eq!(regions[1]["electableSpecs"]["nodeCount"], 5);
+        assert_eq!(regions[1]["readOnlySpecs"]["nodeCount"], 2);
+        assert_eq!(regions[1]["readOnlySpecs"]["instanceSize"], "M10");
+        assert_eq!(regions[0]["electableSpecs"]["nodeCount"], 2);
+        assert!(body["replicationSpecs"][0].get("id").is_none());
+        let electable_only = nodes_body(&recorded_idle(), Some(7), None);
+        assert_eq!(
+            electable_only["replicationSpecs"][0]["regionConfigs"][1]["readOnlySpecs"]["nodeCount"],
+            1
         );
     }
 

@@ -376,6 +376,18 @@ impl Provider for AtlasProvider {
                 self.patch_cluster(id, &json!({"terminationProtectionEnabled": on}))
                     .await
             }
+            InstanceChange::Nodes {
+                replication_factor,
+                readonly_replicas,
+            } => {
+                let cluster = self.existing_cluster("updateCluster", id).await?;
+                let body = clusters::nodes_body(&cluster, *replication_factor, *readonly_replicas);
+                self.patch_cluster(id, &body).await
+            }
+            InstanceChange::EngineVersion(major) => {
+                self.patch_cluster(id, &json!({"mongoDBMajorVersion": major}))
+                    .await
+            }
             other => Err(terminal(
                 "updateCluster",
                 format!("Atlas clusters have no such change: {other:?}"),

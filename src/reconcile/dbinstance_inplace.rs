@@ -1,0 +1,280 @@
+//! What each DBInstance field does when the spec changes it, per cloud: the one table that the
+//! planner obeys, that writes the README's "what can change in place, per cloud", and that the
+//! table tests walk row by row (so the docs cannot drift from the code). Also the planning of
+//! the in-place changes beyond class and storage: node counts, engine upgrades and TDE. Pure.
+
+use super::Invalid;
+use crate::api::dbinstance::{DBInstanceParameters, EngineVersion};
+use crate::api::dbinstance_changes::TdeMode;
+use crate::cloud::{Instance, InstanceChange};
+
+const FP: &str = "spec.forProvider";
+
+/// How a cloud takes a changed value of one field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum How {
+    /// Any new value is one call (the action named).
+    InPlace(&'static str),
+    /// Upgraded in place, one major version a call; a downgrade is refused.
+    UpgradeOnly(&'static str),
+    /// Turned on in place; turning it off is refused, as the cloud cannot undo it.
+    EnableOnly(&'static str),
+    /// Set at creation; a change is refused (never "fixed" by replacing the instance).
+    CreateOnly,
+    /// The field does not apply to this cloud: refused by name before any cloud call.
+    NotApplicable,
+}
+
+impl How {
+    /// The same rule without the cloud's action name: what the cloud-neutral planner follows.
+    fn kind(self) -> u8 {
+        match self {
+            How::InPlace(_) => 0,
+            How::UpgradeOnly(_) => 1,
+            How::EnableOnly(_) => 2,
+            How::CreateOnly => 3,
+            How::NotApplicable => 4,
+        }
+    }
+
+    fn describe(self) -> String {
+        match self {
+            How::InPlace(action) => format!("in place ({action})"),
+            How::UpgradeOnly(action) => {
+                format!("upgrade in place, one major version a call ({action}); downgrade refused")
+            }
+            How::EnableOnly(action) => {
+                format!("turn on in place ({action}); turning off refused")
+            }
+            How::CreateOnly => "set at creation; a change is refused".to_owned(),
+            How::NotApplicable => "does not apply (refused by name)".to_owned(),
+        }
+    }
+}
+
+/// One spec field (under `spec.forProvider`) and how each cloud changes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldRule {
+    pub field: &'static str,
+    pub aliyun: How,
+    pub atlas: How,
+}
+
+const fn rule(field: &'static str, aliyun: How, atlas: How) -> FieldRule {
+    FieldRule {
+        field,
+        aliyun,
+        atlas,
+    }
+}
+
+/// Every field of `spec.forProvider` a spec change can touch on an existing instance.
+pub const FIELDS: &[FieldRule] = &[
+    rule("regionId", How::CreateOnly, How::CreateOnly),
+    rule("zoneId", How::CreateOnly, How::NotApplicable),
+    rule(
+        "engineVersion",
+        How::UpgradeOnly("UpgradeDBInstanceEngineVersion"),
+        How::UpgradeOnly("updateCluster mongoDBMajorVersion"),
+    ),
+    rule(
+        "instanceClass",
+        How::InPlace("ModifyDBInstanceSpec"),
+        How::InPlace("updateCluster instanceSize"),
+    ),
+    rule(
+        "storageGB",
+        How::InPlace("ModifyDBInstanceSpec"),
+        How::InPlace("updateCluster diskSizeGB"),
+    ),
+    rule(
+        "replicationFactor",
+        How::InPlace("ModifyDBInstanceSpec ReplicationFactor"),
+        How::InPlace("updateCluster electableSpecs.nodeCount"),
+    ),
+    rule(
+        "readonlyReplicas",
+        How::InPlace("ModifyDBInstanceSpec ReadonlyReplicas"),
+        How::InPlace("updateCluster readOnlySpecs.nodeCount"),
+    ),
+    rule(
+        "tde",
+        How::EnableOnly("ModifyDBInstanceTDE"),
+        How::NotApplicable,
+    ),
+    rule("storageEngine", How::CreateOnly, How::NotApplicable),
+    rule("storageType", How::CreateOnly, How::NotApplicable),
+    rule("chargeType", How::CreateOnly, How::NotApplicable),
+    rule("vpcId", How::CreateOnly, How::NotApplicable),
+    rule("vSwitchId", How::CreateOnly, How::NotApplicable),
+    rule("resourceGroupId", How::CreateOnly, How::NotApplicable),
+    rule(
+        "description",
+        How::InPlace("ModifyDBInstanceDescription"),
+        How::NotApplicable,
+    ),
+    rule(
+        "maintenanceWindow",
+        How::InPlace("ModifyDBInstanceMaintainTime"),
+        How::NotApplicable,
+    ),
+    rule(
+        "ssl",
+        How::InPlace("ModifyDBInstanceSSL"),
+        How::NotApplicable,
+    ),
+    rule(
+        "deletionProtection",
+        How::InPlace("ModifyDBInstanceAttribute"),
+        How::InPlace("updateCluster terminationProtectionEnabled"),
+    ),
+    rule(
+        "tags",
+        How::InPlace("TagResources"),
+        How::InPlace("updateCluster tags"),
+    ),
+];
+
+/// The rule of one field; fields missing from the table are treated as create-only.
+pub fn field_rule(field: &str) -> FieldRule {
+    FIELDS
+        .iter()
+        .copied()
+        .find(|r| r.field == field)
+        .unwrap_or(rule("", How::CreateOnly, How::CreateOnly))
+}
+
+/// The rule the planner follows for a field. The planner does not know the cloud: a field that
+/// does not apply to one cloud is refused before planning, so the rule of the cloud it applies
+/// to decides (a test checks the clouds never disagree on the kind of rule).
+fn planner_rule(field: &str) -> How {
+    let r = field_rule(field);
+    match (r.aliyun, r.atlas) {
+        (How::NotApplicable, atlas) => atlas,
+        (aliyun, _) => aliyun,
+    }
+}
+
+/// Whether the planner refuses any change of `field` on an existing instance.
+pub fn is_create_only(field: &str) -> bool {
+    planner_rule(field) == How::CreateOnly
+}
+
+/// Whether both clouds follow the same kind of rule wherever the field applies.
+pub fn clouds_agree(r: &FieldRule) -> bool {
+    match (r.aliyun, r.atlas) {
+        (How::NotApplicable, _) | (_, How::NotApplicable) => true,
+        (a, b) => a.kind() == b.kind(),
+    }
+}
+
+/// A change the spec asks for that the cloud refuses: an engine downgrade, TDE turned off.
+pub fn refusal(p: &DBInstanceParameters, i: &Instance) -> Option<Invalid> {
+    let want = p.engine_version.as_str();
+    if let Some(have) = i.engine_version.as_deref()
+        && version_key(want) < version_key(have)
+    {
+        return Some(Invalid::new(
+            format!("{FP}.engineVersion"),
+            format!(
+                "cannot be downgraded from {have} to {want}: the cloud only upgrades (set {have} or later)"
+            ),
+        ));
+    }
+    if p.tde == Some(TdeMode::Disabled) && i.tde_enabled == Some(true) {
+        return Some(Invalid::new(
+            format!("{FP}.tde"),
+            "cannot be turned off: TDE is on for this instance and the cloud cannot disable it (set Enabled, or remove the field)",
+        ));
+    }
+    None
+}
+
+/// The next in-place change of node counts, engine version or TDE; `None` when they match.
+pub fn change(p: &DBInstanceParameters, i: &Instance) -> Option<InstanceChange> {
+    nodes(p, i).or_else(|| engine_upgrade(p, i)).or_else(|| {
+        (p.tde == Some(TdeMode::Enabled) && i.tde_enabled == Some(false))
+            .then_some(InstanceChange::EnableTde)
+    })
+}
+
+fn nodes(p: &DBInstanceParameters, i: &Instance) -> Option<InstanceChange> {
+    let differs = |want: Option<i32>, have: Option<i32>| match (want, have) {
+        (Some(w), Some(h)) if w != h => Some(w),
+        _ => None,
+    };
+    let replication_factor = differs(Some(p.replication_factor), i.replication_factor);
+    let readonly_replicas = differs(p.readonly_replicas, i.readonly_replicas);
+    (replication_factor.is_some() || readonly_replicas.is_some()).then_some(InstanceChange::Nodes {
+        replication_factor,
+        readonly_replicas,
+    })
+}
+
+/// One major version up from what the cloud runs, toward the spec's: both clouds upgrade one
+/// major version at a time.
+fn engine_upgrade(p: &DBInstanceParameters, i: &Instance) -> Option<InstanceChange> {
+    let have = version_key(i.engine_version.as_deref()?);
+    let want = p.engine_version;
+    if version_key(want.as_str()) <= have {
+        return None;
+    }
+    let next = ALL_VERSIONS
+        .iter()
+        .copied()
+        .find(|v| version_key(v.as_str()) > have)
+        .filter(|v| *v <= want)
+        .unwrap_or(want);
+    Some(InstanceChange::EngineVersion(next.as_str().to_owned()))
+}
+
+const ALL_VERSIONS: [EngineVersion; 6] = [
+    EngineVersion::V4_2,
+    EngineVersion::V4_4,
+    EngineVersion::V5_0,
+    EngineVersion::V6_0,
+    EngineVersion::V7_0,
+    EngineVersion::V8_0,
+];
+
+/// `"7.0"` → `(7, 0)`; text the cloud reports that is no version sorts first.
+fn version_key(v: &str) -> (u32, u32) {
+    let mut parts = v.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+}
+
+const TABLE_START: &str =
+    "<!-- in-place-table: generated by `mongocloud-operator docs`; do not edit -->";
+const TABLE_END: &str = "<!-- /in-place-table -->";
+
+/// The README table "what can change in place, per cloud", from [`FIELDS`].
+pub fn readme_table() -> String {
+    let mut out =
+        String::from("| `spec.forProvider` field | Aliyun (Dds) | Atlas |\n|---|---|---|\n");
+    for r in FIELDS {
+        out.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            r.field,
+            r.aliyun.describe(),
+            r.atlas.describe()
+        ));
+    }
+    out
+}
+
+/// `readme` with the generated table between its markers replaced by the current one; `None`
+/// when the markers are missing.
+pub fn splice_readme(readme: &str) -> Option<String> {
+    let start = readme.find(TABLE_START)? + TABLE_START.len();
+    let end = start + readme[start..].find(TABLE_END)?;
+    Some(format!(
+        "{}\n{}{}",
+        &readme[..start],
+        readme_table(),
+        &readme[end..]
+    ))
+}
+
+#[cfg(test)]
+#[path = "dbinstance_inplace_tests.rs"]
+mod tests;

@@ -1,0 +1,427 @@
+use super::*;
+use crate::api::dbinstance::{DBInstanceSpec, HandledOperations};
+use crate::cloud::{SslState, Tags};
+use crate::reconcile::Mode;
+use crate::reconcile::dbinstance::{Observed, RUNNING, Step, plan};
+
+fn spec() -> DBInstanceSpec {
+    serde_json::from_value(serde_json::json!({
+        "forProvider": {
+            "regionId": "cn-hangzhou", "zoneId": "cn-hangzhou-h", "engineVersion": "6.0",
+            "instanceClass": "dds.mongo.mid", "storageGB": 20, "description": "orders",
+            "maintenanceWindow": {"startTime": "02:00Z", "endTime": "03:00Z"},
+            "ssl": "Enabled", "tags": {"team": "orders"}, "readonlyReplicas": 0,
+            "storageType": "cloud_essd1", "vpcId": "vpc-1", "vSwitchId": "vsw-1",
+            "resourceGroupId": "rg-1", "deletionProtection": false, "tde": "Disabled"
+        }
+    }))
+    .expect("spec")
+}
+
+fn running() -> Instance {
+    Instance {
+        id: "dds-abc12345".into(),
+        status: RUNNING.into(),
+        region: "cn-hangzhou".into(),
+        zone: Some("cn-hangzhou-h".into()),
+        description: Some("orders".into()),
+        instance_class: Some("dds.mongo.mid".into()),
+        storage_gb: Some(20),
+        engine_version: Some("6.0".into()),
+        storage_engine: Some("WiredTiger".into()),
+        storage_type: Some("cloud_essd1".into()),
+        replication_factor: Some(3),
+        readonly_replicas: Some(0),
+        maintain_start: Some("02:00Z".into()),
+        maintain_end: Some("03:00Z".into()),
+        charge_type: Some("PostPaid".into()),
+        vpc_id: Some("vpc-1".into()),
+        vswitch_id: Some("vsw-1".into()),
+        resource_group_id: Some("rg-1".into()),
+        deletion_protection: Some(false),
+        tde_enabled: Some(false),
+        tags: Tags::from_iter([("team".into(), "orders".into())]),
+        ..Instance::default()
+    }
+}
+
+fn plan_for(s: &DBInstanceSpec, i: &Instance) -> Step {
+    let seen = Observed::Present {
+        instance: Box::new(i.clone()),
+        ssl: Some(SslState {
+            status: "Open".into(),
+            expire_time: None,
+        }),
+    };
+    plan(
+        &s.for_provider,
+        s,
+        &HandledOperations::default(),
+        &seen,
+        Mode::Active,
+    )
+}
+
+fn with(f: impl FnOnce(&mut DBInstanceParameters)) -> DBInstanceSpec {
+    let mut s = spec();
+    f(&mut s.for_provider);
+    s
+}
+
+fn seen(f: impl FnOnce(&mut Instance)) -> Instance {
+    let mut i = running();
+    f(&mut i);
+    i
+}
+
+fn rejects(field: &str) -> impl Fn(&Step) -> bool + '_ {
+    move |step| matches!(step, Step::Reject(i) if i.field == format!("spec.forProvider.{field}"))
+}
+
+fn one_change(want: InstanceChange) -> impl Fn(&Step) -> bool {
+    move |step| *step == Step::Change(want.clone())
+}
+
+type Check = Box<dyn Fn(&Step) -> bool>;
+
+/// One row per field of [`FIELDS`]: a changed value is the rule's one call, or a refusal naming
+/// the field (which makes no cloud call: a `Reject` step writes nothing).
+fn field_cases() -> Vec<(&'static str, DBInstanceSpec, Instance, Check)> {
+    use crate::api::dbinstance::{ChargeType, StorageEngine, StorageType};
+    vec![
+        (
+            "regionId",
+            with(|p| p.region_id = "cn-beijing".into()),
+            running(),
+            Box::new(rejects("regionId")),
+        ),
+        (
+            "zoneId",
+            with(|p| p.zone_id = Some("cn-hangzhou-i".into())),
+            running(),
+            Box::new(rejects("zoneId")),
+        ),
+        (
+            "engineVersion",
+            with(|p| p.engine_version = EngineVersion::V7_0),
+            running(),
+            Box::new(one_change(InstanceChange::EngineVersion("7.0".into()))),
+        ),
+        (
+            "instanceClass",
+            with(|p| p.instance_class = "dds.mongo.large".into()),
+            running(),
+            Box::new(one_change(InstanceChange::Spec {
+                instance_class: Some("dds.mongo.large".into()),
+                storage_gb: None,
+            })),
+        ),
+        (
+            "storageGB",
+            with(|p| p.storage_gb = 40),
+            running(),
+            Box::new(one_change(InstanceChange::Spec {
+                instance_class: None,
+                storage_gb: Some(40),
+            })),
+        ),
+        (
+            "replicationFactor",
+            with(|p| p.replication_factor = 5),
+            running(),
+            Box::new(one_change(InstanceChange::Nodes {
+                replication_factor: Some(5),
+                readonly_replicas: None,
+            })),
+        ),
+        (
+            "readonlyReplicas",
+            with(|p| p.readonly_replicas = Some(2)),
+            running(),
+            Box::new(one_change(InstanceChange::Nodes {
+                replication_factor: None,
+                readonly_replicas: Some(2),
+            })),
+        ),
+        (
+            "tde",
+            with(|p| p.tde = Some(TdeMode::Enabled)),
+            running(),
+            Box::new(one_change(InstanceChange::EnableTde)),
+        ),
+        (
+            "storageEngine",
+            with(|p| p.storage_engine = StorageEngine::RocksDB),
+            running(),
+            Box::new(rejects("storageEngine")),
+        ),
+        (
+            "storageType",
+            with(|p| p.storage_type = Some(StorageType::CloudAuto)),
+            running(),
+            Box::new(rejects("storageType")),
+        ),
+        (
+            "chargeType",
+            with(|p| {
+                p.charge_type = ChargeType::PrePaid;
+                p.period = Some(1);
+            }),
+            running(),
+            Box::new(rejects("chargeType")),
+        ),
+        (
+            "vpcId",
+            with(|p| p.vpc_id = Some("vpc-2".into())),
+            running(),
+            Box::new(rejects("vpcId")),
+        ),
+        (
+            "vSwitchId",
+            with(|p| p.v_switch_id = Some("vsw-2".into())),
+            running(),
+            Box::new(rejects("vSwitchId")),
+        ),
+        (
+            "resourceGroupId",
+            with(|p| p.resource_group_id = Some("rg-2".into())),
+            running(),
+            Box::new(rejects("resourceGroupId")),
+        ),
+        (
+            "description",
+            with(|p| p.description = Some("billing".into())),
+            running(),
+            Box::new(one_change(InstanceChange::Description("billing".into()))),
+        ),
+        (
+            "maintenanceWindow",
+            with(|p| {
+                p.maintenance_window = Some(crate::api::dbinstance::MaintenanceWindow {
+                    start_time: "04:00Z".into(),
+                    end_time: "05:00Z".into(),
+                })
+            }),
+            running(),
+            Box::new(one_change(InstanceChange::MaintainTime {
+                start: "04:00Z".into(),
+                end: "05:00Z".into(),
+            })),
+        ),
+        (
+            "ssl",
+            with(|p| p.ssl = Some(crate::api::dbinstance::SslMode::Disabled)),
+            running(),
+            Box::new(one_change(InstanceChange::Ssl(
+                crate::cloud::SslAction::Close,
+            ))),
+        ),
+        (
+            "deletionProtection",
+            with(|p| p.deletion_protection = Some(true)),
+            running(),
+            Box::new(one_change(InstanceChange::DeletionProtection(true))),
+        ),
+        (
+            "tags",
+            with(|p| {
+                p.tags.insert("env".into(), "prod".into());
+            }),
+            running(),
+            Box::new(|s: &Step| *s == Step::Tag(vec![("env".into(), "prod".into())])),
+        ),
+    ]
+}
+
+#[test]
+fn every_field_of_the_table_has_a_case_that_follows_its_rule() {
+    let cases = field_cases();
+    for rule in FIELDS {
+        let (_, s, i, check) = cases
+            .iter()
+            .find(|(field, ..)| *field == rule.field)
+            .unwrap_or_else(|| panic!("no case for {}", rule.field));
+        let step = plan_for(s, i);
+        assert!(check(&step), "field {}: got {step:?}", rule.field);
+        let refused = matches!(step, Step::Reject(_));
+        assert_eq!(
+            refused,
+            is_create_only(rule.field),
+            "field {}: the planner and the table disagree",
+            rule.field
+        );
+    }
+    assert_eq!(
+        cases.len(),
+        FIELDS.len(),
+        "a case for a field not in the table"
+    );
+}
+
+#[test]
+fn the_clouds_agree_on_the_kind_of_rule_wherever_a_field_applies() {
+    for rule in FIELDS {
+        assert!(clouds_agree(rule), "{rule:?}");
+    }
+}
+
+/// Changes the cloud refuses, and the way each is refused; none is planned as a write.
+#[test]
+fn refused_changes_name_the_field_and_why() {
+    let cases: Vec<(&str, DBInstanceSpec, Instance, &str, &str)> = vec![
+        (
+            "engine downgrade",
+            spec(),
+            seen(|i| i.engine_version = Some("7.0".into())),
+            "engineVersion",
+            "cannot be downgraded from 7.0 to 6.0",
+        ),
+        (
+            "TDE off once on",
+            spec(),
+            seen(|i| i.tde_enabled = Some(true)),
+            "tde",
+            "cannot be turned off",
+        ),
+    ];
+    for (name, s, i, field, why) in cases {
+        match plan_for(&s, &i) {
+            Step::Reject(invalid) => {
+                assert_eq!(invalid.field, format!("spec.forProvider.{field}"), "{name}");
+                assert!(invalid.message.contains(why), "{name}: {}", invalid.message);
+            }
+            other => panic!("{name}: expected a refusal, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn in_place_rules() {
+    let cases: Vec<(&str, DBInstanceSpec, Instance, Step)> = vec![
+        (
+            "engine upgrades one major version a call",
+            with(|p| p.engine_version = EngineVersion::V8_0),
+            running(),
+            Step::Change(InstanceChange::EngineVersion("7.0".into())),
+        ),
+        (
+            "engine upgrade from a version the enum lacks goes to the next one",
+            with(|p| p.engine_version = EngineVersion::V4_4),
+            seen(|i| i.engine_version = Some("4.0".into())),
+            Step::Change(InstanceChange::EngineVersion("4.2".into())),
+        ),
+        (
+            "both node counts change in one call",
+            with(|p| {
+                p.replication_factor = 7;
+                p.readonly_replicas = Some(1);
+            }),
+            running(),
+            Step::Change(InstanceChange::Nodes {
+                replication_factor: Some(7),
+                readonly_replicas: Some(1),
+            }),
+        ),
+        (
+            "nodes go before the engine upgrade",
+            with(|p| {
+                p.replication_factor = 5;
+                p.engine_version = EngineVersion::V7_0;
+            }),
+            running(),
+            Step::Change(InstanceChange::Nodes {
+                replication_factor: Some(5),
+                readonly_replicas: None,
+            }),
+        ),
+        (
+            "absent readonlyReplicas leaves the cloud's count",
+            with(|p| p.readonly_replicas = None),
+            seen(|i| i.readonly_replicas = Some(2)),
+            Step::Steady,
+        ),
+        (
+            "TDE on and on already writes nothing",
+            with(|p| p.tde = Some(TdeMode::Enabled)),
+            seen(|i| i.tde_enabled = Some(true)),
+            Step::Steady,
+        ),
+        (
+            "TDE not observed is not guessed",
+            with(|p| p.tde = Some(TdeMode::Enabled)),
+            seen(|i| i.tde_enabled = None),
+            Step::Steady,
+        ),
+        (
+            "no write while nodes are being created",
+            with(|p| p.replication_factor = 5),
+            seen(|i| i.status = "NodeCreating".into()),
+            Step::Wait("NodeCreating".into()),
+        ),
+    ];
+    for (name, s, i, want) in cases {
+        assert_eq!(plan_for(&s, &i), want, "case: {name}");
+    }
+}
+
+/// Applying each planned change to the observation reaches a steady plan: an engine two
+/// versions behind takes two upgrades, then nothing more.
+#[test]
+fn in_place_plans_converge() {
+    let s = with(|p| {
+        p.engine_version = EngineVersion::V8_0;
+        p.replication_factor = 5;
+        p.readonly_replicas = Some(1);
+        p.tde = Some(TdeMode::Enabled);
+    });
+    let mut i = running();
+    let mut calls = Vec::new();
+    for _ in 0..10 {
+        match plan_for(&s, &i) {
+            Step::Steady => {
+                assert_eq!(
+                    calls,
+                    ["nodes", "engine 7.0", "engine 8.0", "tde"],
+                    "the calls, in order"
+                );
+                return;
+            }
+            Step::Change(InstanceChange::Nodes {
+                replication_factor,
+                readonly_replicas,
+            }) => {
+                i.replication_factor = replication_factor.or(i.replication_factor);
+                i.readonly_replicas = readonly_replicas.or(i.readonly_replicas);
+                calls.push("nodes".to_owned());
+            }
+            Step::Change(InstanceChange::EngineVersion(v)) => {
+                calls.push(format!("engine {v}"));
+                i.engine_version = Some(v);
+            }
+            Step::Change(InstanceChange::EnableTde) => {
+                i.tde_enabled = Some(true);
+                calls.push("tde".to_owned());
+            }
+            other => panic!("unexpected step {other:?}"),
+        }
+    }
+    panic!("no steady plan after 10 rounds: {calls:?}");
+}
+
+#[test]
+fn the_readme_table_lists_every_field_once() {
+    let table = readme_table();
+    for rule in FIELDS {
+        assert_eq!(
+            table.matches(&format!("| `{}` |", rule.field)).count(),
+            1,
+            "{}",
+            rule.field
+        );
+    }
+    let readme = format!("intro\n{TABLE_START}\nold rows\n{TABLE_END}\nrest\n");
+    let spliced = splice_readme(&readme).expect("markers");
+    assert!(spliced.contains(&table) && spliced.ends_with(&format!("{TABLE_END}\nrest\n")));
+    assert_eq!(splice_readme(&spliced).as_deref(), Some(spliced.as_str()));
+    assert_eq!(splice_readme("no markers"), None);
+}

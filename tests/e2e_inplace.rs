@@ -1,0 +1,270 @@
+//! In-place changes end to end, both clouds: node counts, engine upgrades and TDE go through
+//! the cloud's own action and its transitional states; a downgrade is refused by name without a
+//! cloud write. The real API server, the operator binary, the emulator as the cloud; cloud-side
+//! facts come from the emulator.
+
+mod support;
+
+use std::time::Duration;
+
+use mongocloud_operator::api::DBInstance;
+use serde_json::{Value, json};
+use support::{ATLAS_PROJECT, Harness, has_condition};
+
+const LIMIT: Duration = Duration::from_secs(40);
+/// Long enough that the operator's polls see each transitional state.
+const TRANSITION_MS: u64 = 1500;
+
+fn manifest(h: &Harness, for_provider: Value) -> Value {
+    json!({"apiVersion": "mongocloud.dev/v1alpha1", "kind": "DBInstance", "metadata": {"name": "orders"},
+           "spec": {"providerConfigRef": {"name": h.pc}, "forProvider": for_provider}})
+}
+
+async fn ready(h: &Harness) -> DBInstance {
+    h.wait_for::<DBInstance, _>("orders", "Ready=True", LIMIT, |d| {
+        let st = d.status.as_ref()?;
+        has_condition(d, &st.conditions, "Ready", "True", None).map(|()| d.clone())
+    })
+    .await
+}
+
+/// Waits until the object reports the cloud in `state` (Ready=False with that reason).
+async fn seen_in(h: &Harness, state: &str) {
+    h.wait_for::<DBInstance, _>("orders", state, LIMIT, |d| {
+        has_condition(
+            d,
+            &d.status.as_ref()?.conditions,
+            "Ready",
+            "False",
+            Some(state),
+        )
+    })
+    .await;
+}
+
+/// Mutating calls so far: every action or operation that is no read.
+fn writes(calls: &Value) -> u64 {
+    ["actions", "operations"]
+        .iter()
+        .filter_map(|k| calls[k].as_object())
+        .flatten()
+        .filter(|(k, _)| {
+            !k.starts_with("Describe")
+                && !k.starts_with("List")
+                && !k.starts_with("get")
+                && !k.starts_with("list")
+        })
+        .map(|(_, v)| v.as_u64().unwrap_or(0))
+        .sum()
+}
+
+async fn terminal_message(h: &Harness) -> String {
+    h.wait_for::<DBInstance, _>("orders", "Synced=False TerminalError", LIMIT, |d| {
+        let st = d.status.as_ref()?;
+        has_condition(d, &st.conditions, "Synced", "False", Some("TerminalError"))?;
+        support::condition(&st.conditions, "Synced").map(|c| c.message)
+    })
+    .await
+}
+
+async fn cloud_instance(h: &Harness, id: &str) -> Value {
+    h.cloud_instances()
+        .await
+        .get(id)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+#[tokio::test]
+async fn aliyun_nodes_engine_and_tde_change_in_place_and_a_downgrade_is_refused() {
+    let Some(mut h) = support::harness("inplace_aliyun", TRANSITION_MS).await else {
+        return;
+    };
+    h.provider_config().await;
+    h.start_operator(&[]);
+    h.create::<DBInstance>(manifest(
+        &h,
+        json!({"regionId": "cn-hangzhou", "engineVersion": "6.0", "instanceClass": "dds.mongo.mid",
+               "storageGB": 20, "tde": "Disabled"}),
+    ))
+    .await;
+    let d = ready(&h).await;
+    let id = d.status.and_then(|s| s.instance_id).expect("instance id");
+
+    // Given a Running replica set, when the node counts change, then one ModifyDBInstanceSpec
+    // adds the nodes and the object follows NodeCreating back to Running.
+    h.merge::<DBInstance>(
+        "orders",
+        json!({"spec": {"forProvider": {"replicationFactor": 5, "readonlyReplicas": 1}}}),
+    )
+    .await;
+    seen_in(&h, "NodeCreating").await;
+    let d = ready(&h).await;
+    let at = d.status.and_then(|s| s.at_provider).expect("atProvider");
+    assert_eq!(
+        (at.replication_factor, at.readonly_replicas),
+        (Some(5), Some(1))
+    );
+    let cloud = cloud_instance(&h, &id).await;
+    assert_eq!(
+        (
+            cloud["replicationFactor"].as_i64(),
+            cloud["readonlyReplicas"].as_i64()
+        ),
+        (Some(5), Some(1)),
+        "{cloud}"
+    );
+    assert_eq!(h.calls_of("ModifyDBInstanceSpec").await, 1);
+
+    // When the engine goes 6.0 → 8.0, then two upgrades run, each followed to Running.
+    h.merge::<DBInstance>(
+        "orders",
+        json!({"spec": {"forProvider": {"engineVersion": "8.0"}}}),
+    )
+    .await;
+    seen_in(&h, "EngineVersionUpgrading").await;
+    h.wait_for::<DBInstance, _>("orders", "engine 8.0 and Ready", LIMIT, |d| {
+        let st = d.status.as_ref()?;
+        (st.at_provider.as_ref()?.engine_version.as_deref() == Some("8.0"))
+            .then_some(())
+            .and(has_condition(d, &st.conditions, "Ready", "True", None))
+    })
+    .await;
+    assert_eq!(cloud_instance(&h, &id).await["engineVersion"], "8.0");
+    assert_eq!(h.calls_of("UpgradeDBInstanceEngineVersion").await, 2);
+
+    // When TDE is turned on, then one ModifyDBInstanceTDE, and the cloud reports it on.
+    h.merge::<DBInstance>(
+        "orders",
+        json!({"spec": {"forProvider": {"tde": "Enabled"}}}),
+    )
+    .await;
+    seen_in(&h, "TDEModifying").await;
+    h.wait_for::<DBInstance, _>("orders", "TDE on and Ready", LIMIT, |d| {
+        let st = d.status.as_ref()?;
+        (st.at_provider.as_ref()?.tde_enabled == Some(true))
+            .then_some(())
+            .and(has_condition(d, &st.conditions, "Ready", "True", None))
+    })
+    .await;
+    assert_eq!(cloud_instance(&h, &id).await["tdeEnabled"], true);
+    assert_eq!(h.calls_of("ModifyDBInstanceTDE").await, 1);
+
+    // When the spec asks for a downgrade or TDE off, then TerminalError names the field and
+    // no cloud write is made.
+    let before = h.calls().await;
+    h.merge::<DBInstance>(
+        "orders",
+        json!({"spec": {"forProvider": {"engineVersion": "7.0"}}}),
+    )
+    .await;
+    let message = terminal_message(&h).await;
+    assert!(
+        message.contains("spec.forProvider.engineVersion") && message.contains("from 8.0 to 7.0"),
+        "{message}"
+    );
+    h.merge::<DBInstance>(
+        "orders",
+        json!({"spec": {"forProvider": {"engineVersion": "8.0", "tde": "Disabled"}}}),
+    )
+    .await;
+    let message = terminal_message(&h).await;
+    assert!(message.contains("spec.forProvider.tde"), "{message}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = h.calls().await;
+    assert_eq!(
+        writes(&after),
+        writes(&before),
+        "before {before}, after {after}"
+    );
+    h.kill_operator();
+}
+
+async fn cloud_cluster(h: &Harness) -> Value {
+    let state = h.atlas_state().await;
+    let clusters = &state["projects"][ATLAS_PROJECT]["clusters"];
+    match clusters {
+        Value::Object(by_name) => by_name.get("orders").cloned(),
+        Value::Array(all) => all.iter().find(|c| c["name"] == "orders").cloned(),
+        _ => None,
+    }
+    .unwrap_or(Value::Null)
+}
+
+fn count(calls: &Value, operation: &str) -> u64 {
+    calls["operations"][operation].as_u64().unwrap_or(0)
+}
+
+#[tokio::test]
+async fn atlas_node_counts_and_major_version_change_in_place_and_a_downgrade_is_refused() {
+    let Some(mut h) = support::harness("inplace_atlas", TRANSITION_MS).await else {
+        return;
+    };
+    h.atlas_provider_config().await;
+    h.start_operator(&[]);
+    h.create::<DBInstance>(manifest(
+        &h,
+        json!({"regionId": "US_EAST_1", "engineVersion": "7.0", "instanceClass": "M10",
+               "storageGB": 10, "atlas": {"providerName": "AWS"}}),
+    ))
+    .await;
+    ready(&h).await;
+    let updates = count(&h.atlas_calls().await, "updateCluster");
+
+    // When the node counts change, then one updateCluster sets them and the object follows
+    // UPDATING back to IDLE.
+    h.merge::<DBInstance>(
+        "orders",
+        json!({"spec": {"forProvider": {"replicationFactor": 5, "readonlyReplicas": 1}}}),
+    )
+    .await;
+    seen_in(&h, "Updating").await;
+    let d = ready(&h).await;
+    let at = d.status.and_then(|s| s.at_provider).expect("atProvider");
+    assert_eq!(
+        (at.replication_factor, at.readonly_replicas),
+        (Some(5), Some(1))
+    );
+    let region = cloud_cluster(&h).await["replicationSpecs"][0]["regionConfigs"][0].clone();
+    assert_eq!(region["electableSpecs"]["nodeCount"], 5, "{region}");
+    assert_eq!(region["readOnlySpecs"]["nodeCount"], 1, "{region}");
+    assert_eq!(count(&h.atlas_calls().await, "updateCluster") - updates, 1);
+
+    // When the major version goes up, then one updateCluster with mongoDBMajorVersion.
+    h.merge::<DBInstance>(
+        "orders",
+        json!({"spec": {"forProvider": {"engineVersion": "8.0"}}}),
+    )
+    .await;
+    seen_in(&h, "Updating").await;
+    h.wait_for::<DBInstance, _>("orders", "8.0 and Ready", LIMIT, |d| {
+        let st = d.status.as_ref()?;
+        (st.at_provider.as_ref()?.engine_version.as_deref() == Some("8.0"))
+            .then_some(())
+            .and(has_condition(d, &st.conditions, "Ready", "True", None))
+    })
+    .await;
+    assert_eq!(cloud_cluster(&h).await["mongoDBMajorVersion"], "8.0");
+    assert_eq!(count(&h.atlas_calls().await, "updateCluster") - updates, 2);
+
+    // When the spec asks for 7.0 again, then TerminalError names the field, no write.
+    let before = h.atlas_calls().await;
+    h.merge::<DBInstance>(
+        "orders",
+        json!({"spec": {"forProvider": {"engineVersion": "7.0"}}}),
+    )
+    .await;
+    let message = terminal_message(&h).await;
+    assert!(
+        message.contains("spec.forProvider.engineVersion") && message.contains("from 8.0 to 7.0"),
+        "{message}"
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = h.atlas_calls().await;
+    assert_eq!(
+        writes(&after),
+        writes(&before),
+        "before {before}, after {after}"
+    );
+    h.kill_operator();
+}
