@@ -101,6 +101,11 @@ fn invalid_cases() -> Vec<(&'static str, Value, &'static str)> {
             "spec.forProvider.ssl",
         ),
         (
+            "tde value",
+            dbi(json!({"tde": "enabled"})),
+            "spec.forProvider.tde",
+        ),
+        (
             "window without Z",
             dbi(json!({"maintenanceWindow": {"startTime": "2:00", "endTime": "03:00Z"}})),
             "spec.forProvider.maintenanceWindow.startTime",

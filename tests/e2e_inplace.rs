@@ -244,7 +244,7 @@ async fn atlas_node_counts_and_major_version_change_in_place_and_a_downgrade_is_
             .and(has_condition(d, &st.conditions, "Ready", "True", None))
     })
     .await;
-    assert_eq!(cloud_cluster(&h).await["mongoDBMajorVersion"], "8.0");
+    assert_eq!(cloud_cluster(&h).await["mongoDbMajorVersion"], "8.0");
     assert_eq!(count(&h.atlas_calls().await, "updateCluster") - updates, 2);
 
     // When the spec asks for 7.0 again, then TerminalError names the field, no write.
@@ -265,6 +265,82 @@ async fn atlas_node_counts_and_major_version_change_in_place_and_a_downgrade_is_
         writes(&after),
         writes(&before),
         "before {before}, after {after}"
+    );
+    h.kill_operator();
+}
+
+#[tokio::test]
+async fn atlas_autoscaled_size_is_left_alone_and_shown_in_status() {
+    let Some(mut h) = support::harness("inplace_autoscale", 300).await else {
+        return;
+    };
+    h.atlas_provider_config().await;
+    h.start_operator(&[]);
+    h.create::<DBInstance>(manifest(
+        &h,
+        json!({"regionId": "US_EAST_1", "engineVersion": "8.0", "instanceClass": "M10",
+               "storageGB": 10, "atlas": {"providerName": "AWS", "autoScaling": {
+                   "compute": {"enabled": true, "scaleDownEnabled": true,
+                               "minInstanceSize": "M10", "maxInstanceSize": "M40"},
+                   "diskGB": {"enabled": true}}}}),
+    ))
+    .await;
+    ready(&h).await;
+    let region = cloud_cluster(&h).await["replicationSpecs"][0]["regionConfigs"][0].clone();
+    assert_eq!(
+        region["autoScaling"]["compute"]["maxInstanceSize"], "M40",
+        "{region}"
+    );
+    let updates = count(&h.atlas_calls().await, "updateCluster");
+
+    // Given autoscaling on, when Atlas scales the cluster to M30 and 40 GB by itself, then the
+    // status shows that size and the operator does not size it back.
+    h.atlas_admin(
+        &format!("/groups/{ATLAS_PROJECT}/clusters/orders"),
+        json!({"instanceSize": "M30", "diskSizeGB": 40}),
+    )
+    .await;
+    h.wait_for::<DBInstance, _>("orders", "the autoscaled size in status", LIMIT, |d| {
+        let scaled = d
+            .status
+            .as_ref()?
+            .at_provider
+            .as_ref()?
+            .auto_scaling
+            .clone()?;
+        (scaled.instance_class.as_deref() == Some("M30") && scaled.storage_gb == Some(40))
+            .then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let region = cloud_cluster(&h).await["replicationSpecs"][0]["regionConfigs"][0].clone();
+    assert_eq!(region["electableSpecs"]["instanceSize"], "M30", "{region}");
+    assert_eq!(
+        count(&h.atlas_calls().await, "updateCluster"),
+        updates,
+        "no resize back"
+    );
+
+    // When autoscaling is switched off in the spec, then one updateCluster turns it off, and
+    // only then is the spec's size put back.
+    h.merge::<DBInstance>(
+        "orders",
+        json!({"spec": {"forProvider": {"atlas": {"autoScaling": {
+            "compute": {"enabled": false, "scaleDownEnabled": false, "minInstanceSize": null, "maxInstanceSize": null},
+            "diskGB": {"enabled": false}}}}}}),
+    )
+    .await;
+    h.wait_for::<DBInstance, _>("orders", "M10 again and Ready", LIMIT, |d| {
+        let st = d.status.as_ref()?;
+        (st.at_provider.as_ref()?.instance_class.as_deref() == Some("M10"))
+            .then_some(())
+            .and(has_condition(d, &st.conditions, "Ready", "True", None))
+    })
+    .await;
+    let region = cloud_cluster(&h).await["replicationSpecs"][0]["regionConfigs"][0].clone();
+    assert_eq!(
+        region["autoScaling"]["compute"]["enabled"], false,
+        "{region}"
     );
     h.kill_operator();
 }

@@ -280,6 +280,10 @@ pub struct AtlasClusterParameters {
     /// reported, never recreated.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub adopt_existing: bool,
+    /// Compute and disk autoscaling of the cluster; changeable in place. Absent leaves it as
+    /// Atlas has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_scaling: Option<super::dbinstance_changes::AtlasAutoScaling>,
 }
 
 fn default_replication_factor() -> i32 {
@@ -364,6 +368,9 @@ pub struct DBInstanceObservation {
     /// Whether TDE is on; reported when the spec sets `tde`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tde_enabled: Option<bool>,
+    /// Atlas: the autoscaling it runs and the size it chose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_scaling: Option<super::dbinstance_changes::AutoScalingObservation>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engine_version: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

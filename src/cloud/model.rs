@@ -136,6 +136,18 @@ pub struct Instance {
     pub backup_enabled: Option<bool>,
     /// Dds TDE (DescribeDBInstanceTDEInfo); read only when a spec asks for it.
     pub tde_enabled: Option<bool>,
+    /// Atlas: the autoscaling of the preferred region.
+    pub auto_scaling: Option<AutoScaling>,
+}
+
+/// Compute and disk autoscaling settings, as Atlas holds them per region.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AutoScaling {
+    pub compute_enabled: bool,
+    pub scale_down_enabled: bool,
+    pub min_instance_size: Option<String>,
+    pub max_instance_size: Option<String>,
+    pub disk_enabled: bool,
 }
 
 /// Everything CreateDBInstance needs. `password` is a secret: never log this struct's Debug.
@@ -166,6 +178,8 @@ pub struct CreateInstance {
     pub cloud_provider: Option<String>,
     /// Atlas: cloud backups on.
     pub backup_enabled: Option<bool>,
+    /// Atlas: autoscaling from the start.
+    pub auto_scaling: Option<AutoScaling>,
 }
 
 impl std::fmt::Debug for CreateInstance {
@@ -210,6 +224,8 @@ pub enum InstanceChange {
     EngineVersion(String),
     /// ModifyDBInstanceTDE `TDEStatus=enabled`; the cloud cannot turn it off again.
     EnableTde,
+    /// Atlas: the `autoScaling` of every region (Atlas wants them all alike).
+    AutoScaling(AutoScaling),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

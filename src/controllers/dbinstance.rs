@@ -557,6 +557,7 @@ fn change_name(change: &InstanceChange) -> &'static str {
         InstanceChange::Nodes { .. } => "ModifyDBInstanceSpec",
         InstanceChange::EngineVersion(_) => "UpgradeDBInstanceEngineVersion",
         InstanceChange::EnableTde => "ModifyDBInstanceTDE",
+        InstanceChange::AutoScaling(_) => "updateCluster",
     }
 }
 
@@ -593,6 +594,7 @@ fn describe(change: &InstanceChange) -> String {
         ),
         InstanceChange::EngineVersion(v) => format!("engine version {v}"),
         InstanceChange::EnableTde => "TDE on".to_owned(),
+        InstanceChange::AutoScaling(a) => crate::reconcile::dbinstance_inplace::describe_scaling(a),
     }
 }
 

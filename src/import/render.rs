@@ -360,6 +360,12 @@ pub fn parameters(
                 },
                 backup_enabled: i.backup_enabled,
                 adopt_existing: true,
+                // Without it, the first drift check would size back what Atlas autoscaled.
+                auto_scaling: i
+                    .auto_scaling
+                    .as_ref()
+                    .filter(|a| a.compute_enabled || a.disk_enabled)
+                    .map(crate::reconcile::dbinstance_inplace::scaling_spec),
             });
         }
     }

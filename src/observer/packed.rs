@@ -67,6 +67,11 @@ mod tests {
             cloud_provider: Some("GCP".into()),
             backup_enabled: Some(true),
             tde_enabled: Some(false),
+            auto_scaling: Some(crate::cloud::AutoScaling {
+                compute_enabled: true,
+                max_instance_size: Some("M40".into()),
+                ..Default::default()
+            }),
         }
     }
 

@@ -121,6 +121,7 @@ fn check_atlas(spec: &DBInstanceSpec, name: &str) -> Result<(), Invalid> {
             ),
         ));
     }
+    super::dbinstance_inplace::check_scaling(p)?;
     let cluster = cluster_name(spec, name);
     if !cluster
         .chars()

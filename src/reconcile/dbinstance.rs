@@ -245,7 +245,9 @@ pub fn plan(
     if instance.status != RUNNING {
         return Step::Wait(instance.status.clone());
     }
-    drift(p, instance, ssl.as_ref())
+    inplace::scaling_change(p, instance)
+        .map(Step::Change)
+        .or_else(|| drift(p, instance, ssl.as_ref()))
         .or_else(|| inplace::change(p, instance).map(Step::Change))
         .or_else(|| due_operation(spec, handled))
         .unwrap_or(Step::Steady)
@@ -315,9 +317,12 @@ fn immutable_change(p: &DBInstanceParameters, i: &Instance) -> Option<Invalid> {
 }
 
 fn drift(p: &DBInstanceParameters, i: &Instance, ssl: Option<&SslState>) -> Option<Step> {
-    let class = (i.instance_class.as_deref() != Some(p.instance_class.as_str()))
-        .then(|| p.instance_class.clone());
-    let storage = (i.storage_gb != Some(p.storage_gb)).then_some(p.storage_gb);
+    // Atlas autoscaling owns the size while it is on: what it chose is never resized back.
+    let class = (i.instance_class.as_deref() != Some(p.instance_class.as_str())
+        && !inplace::scaling_holds_class(p))
+    .then(|| p.instance_class.clone());
+    let storage = (i.storage_gb != Some(p.storage_gb) && !inplace::scaling_holds_storage(p))
+        .then_some(p.storage_gb);
     if class.is_some() || storage.is_some() {
         return Some(Step::Change(InstanceChange::Spec {
             instance_class: class,
@@ -470,6 +475,7 @@ pub fn create_request(
             .as_ref()
             .map(|a| a.provider_name.as_str().to_owned()),
         backup_enabled: p.atlas.as_ref().and_then(|a| a.backup_enabled),
+        auto_scaling: inplace::wanted_scaling(p),
     }
 }
 
@@ -487,6 +493,7 @@ pub fn observation(i: &Instance, ssl: Option<&SslState>) -> DBInstanceObservatio
         replication_factor: i.replication_factor,
         readonly_replicas: i.readonly_replicas,
         tde_enabled: i.tde_enabled,
+        auto_scaling: inplace::scaling_observation(i),
         engine_version: i.engine_version.clone(),
         kernel_version: i.kernel_version.clone(),
         replica_set_name: i.replica_set_name.clone(),

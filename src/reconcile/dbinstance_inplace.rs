@@ -5,8 +5,10 @@
 
 use super::Invalid;
 use crate::api::dbinstance::{DBInstanceParameters, EngineVersion};
-use crate::api::dbinstance_changes::TdeMode;
-use crate::cloud::{Instance, InstanceChange};
+use crate::api::dbinstance_changes::{
+    AtlasAutoScaling, AutoScalingObservation, ComputeAutoScaling, DiskAutoScaling, TdeMode,
+};
+use crate::cloud::{AutoScaling, Instance, InstanceChange};
 
 const FP: &str = "spec.forProvider";
 
@@ -80,12 +82,21 @@ pub const FIELDS: &[FieldRule] = &[
     rule(
         "instanceClass",
         How::InPlace("ModifyDBInstanceSpec"),
-        How::InPlace("updateCluster instanceSize"),
+        How::InPlace(
+            "updateCluster instanceSize; left as Atlas scaled it while compute autoscaling is on",
+        ),
     ),
     rule(
         "storageGB",
         How::InPlace("ModifyDBInstanceSpec"),
-        How::InPlace("updateCluster diskSizeGB"),
+        How::InPlace(
+            "updateCluster diskSizeGB; left as Atlas scaled it while disk autoscaling is on",
+        ),
+    ),
+    rule(
+        "atlas.autoScaling",
+        How::NotApplicable,
+        How::InPlace("updateCluster autoScaling, every region"),
     ),
     rule(
         "replicationFactor",
@@ -209,6 +220,110 @@ fn nodes(p: &DBInstanceParameters, i: &Instance) -> Option<InstanceChange> {
         replication_factor,
         readonly_replicas,
     })
+}
+
+/// The autoscaling the spec asks for; `None` leaves the cloud's.
+pub fn wanted_scaling(p: &DBInstanceParameters) -> Option<AutoScaling> {
+    let a = p.atlas.as_ref()?.auto_scaling.as_ref()?;
+    Some(AutoScaling {
+        compute_enabled: a.compute.enabled,
+        scale_down_enabled: a.compute.scale_down_enabled,
+        min_instance_size: a.compute.min_instance_size.clone(),
+        max_instance_size: a.compute.max_instance_size.clone(),
+        disk_enabled: a.disk_gb.enabled,
+    })
+}
+
+/// The spec that asks for `a` (what `import` writes for an autoscaled cluster).
+pub fn scaling_spec(a: &AutoScaling) -> AtlasAutoScaling {
+    AtlasAutoScaling {
+        compute: ComputeAutoScaling {
+            enabled: a.compute_enabled,
+            scale_down_enabled: a.scale_down_enabled,
+            min_instance_size: a.min_instance_size.clone(),
+            max_instance_size: a.max_instance_size.clone(),
+        },
+        disk_gb: DiskAutoScaling {
+            enabled: a.disk_enabled,
+        },
+    }
+}
+
+/// Whether compute autoscaling owns the instance size (drift leaves it alone).
+pub fn scaling_holds_class(p: &DBInstanceParameters) -> bool {
+    wanted_scaling(p).is_some_and(|a| a.compute_enabled)
+}
+
+/// Whether disk autoscaling owns the storage size.
+pub fn scaling_holds_storage(p: &DBInstanceParameters) -> bool {
+    wanted_scaling(p).is_some_and(|a| a.disk_enabled)
+}
+
+/// The autoscaling change, planned before any resize: autoscaling switched off first, so the
+/// spec's size is put back only once Atlas no longer picks it.
+pub fn scaling_change(p: &DBInstanceParameters, i: &Instance) -> Option<InstanceChange> {
+    let want = wanted_scaling(p)?;
+    (i.auto_scaling.as_ref()? != &want).then_some(InstanceChange::AutoScaling(want))
+}
+
+/// `status.atProvider.autoScaling`: what Atlas runs, with the size it chose.
+pub fn scaling_observation(i: &Instance) -> Option<AutoScalingObservation> {
+    let a = i.auto_scaling.as_ref()?;
+    Some(AutoScalingObservation {
+        compute_enabled: a.compute_enabled,
+        disk_gb_enabled: a.disk_enabled,
+        instance_class: i.instance_class.clone().filter(|_| a.compute_enabled),
+        storage_gb: i.storage_gb.filter(|_| a.disk_enabled),
+    })
+}
+
+/// `compute M10-M40 (down too), disk on` style, for previews and events.
+pub fn describe_scaling(a: &AutoScaling) -> String {
+    let compute = if a.compute_enabled {
+        format!(
+            "compute {}-{}{}",
+            a.min_instance_size.as_deref().unwrap_or("?"),
+            a.max_instance_size.as_deref().unwrap_or("?"),
+            if a.scale_down_enabled {
+                " (down too)"
+            } else {
+                ""
+            }
+        )
+    } else {
+        "compute off".to_owned()
+    };
+    format!(
+        "{compute}, disk {}",
+        if a.disk_enabled { "on" } else { "off" }
+    )
+}
+
+/// Autoscaling settings Atlas refuses, checked before any cloud call.
+pub fn check_scaling(p: &DBInstanceParameters) -> Result<(), Invalid> {
+    let Some(a) = p.atlas.as_ref().and_then(|a| a.auto_scaling.as_ref()) else {
+        return Ok(());
+    };
+    let field = format!("{FP}.atlas.autoScaling.compute");
+    if a.compute.enabled && a.compute.max_instance_size.is_none() {
+        return Err(Invalid::new(
+            format!("{field}.maxInstanceSize"),
+            "is required when compute autoscaling is enabled",
+        ));
+    }
+    if a.compute.scale_down_enabled && a.compute.min_instance_size.is_none() {
+        return Err(Invalid::new(
+            format!("{field}.minInstanceSize"),
+            "is required when scaleDownEnabled is true",
+        ));
+    }
+    if a.compute.scale_down_enabled && !a.compute.enabled {
+        return Err(Invalid::new(
+            format!("{field}.scaleDownEnabled"),
+            "needs compute autoscaling enabled",
+        ));
+    }
+    Ok(())
 }
 
 /// One major version up from what the cloud runs, toward the spec's: both clouds upgrade one

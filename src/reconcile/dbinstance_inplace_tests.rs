@@ -84,6 +84,30 @@ fn one_change(want: InstanceChange) -> impl Fn(&Step) -> bool {
 
 type Check = Box<dyn Fn(&Step) -> bool>;
 
+fn scaling(compute: bool, disk: bool) -> crate::api::dbinstance::AtlasClusterParameters {
+    crate::api::dbinstance::AtlasClusterParameters {
+        auto_scaling: Some(AtlasAutoScaling {
+            compute: ComputeAutoScaling {
+                enabled: compute,
+                max_instance_size: compute.then(|| "M40".to_owned()),
+                ..ComputeAutoScaling::default()
+            },
+            disk_gb: DiskAutoScaling { enabled: disk },
+        }),
+        ..Default::default()
+    }
+}
+
+/// The cloud side of `scaling(true, true)`.
+fn scaled() -> AutoScaling {
+    AutoScaling {
+        compute_enabled: true,
+        max_instance_size: Some("M40".into()),
+        disk_enabled: true,
+        ..AutoScaling::default()
+    }
+}
+
 /// One row per field of [`FIELDS`]: a changed value is the rule's one call, or a refusal naming
 /// the field (which makes no cloud call: a `Reject` step writes nothing).
 fn field_cases() -> Vec<(&'static str, DBInstanceSpec, Instance, Check)> {
@@ -223,6 +247,12 @@ fn field_cases() -> Vec<(&'static str, DBInstanceSpec, Instance, Check)> {
             Box::new(one_change(InstanceChange::DeletionProtection(true))),
         ),
         (
+            "atlas.autoScaling",
+            with(|p| p.atlas = Some(scaling(true, true))),
+            seen(|i| i.auto_scaling = Some(AutoScaling::default())),
+            Box::new(one_change(InstanceChange::AutoScaling(scaled()))),
+        ),
+        (
             "tags",
             with(|p| {
                 p.tags.insert("env".into(), "prod".into());
@@ -353,6 +383,55 @@ fn in_place_rules() {
             Step::Steady,
         ),
         (
+            "compute autoscaling leaves the size Atlas chose",
+            with(|p| p.atlas = Some(scaling(true, false))),
+            seen(|i| {
+                i.instance_class = Some("dds.mongo.large".into());
+                i.auto_scaling = Some(AutoScaling {
+                    disk_enabled: false,
+                    ..scaled()
+                });
+            }),
+            Step::Steady,
+        ),
+        (
+            "disk autoscaling leaves the disk Atlas grew, and still resizes the class",
+            with(|p| p.atlas = Some(scaling(false, true))),
+            seen(|i| {
+                i.storage_gb = Some(80);
+                i.instance_class = Some("dds.mongo.large".into());
+                i.auto_scaling = Some(AutoScaling {
+                    disk_enabled: true,
+                    ..AutoScaling::default()
+                });
+            }),
+            Step::Change(InstanceChange::Spec {
+                instance_class: Some("dds.mongo.mid".into()),
+                storage_gb: None,
+            }),
+        ),
+        (
+            "autoscaling switched off goes before the size is put back",
+            with(|p| p.atlas = Some(scaling(false, false))),
+            seen(|i| {
+                i.instance_class = Some("dds.mongo.large".into());
+                i.auto_scaling = Some(scaled());
+            }),
+            Step::Change(InstanceChange::AutoScaling(AutoScaling::default())),
+        ),
+        (
+            "absent autoScaling leaves Atlas' settings and sizes as the spec says",
+            with(|p| p.atlas = Some(Default::default())),
+            seen(|i| {
+                i.instance_class = Some("dds.mongo.large".into());
+                i.auto_scaling = Some(scaled());
+            }),
+            Step::Change(InstanceChange::Spec {
+                instance_class: Some("dds.mongo.mid".into()),
+                storage_gb: None,
+            }),
+        ),
+        (
             "no write while nodes are being created",
             with(|p| p.replication_factor = 5),
             seen(|i| i.status = "NodeCreating".into()),
@@ -406,6 +485,49 @@ fn in_place_plans_converge() {
         }
     }
     panic!("no steady plan after 10 rounds: {calls:?}");
+}
+
+#[test]
+fn autoscaling_settings_atlas_refuses_are_refused_by_name() {
+    let cases = [
+        (
+            json_scaling(serde_json::json!({"compute": {"enabled": true}})),
+            "compute.maxInstanceSize",
+        ),
+        (
+            json_scaling(
+                serde_json::json!({"compute": {"enabled": true, "scaleDownEnabled": true, "maxInstanceSize": "M40"}}),
+            ),
+            "compute.minInstanceSize",
+        ),
+        (
+            json_scaling(
+                serde_json::json!({"compute": {"scaleDownEnabled": true, "minInstanceSize": "M10"}}),
+            ),
+            "compute.scaleDownEnabled",
+        ),
+    ];
+    for (p, field) in cases {
+        let invalid = check_scaling(&p).expect_err(field);
+        assert_eq!(
+            invalid.field,
+            format!("spec.forProvider.atlas.autoScaling.{field}")
+        );
+    }
+    assert_eq!(
+        check_scaling(&with(|p| p.atlas = Some(scaling(true, true))).for_provider),
+        Ok(())
+    );
+}
+
+fn json_scaling(a: serde_json::Value) -> DBInstanceParameters {
+    with(|p| {
+        p.atlas = Some(crate::api::dbinstance::AtlasClusterParameters {
+            auto_scaling: Some(serde_json::from_value(a).expect("autoScaling")),
+            ..Default::default()
+        })
+    })
+    .for_provider
 }
 
 #[test]

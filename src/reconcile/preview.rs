@@ -131,6 +131,7 @@ fn apply(c: &InstanceChange, instance: &mut Instance, ssl: &mut Option<SslState>
         }
         InstanceChange::EngineVersion(v) => instance.engine_version = Some(v.clone()),
         InstanceChange::EnableTde => instance.tde_enabled = Some(true),
+        InstanceChange::AutoScaling(a) => instance.auto_scaling = Some(a.clone()),
         InstanceChange::Restart { .. } | InstanceChange::UpgradeKernel => {}
     }
 }
@@ -154,6 +155,7 @@ pub fn instance_change(
         (Cloud::Aliyun, InstanceChange::Nodes { .. }) => "ModifyDBInstanceSpec",
         (Cloud::Aliyun, InstanceChange::EngineVersion(_)) => "UpgradeDBInstanceEngineVersion",
         (Cloud::Aliyun, InstanceChange::EnableTde) => "ModifyDBInstanceTDE",
+        (Cloud::Aliyun, InstanceChange::AutoScaling(_)) => "ModifyDBInstanceSpec",
     };
     let changes = match c {
         InstanceChange::Spec {
@@ -256,6 +258,14 @@ pub fn instance_change(
                 .tde_enabled
                 .map(|on| if on { "Enabled" } else { "Disabled" }.to_owned()),
             Some("Enabled".to_owned()),
+        )],
+        InstanceChange::AutoScaling(a) => vec![change(
+            "atlas.autoScaling",
+            instance
+                .auto_scaling
+                .as_ref()
+                .map(super::dbinstance_inplace::describe_scaling),
+            Some(super::dbinstance_inplace::describe_scaling(a)),
         )],
     };
     action(name, changes)

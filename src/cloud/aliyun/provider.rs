@@ -218,6 +218,17 @@ impl Provider for AliyunClient {
                 p.insert("TDEStatus".to_owned(), "enabled".to_owned());
                 "ModifyDBInstanceTDE"
             }
+            // The spec check refuses `atlas` for Aliyun, so no plan gets here.
+            InstanceChange::AutoScaling(_) => {
+                return Err(CloudError {
+                    action: "ModifyDBInstanceSpec",
+                    class: ErrorClass::Terminal,
+                    code: "Unsupported".to_owned(),
+                    message: "Dds instances have no autoscaling".to_owned(),
+                    request_id: String::new(),
+                    source: None,
+                });
+            }
         };
         self.call(action, "", p).await.map(drop)
     }

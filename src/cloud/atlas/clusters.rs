@@ -8,7 +8,7 @@
 
 use serde_json::{Value, json};
 
-use crate::cloud::{BackupInfo, CreateInstance, Instance, InstanceEndpoint, Tags};
+use crate::cloud::{AutoScaling, BackupInfo, CreateInstance, Instance, InstanceEndpoint, Tags};
 
 /// The operator's word for an Atlas `stateName`.
 pub fn state_word(state: &str) -> String {
@@ -99,8 +99,60 @@ pub fn instance(cluster: &Value) -> Instance {
         connection_string_srv: srv,
         cloud_provider: region.and_then(|r| text(r, "providerName")),
         backup_enabled: cluster.get("backupEnabled").and_then(Value::as_bool),
+        auto_scaling: region.map(auto_scaling),
         ..Instance::default()
     }
+}
+
+/// A region's `autoScaling`; absent settings are off.
+fn auto_scaling(region: &Value) -> AutoScaling {
+    let on = |pointer: &str| {
+        region
+            .pointer(pointer)
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    };
+    let size = |pointer: &str| {
+        region
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    AutoScaling {
+        compute_enabled: on("/autoScaling/compute/enabled"),
+        scale_down_enabled: on("/autoScaling/compute/scaleDownEnabled"),
+        min_instance_size: size("/autoScaling/compute/minInstanceSize"),
+        max_instance_size: size("/autoScaling/compute/maxInstanceSize"),
+        disk_enabled: on("/autoScaling/diskGB/enabled"),
+    }
+}
+
+fn auto_scaling_json(a: &AutoScaling) -> Value {
+    let mut compute =
+        json!({"enabled": a.compute_enabled, "scaleDownEnabled": a.scale_down_enabled});
+    if let Some(min) = &a.min_instance_size {
+        compute["minInstanceSize"] = json!(min);
+    }
+    if let Some(max) = &a.max_instance_size {
+        compute["maxInstanceSize"] = json!(max);
+    }
+    json!({"compute": compute, "diskGB": {"enabled": a.disk_enabled}})
+}
+
+/// The PATCH body that sets the autoscaling of every region (Atlas refuses regions that
+/// differ: `AUTO_SCALINGS_MUST_MATCH`).
+pub fn auto_scaling_body(cluster: &Value, a: &AutoScaling) -> Value {
+    let mut body = resize_body(cluster, None, None);
+    let specs = body
+        .get_mut("replicationSpecs")
+        .and_then(Value::as_array_mut);
+    for spec in specs.into_iter().flatten() {
+        let regions = spec.get_mut("regionConfigs").and_then(Value::as_array_mut);
+        for region in regions.into_iter().flatten() {
+            region["autoScaling"] = auto_scaling_json(a);
+        }
+    }
+    body
 }
 
 /// Hosts and replica set of a `mongodb://h1:p,h2:p/?...&replicaSet=rs` string. Atlas does not
@@ -150,6 +202,9 @@ pub fn create_body(request: &CreateInstance) -> Value {
     });
     if let Some(read_only) = request.readonly_replicas.filter(|n| *n > 0) {
         region["readOnlySpecs"] = hardware(size, read_only, request.storage_gb);
+    }
+    if let Some(scaling) = &request.auto_scaling {
+        region["autoScaling"] = auto_scaling_json(scaling);
     }
     let mut body = json!({
         "name": request.name.as_deref().unwrap_or_default(),
@@ -401,6 +456,31 @@ mod tests {
             electable_only["replicationSpecs"][0]["regionConfigs"][1]["readOnlySpecs"]["nodeCount"],
             1
         );
+    }
+
+    #[test]
+    fn autoscaling_is_read_from_the_preferred_region_and_set_on_every_region() {
+        assert_eq!(
+            instance(&recorded_idle()).auto_scaling,
+            Some(AutoScaling::default())
+        );
+        let on = AutoScaling {
+            compute_enabled: true,
+            max_instance_size: Some("M40".into()),
+            disk_enabled: true,
+            ..AutoScaling::default()
+        };
+        let body = auto_scaling_body(&recorded_idle(), &on);
+        for region in body["replicationSpecs"][0]["regionConfigs"]
+            .as_array()
+            .expect("regions")
+        {
+            assert_eq!(region["autoScaling"]["compute"]["maxInstanceSize"], "M40");
+            assert_eq!(region["autoScaling"]["diskGB"]["enabled"], true);
+        }
+        let mut patched = recorded_idle();
+        patched["replicationSpecs"] = body["replicationSpecs"].clone();
+        assert_eq!(instance(&patched).auto_scaling, Some(on));
     }
 
     #[test]

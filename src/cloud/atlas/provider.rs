@@ -384,6 +384,11 @@ impl Provider for AtlasProvider {
                 let body = clusters::nodes_body(&cluster, *replication_factor, *readonly_replicas);
                 self.patch_cluster(id, &body).await
             }
+            InstanceChange::AutoScaling(scaling) => {
+                let cluster = self.existing_cluster("updateCluster", id).await?;
+                let body = clusters::auto_scaling_body(&cluster, scaling);
+                self.patch_cluster(id, &body).await
+            }
             InstanceChange::EngineVersion(major) => {
                 self.patch_cluster(id, &json!({"mongoDBMajorVersion": major}))
                     .await
