@@ -279,19 +279,11 @@ pub fn scaling_observation(i: &Instance) -> Option<AutoScalingObservation> {
 
 /// `compute M10-M40 (down too), disk on` style, for previews and events.
 pub fn describe_scaling(a: &AutoScaling) -> String {
-    let compute = if a.compute_enabled {
-        format!(
-            "compute {}-{}{}",
-            a.min_instance_size.as_deref().unwrap_or("?"),
-            a.max_instance_size.as_deref().unwrap_or("?"),
-            if a.scale_down_enabled {
-                " (down too)"
-            } else {
-                ""
-            }
-        )
-    } else {
-        "compute off".to_owned()
+    let max = a.max_instance_size.as_deref().unwrap_or("any size");
+    let compute = match (a.compute_enabled, &a.min_instance_size) {
+        (false, _) => "compute off".to_owned(),
+        (true, Some(min)) if a.scale_down_enabled => format!("compute {min}-{max} (down too)"),
+        (true, _) => format!("compute up to {max}"),
     };
     format!(
         "{compute}, disk {}",

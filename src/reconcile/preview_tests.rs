@@ -131,6 +131,42 @@ fn dbinstance_previews_list_every_call_in_order() {
             ],
         ),
         (
+            "nodes, two engine upgrades and TDE, Dds",
+            Cloud::Aliyun,
+            spec(serde_json::json!({
+                "replicationFactor": 5, "readonlyReplicas": 1, "engineVersion": "8.0",
+                "tde": "Enabled"
+            })),
+            Instance {
+                readonly_replicas: Some(0),
+                tde_enabled: Some(false),
+                ..running()
+            },
+            vec![
+                "ModifyDBInstanceSpec: replicationFactor 3 → 5; readonlyReplicas 0 → 1",
+                "UpgradeDBInstanceEngineVersion: engineVersion 6.0 → 7.0",
+                "UpgradeDBInstanceEngineVersion: engineVersion 7.0 → 8.0",
+                "ModifyDBInstanceTDE: tde Disabled → Enabled",
+            ],
+        ),
+        (
+            "autoscaling first, then nodes and the major version, Atlas",
+            Cloud::Atlas,
+            spec(serde_json::json!({
+                "replicationFactor": 5, "engineVersion": "7.0",
+                "atlas": {"autoScaling": {"compute": {"enabled": true, "maxInstanceSize": "M40"}}}
+            })),
+            Instance {
+                auto_scaling: Some(crate::cloud::AutoScaling::default()),
+                ..running()
+            },
+            vec![
+                "updateCluster: atlas.autoScaling compute off, disk off → compute up to M40, disk off",
+                "updateCluster: replicationFactor 3 → 5",
+                "updateCluster: engineVersion 6.0 → 7.0",
+            ],
+        ),
+        (
             "deletion protection on Dds",
             Cloud::Aliyun,
             spec(serde_json::json!({"deletionProtection": true})),
