@@ -344,3 +344,76 @@ async fn atlas_autoscaled_size_is_left_alone_and_shown_in_status() {
     );
     h.kill_operator();
 }
+
+#[tokio::test]
+async fn aliyun_parameters_change_in_place_and_wait_for_an_explicit_restart() {
+    let Some(mut h) = support::harness("inplace_parameters", 300).await else {
+        return;
+    };
+    h.provider_config().await;
+    h.start_operator(&[]);
+    h.create::<DBInstance>(manifest(
+        &h,
+        json!({"regionId": "cn-hangzhou", "engineVersion": "6.0", "instanceClass": "dds.mongo.mid",
+               "storageGB": 20}),
+    ))
+    .await;
+    ready(&h).await;
+
+    // When two parameters are set, one of which the cloud applies only after a restart, then
+    // one ModifyParameters sends both, the status names the one waiting, and nothing restarts.
+    h.merge::<DBInstance>(
+        "orders",
+        json!({"spec": {"forProvider": {"parameters": {
+            "operationProfiling.mode": "slowOp", "net.serviceExecutor": "adaptive"}}}}),
+    )
+    .await;
+    h.wait_for::<DBInstance, _>("orders", "a parameter pending restart", LIMIT, |d| {
+        let at = d.status.as_ref()?.at_provider.as_ref()?;
+        (at.parameters_pending_restart == ["net.serviceExecutor"]).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(h.calls_of("ModifyParameters").await, 1);
+    assert_eq!(
+        h.calls_of("RestartDBInstance").await,
+        0,
+        "no restart unasked"
+    );
+
+    // When a restart is requested, then it runs once and nothing waits any more.
+    h.merge::<DBInstance>(
+        "orders",
+        json!({"spec": {"operations": {"restart": {"requestedAt": "2026-12-03T16:00:00Z"}}}}),
+    )
+    .await;
+    h.wait_for::<DBInstance, _>("orders", "no parameter pending, Ready", LIMIT, |d| {
+        let st = d.status.as_ref()?;
+        st.at_provider
+            .as_ref()?
+            .parameters_pending_restart
+            .is_empty()
+            .then_some(())
+            .and(has_condition(d, &st.conditions, "Ready", "True", None))
+    })
+    .await;
+    assert_eq!(h.calls_of("RestartDBInstance").await, 1);
+    assert_eq!(h.calls_of("ModifyParameters").await, 1);
+
+    // When a value the cloud does not allow is asked for, then the cloud's refusal is shown and
+    // the rest of the instance is left alone.
+    h.merge::<DBInstance>(
+        "orders",
+        json!({"spec": {"forProvider": {"parameters": {"operationProfiling.mode": "sometimes"}}}}),
+    )
+    .await;
+    let message = h
+        .wait_for::<DBInstance, _>("orders", "Synced=False", LIMIT, |d| {
+            let st = d.status.as_ref()?;
+            has_condition(d, &st.conditions, "Synced", "False", None)?;
+            support::condition(&st.conditions, "Synced").map(|c| c.message)
+        })
+        .await;
+    assert!(message.contains("operationProfiling.mode"), "{message}");
+    h.kill_operator();
+}

@@ -213,6 +213,14 @@ pub struct DBInstanceParameters {
     /// place but never off (the cloud refuses it); absent leaves it as the cloud has it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tde: Option<super::dbinstance_changes::TdeMode>,
+    /// Aliyun only: instance parameters by name (ModifyParameters), e.g.
+    /// `operationProfiling.mode: slowOp`. Parameters not named are left as the cloud has them.
+    /// A parameter the cloud applies only after a restart is listed in
+    /// `status.atProvider.parametersPendingRestart` until `spec.operations.restart` runs: the
+    /// operator never restarts on its own.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(extend("maxProperties" = 64, "additionalProperties" = {"type": "string", "maxLength": 256}))]
+    pub parameters: BTreeMap<String, String>,
     /// Cloud-side deletion protection (Dds release protection, Atlas termination protection).
     /// While it is on the cloud refuses to delete the instance, whatever `deletionPolicy` says;
     /// an object deleted with `deletionPolicy: Delete` turns it off first only when this says
@@ -282,8 +290,9 @@ pub struct AtlasClusterParameters {
     pub adopt_existing: bool,
     /// Compute and disk autoscaling of the cluster; changeable in place. Absent leaves it as
     /// Atlas has it.
+    // Boxed: rarely set, and inline it would lift every cached DBInstance over a kilobyte.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auto_scaling: Option<super::dbinstance_changes::AtlasAutoScaling>,
+    pub auto_scaling: Option<Box<super::dbinstance_changes::AtlasAutoScaling>>,
 }
 
 fn default_replication_factor() -> i32 {
@@ -368,6 +377,9 @@ pub struct DBInstanceObservation {
     /// Whether TDE is on; reported when the spec sets `tde`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tde_enabled: Option<bool>,
+    /// Parameters whose new value waits for a restart (`spec.operations.restart`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parameters_pending_restart: Vec<String>,
     /// Atlas: the autoscaling it runs and the size it chose.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_scaling: Option<super::dbinstance_changes::AutoScalingObservation>,

@@ -97,6 +97,14 @@ pub trait Provider: Send + Sync {
         Ok(None)
     }
 
+    /// The instance's parameters (Dds DescribeParameters); `None` where the cloud has none.
+    async fn describe_parameters(
+        &self,
+        _id: &str,
+    ) -> Result<Option<InstanceParameters>, CloudError> {
+        Ok(None)
+    }
+
     async fn describe_security_ips(&self, id: &str) -> Result<Vec<SecurityIpGroup>, CloudError>;
 
     /// Sets one group to exactly `ips` (ModifySecurityIps `Cover` on that group only).

@@ -138,6 +138,17 @@ pub struct Instance {
     pub tde_enabled: Option<bool>,
     /// Atlas: the autoscaling of the preferred region.
     pub auto_scaling: Option<AutoScaling>,
+    /// Dds instance parameters (DescribeParameters); read only when a spec sets some.
+    pub parameters: Option<InstanceParameters>,
+}
+
+/// Instance parameters as the cloud holds them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceParameters {
+    /// The configured value of each parameter (what the next start uses).
+    pub config: BTreeMap<String, String>,
+    /// Parameters whose configured value waits for a restart to take effect.
+    pub pending_restart: Vec<String>,
 }
 
 /// Compute and disk autoscaling settings, as Atlas holds them per region.
@@ -226,6 +237,8 @@ pub enum InstanceChange {
     EnableTde,
     /// Atlas: the `autoScaling` of every region (Atlas wants them all alike).
     AutoScaling(AutoScaling),
+    /// ModifyParameters with these names and values; never restarts the instance.
+    Parameters(BTreeMap<String, String>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

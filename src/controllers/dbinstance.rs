@@ -358,6 +358,9 @@ async fn observe(
     if obj.spec.for_provider.tde.is_some() && instance.status == rules::RUNNING {
         instance.tde_enabled = cx.provider.describe_tde(&id).await?;
     }
+    if !obj.spec.for_provider.parameters.is_empty() && instance.status == rules::RUNNING {
+        instance.parameters = cx.provider.describe_parameters(&id).await?;
+    }
     let ssl = if obj.spec.for_provider.ssl.is_some() && instance.status == rules::RUNNING {
         Some(cx.provider.describe_ssl(&id).await?)
     } else {
@@ -597,6 +600,7 @@ fn change_name(change: &InstanceChange) -> &'static str {
         InstanceChange::EngineVersion(_) => "UpgradeDBInstanceEngineVersion",
         InstanceChange::EnableTde => "ModifyDBInstanceTDE",
         InstanceChange::AutoScaling(_) => "updateCluster",
+        InstanceChange::Parameters(_) => "ModifyParameters",
     }
 }
 
@@ -634,6 +638,10 @@ fn describe(change: &InstanceChange) -> String {
         InstanceChange::EngineVersion(v) => format!("engine version {v}"),
         InstanceChange::EnableTde => "TDE on".to_owned(),
         InstanceChange::AutoScaling(a) => crate::reconcile::dbinstance_inplace::describe_scaling(a),
+        InstanceChange::Parameters(values) => format!(
+            "parameters {}",
+            values.keys().cloned().collect::<Vec<_>>().join(", ")
+        ),
     }
 }
 

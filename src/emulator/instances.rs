@@ -180,6 +180,8 @@ pub fn create(state: &mut State, call: &Call, p: &Params) -> Result<Value, ApiEr
         release_protection: false,
         accounts: super::accounts::initial(p.get("AccountPassword").map(String::as_str)),
         tde_enabled: false,
+        parameters: BTreeMap::new(),
+        running_parameters: BTreeMap::new(),
     };
     record.begin("Creating", Some("Running"), call.transition_ms);
     state.instances.insert(id.clone(), record);
@@ -489,6 +491,7 @@ pub fn modify_maintain_time(state: &mut State, p: &Params) -> Result<Value, ApiE
 pub fn restart(state: &mut State, call: &Call, p: &Params) -> Result<Value, ApiError> {
     let i = instance(state, p)?;
     running(i)?;
+    i.running_parameters = i.parameters.clone();
     i.begin("Rebooting", Some("Running"), call.transition_ms);
     Ok(json!({}))
 }

@@ -11,6 +11,7 @@ mod atlas;
 mod auth;
 mod instances;
 mod model;
+mod parameters;
 mod render;
 
 use std::collections::{BTreeMap, HashMap};
@@ -355,6 +356,8 @@ fn dispatch(state: &mut State, call: &Call, action: &str, p: &Params) -> Result<
         "UpgradeDBInstanceEngineVersion" => instances::upgrade_engine(state, call, p),
         "ModifyDBInstanceTDE" => instances::modify_tde(state, call, p),
         "DescribeDBInstanceTDEInfo" => instances::describe_tde(state, p),
+        "DescribeParameters" => parameters::describe(state, p),
+        "ModifyParameters" => parameters::modify(state, p),
         "DescribeRegions" => Ok(instances::describe_regions()),
         "TagResources" => instances::tag_resources(state, p),
         "UntagResources" => instances::untag_resources(state, p),

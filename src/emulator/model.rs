@@ -89,6 +89,12 @@ pub struct InstanceRecord {
     /// TDE (ModifyDBInstanceTDE); once on, it stays on.
     #[serde(default)]
     pub tde_enabled: bool,
+    /// Parameters set by ModifyParameters (others have their defaults): configured values, and
+    /// the values running until the next restart.
+    #[serde(default)]
+    pub parameters: BTreeMap<String, String>,
+    #[serde(default)]
+    pub running_parameters: BTreeMap<String, String>,
 }
 
 impl InstanceRecord {

@@ -342,6 +342,7 @@ pub fn parameters(
         maintenance_window: None,
         ssl: None,
         tde: None,
+        parameters: Default::default(),
         tags: tags(i, notes),
         resource_group_id: None,
         account_password_secret_ref: None,
@@ -365,7 +366,7 @@ pub fn parameters(
                     .auto_scaling
                     .as_ref()
                     .filter(|a| a.compute_enabled || a.disk_enabled)
-                    .map(crate::reconcile::dbinstance_inplace::scaling_spec),
+                    .map(|a| Box::new(crate::reconcile::dbinstance_inplace::scaling_spec(a))),
             });
         }
     }

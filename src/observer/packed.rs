@@ -72,6 +72,10 @@ mod tests {
                 max_instance_size: Some("M40".into()),
                 ..Default::default()
             }),
+            parameters: Some(crate::cloud::InstanceParameters {
+                config: [("operationProfiling.mode".to_owned(), "slowOp".to_owned())].into(),
+                pending_restart: vec!["net.serviceExecutor".to_owned()],
+            }),
         }
     }
 

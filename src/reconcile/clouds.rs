@@ -65,6 +65,7 @@ fn check_atlas(spec: &DBInstanceSpec, name: &str) -> Result<(), Invalid> {
         ("maintenanceWindow", p.maintenance_window.is_some()),
         ("ssl", p.ssl.is_some()),
         ("tde", p.tde.is_some()),
+        ("parameters", !p.parameters.is_empty()),
         ("resourceGroupId", p.resource_group_id.is_some()),
         (
             "accountPasswordSecretRef",
@@ -272,6 +273,10 @@ mod tests {
             ),
             (serde_json::json!({"ssl": "Enabled"}), "ssl"),
             (serde_json::json!({"tde": "Enabled"}), "tde"),
+            (
+                serde_json::json!({"parameters": {"operationProfiling.mode": "slowOp"}}),
+                "parameters",
+            ),
             (
                 serde_json::json!({"resourceGroupId": "rg-1"}),
                 "resourceGroupId",

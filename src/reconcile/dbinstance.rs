@@ -494,6 +494,11 @@ pub fn observation(i: &Instance, ssl: Option<&SslState>) -> DBInstanceObservatio
         readonly_replicas: i.readonly_replicas,
         tde_enabled: i.tde_enabled,
         auto_scaling: inplace::scaling_observation(i),
+        parameters_pending_restart: i
+            .parameters
+            .as_ref()
+            .map(|p| p.pending_restart.clone())
+            .unwrap_or_default(),
         engine_version: i.engine_version.clone(),
         kernel_version: i.kernel_version.clone(),
         replica_set_name: i.replica_set_name.clone(),

@@ -113,6 +113,11 @@ pub const FIELDS: &[FieldRule] = &[
         How::EnableOnly("ModifyDBInstanceTDE"),
         How::NotApplicable,
     ),
+    rule(
+        "parameters",
+        How::InPlace("ModifyParameters; a restart only by spec.operations.restart"),
+        How::NotApplicable,
+    ),
     rule("storageEngine", How::CreateOnly, How::NotApplicable),
     rule("storageType", How::CreateOnly, How::NotApplicable),
     rule("chargeType", How::CreateOnly, How::NotApplicable),
@@ -203,10 +208,13 @@ pub fn refusal(p: &DBInstanceParameters, i: &Instance) -> Option<Invalid> {
 
 /// The next in-place change of node counts, engine version or TDE; `None` when they match.
 pub fn change(p: &DBInstanceParameters, i: &Instance) -> Option<InstanceChange> {
-    nodes(p, i).or_else(|| engine_upgrade(p, i)).or_else(|| {
-        (p.tde == Some(TdeMode::Enabled) && i.tde_enabled == Some(false))
-            .then_some(InstanceChange::EnableTde)
-    })
+    nodes(p, i)
+        .or_else(|| engine_upgrade(p, i))
+        .or_else(|| parameters(p, i))
+        .or_else(|| {
+            (p.tde == Some(TdeMode::Enabled) && i.tde_enabled == Some(false))
+                .then_some(InstanceChange::EnableTde)
+        })
 }
 
 fn nodes(p: &DBInstanceParameters, i: &Instance) -> Option<InstanceChange> {
@@ -220,6 +228,18 @@ fn nodes(p: &DBInstanceParameters, i: &Instance) -> Option<InstanceChange> {
         replication_factor,
         readonly_replicas,
     })
+}
+
+/// The named parameters whose configured value differs from the spec's, in one call.
+fn parameters(p: &DBInstanceParameters, i: &Instance) -> Option<InstanceChange> {
+    let have = &i.parameters.as_ref()?.config;
+    let differ: std::collections::BTreeMap<String, String> = p
+        .parameters
+        .iter()
+        .filter(|(name, value)| have.get(*name) != Some(*value))
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    (!differ.is_empty()).then_some(InstanceChange::Parameters(differ))
 }
 
 /// The autoscaling the spec asks for; `None` leaves the cloud's.

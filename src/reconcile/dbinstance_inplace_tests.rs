@@ -86,15 +86,25 @@ type Check = Box<dyn Fn(&Step) -> bool>;
 
 fn scaling(compute: bool, disk: bool) -> crate::api::dbinstance::AtlasClusterParameters {
     crate::api::dbinstance::AtlasClusterParameters {
-        auto_scaling: Some(AtlasAutoScaling {
+        auto_scaling: Some(Box::new(AtlasAutoScaling {
             compute: ComputeAutoScaling {
                 enabled: compute,
                 max_instance_size: compute.then(|| "M40".to_owned()),
                 ..ComputeAutoScaling::default()
             },
             disk_gb: DiskAutoScaling { enabled: disk },
-        }),
+        })),
         ..Default::default()
+    }
+}
+
+fn params(config: &[(&str, &str)], pending: &[&str]) -> crate::cloud::InstanceParameters {
+    crate::cloud::InstanceParameters {
+        config: config
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        pending_restart: pending.iter().map(|p| (*p).to_owned()).collect(),
     }
 }
 
@@ -245,6 +255,17 @@ fn field_cases() -> Vec<(&'static str, DBInstanceSpec, Instance, Check)> {
             with(|p| p.deletion_protection = Some(true)),
             running(),
             Box::new(one_change(InstanceChange::DeletionProtection(true))),
+        ),
+        (
+            "parameters",
+            with(|p| {
+                p.parameters
+                    .insert("operationProfiling.mode".into(), "slowOp".into());
+            }),
+            seen(|i| i.parameters = Some(params(&[("operationProfiling.mode", "off")], &[]))),
+            Box::new(one_change(InstanceChange::Parameters(
+                [("operationProfiling.mode".to_owned(), "slowOp".to_owned())].into(),
+            ))),
         ),
         (
             "atlas.autoScaling",
@@ -430,6 +451,32 @@ fn in_place_rules() {
                 instance_class: Some("dds.mongo.mid".into()),
                 storage_gb: None,
             }),
+        ),
+        (
+            "a parameter waiting for a restart never restarts the instance",
+            with(|p| {
+                p.parameters
+                    .insert("net.serviceExecutor".into(), "adaptive".into());
+            }),
+            seen(|i| {
+                i.parameters = Some(params(
+                    &[
+                        ("net.serviceExecutor", "adaptive"),
+                        ("operationProfiling.mode", "off"),
+                    ],
+                    &["net.serviceExecutor"],
+                ))
+            }),
+            Step::Steady,
+        ),
+        (
+            "parameters not read are not guessed",
+            with(|p| {
+                p.parameters
+                    .insert("net.serviceExecutor".into(), "adaptive".into());
+            }),
+            running(),
+            Step::Steady,
         ),
         (
             "no write while nodes are being created",

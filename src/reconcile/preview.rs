@@ -132,6 +132,11 @@ fn apply(c: &InstanceChange, instance: &mut Instance, ssl: &mut Option<SslState>
         InstanceChange::EngineVersion(v) => instance.engine_version = Some(v.clone()),
         InstanceChange::EnableTde => instance.tde_enabled = Some(true),
         InstanceChange::AutoScaling(a) => instance.auto_scaling = Some(a.clone()),
+        InstanceChange::Parameters(values) => {
+            if let Some(p) = &mut instance.parameters {
+                p.config.extend(values.clone());
+            }
+        }
         InstanceChange::Restart { .. } | InstanceChange::UpgradeKernel => {}
     }
 }
@@ -156,6 +161,7 @@ pub fn instance_change(
         (Cloud::Aliyun, InstanceChange::EngineVersion(_)) => "UpgradeDBInstanceEngineVersion",
         (Cloud::Aliyun, InstanceChange::EnableTde) => "ModifyDBInstanceTDE",
         (Cloud::Aliyun, InstanceChange::AutoScaling(_)) => "ModifyDBInstanceSpec",
+        (Cloud::Aliyun, InstanceChange::Parameters(_)) => "ModifyParameters",
     };
     let changes = match c {
         InstanceChange::Spec {
@@ -259,6 +265,19 @@ pub fn instance_change(
                 .map(|on| if on { "Enabled" } else { "Disabled" }.to_owned()),
             Some("Enabled".to_owned()),
         )],
+        InstanceChange::Parameters(values) => values
+            .iter()
+            .map(|(name, value)| {
+                change(
+                    &format!("parameters.{name}"),
+                    instance
+                        .parameters
+                        .as_ref()
+                        .and_then(|p| p.config.get(name).cloned()),
+                    Some(value.clone()),
+                )
+            })
+            .collect(),
         InstanceChange::AutoScaling(a) => vec![change(
             "atlas.autoScaling",
             instance

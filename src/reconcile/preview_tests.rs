@@ -167,6 +167,27 @@ fn dbinstance_previews_list_every_call_in_order() {
             ],
         ),
         (
+            "parameters, Dds",
+            Cloud::Aliyun,
+            spec(
+                serde_json::json!({"parameters": {"operationProfiling.mode": "slowOp", "net.serviceExecutor": "adaptive"}}),
+            ),
+            Instance {
+                parameters: Some(crate::cloud::InstanceParameters {
+                    config: [
+                        ("operationProfiling.mode".to_owned(), "off".to_owned()),
+                        ("net.serviceExecutor".to_owned(), "synchronous".to_owned()),
+                    ]
+                    .into(),
+                    pending_restart: vec![],
+                }),
+                ..running()
+            },
+            vec![
+                "ModifyParameters: parameters.net.serviceExecutor synchronous → adaptive; parameters.operationProfiling.mode off → slowOp",
+            ],
+        ),
+        (
             "deletion protection on Dds",
             Cloud::Aliyun,
             spec(serde_json::json!({"deletionProtection": true})),

@@ -218,6 +218,13 @@ impl Provider for AliyunClient {
                 p.insert("TDEStatus".to_owned(), "enabled".to_owned());
                 "ModifyDBInstanceTDE"
             }
+            InstanceChange::Parameters(values) => {
+                p.insert(
+                    "Parameters".to_owned(),
+                    serde_json::to_string(values).unwrap_or_default(),
+                );
+                "ModifyParameters"
+            }
             // The spec check refuses `atlas` for Aliyun, so no plan gets here.
             InstanceChange::AutoScaling(_) => {
                 return Err(CloudError {
@@ -269,6 +276,32 @@ impl Provider for AliyunClient {
         Ok(Some(
             text(&v, "TDEStatus").is_some_and(|s| s.eq_ignore_ascii_case("enabled")),
         ))
+    }
+
+    /// A parameter is pending a restart when its configured value is not the running one.
+    async fn describe_parameters(
+        &self,
+        id: &str,
+    ) -> Result<Option<crate::cloud::InstanceParameters>, CloudError> {
+        let v = self
+            .call("DescribeParameters", "", params([("DBInstanceId", id)]))
+            .await?;
+        let values = |group: &str| -> std::collections::BTreeMap<String, String> {
+            list(&v, group, "Parameter")
+                .iter()
+                .filter_map(|p| Some((text(p, "ParameterName")?, text(p, "ParameterValue")?)))
+                .collect()
+        };
+        let (config, running) = (values("ConfigParameters"), values("RunningParameters"));
+        let pending_restart = config
+            .iter()
+            .filter(|(name, value)| running.get(*name) != Some(*value))
+            .map(|(name, _)| name.clone())
+            .collect();
+        Ok(Some(crate::cloud::InstanceParameters {
+            config,
+            pending_restart,
+        }))
     }
 
     async fn describe_security_ips(&self, id: &str) -> Result<Vec<SecurityIpGroup>, CloudError> {
