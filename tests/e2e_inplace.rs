@@ -417,3 +417,66 @@ async fn aliyun_parameters_change_in_place_and_wait_for_an_explicit_restart() {
     assert!(message.contains("operationProfiling.mode"), "{message}");
     h.kill_operator();
 }
+
+#[tokio::test]
+async fn aliyun_public_address_is_opened_only_when_asked_and_published_in_the_secret() {
+    let Some(mut h) = support::harness("inplace_public", TRANSITION_MS).await else {
+        return;
+    };
+    h.provider_config().await;
+    h.start_operator(&[]);
+    let mut body = manifest(
+        &h,
+        json!({"regionId": "cn-hangzhou", "engineVersion": "6.0", "instanceClass": "dds.mongo.mid",
+               "storageGB": 20}),
+    );
+    body["spec"]["writeConnectionSecretToRef"] = json!({"name": "orders-conn"});
+    h.create::<DBInstance>(body).await;
+    ready(&h).await;
+    assert_eq!(
+        h.calls_of("AllocatePublicNetworkAddress").await,
+        0,
+        "never unasked"
+    );
+
+    // When the spec says Enabled, then one AllocatePublicNetworkAddress, NET_CREATING is seen,
+    // and the Secret gets the public host next to the private one.
+    h.merge::<DBInstance>(
+        "orders",
+        json!({"spec": {"forProvider": {"publicAddress": "Enabled"}}}),
+    )
+    .await;
+    seen_in(&h, "NetCreating").await;
+    let text = |s: &k8s_openapi::api::core::v1::Secret, k: &str| {
+        s.data
+            .as_ref()?
+            .get(k)
+            .map(|v| String::from_utf8_lossy(&v.0).into_owned())
+    };
+    let host = h
+        .wait_for::<k8s_openapi::api::core::v1::Secret, _>(
+            "orders-conn",
+            "publicHost in the Secret",
+            LIMIT,
+            |s| text(s, "publicHost"),
+        )
+        .await;
+    assert!(host.ends_with("-pub.mongodb.rds.aliyuncs.com"), "{host}");
+    assert_eq!(h.calls_of("AllocatePublicNetworkAddress").await, 1);
+
+    // When it says Disabled, then it is released and the public keys leave the Secret.
+    h.merge::<DBInstance>(
+        "orders",
+        json!({"spec": {"forProvider": {"publicAddress": "Disabled"}}}),
+    )
+    .await;
+    h.wait_for::<k8s_openapi::api::core::v1::Secret, _>(
+        "orders-conn",
+        "no publicHost in the Secret",
+        LIMIT,
+        |s| text(s, "publicHost").is_none().then_some(()),
+    )
+    .await;
+    assert_eq!(h.calls_of("ReleasePublicNetworkAddress").await, 1);
+    h.kill_operator();
+}

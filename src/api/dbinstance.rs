@@ -213,6 +213,12 @@ pub struct DBInstanceParameters {
     /// place but never off (the cloud refuses it); absent leaves it as the cloud has it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tde: Option<super::dbinstance_changes::TdeMode>,
+    /// Aliyun only: `Enabled` opens a public address for every replica-set node
+    /// (AllocatePublicNetworkAddress), `Disabled` releases it; absent leaves it as the cloud has
+    /// it. The connection Secret publishes it as `publicHost`, `publicPort`,
+    /// `publicConnectionString`. Still reachable only from the instance's security IPs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_address: Option<super::dbinstance_changes::PublicAddress>,
     /// Aliyun only: instance parameters by name (ModifyParameters), e.g.
     /// `operationProfiling.mode: slowOp`. Parameters not named are left as the cloud has them.
     /// A parameter the cloud applies only after a restart is listed in
@@ -391,6 +397,9 @@ pub struct DBInstanceObservation {
     pub replica_set_name: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub endpoints: Vec<Endpoint>,
+    /// The public (internet) addresses, when one is allocated.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub public_endpoints: Vec<Endpoint>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lock_mode: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

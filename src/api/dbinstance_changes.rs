@@ -12,6 +12,14 @@ pub enum TdeMode {
     Disabled,
 }
 
+/// The public (internet) address of a Dds instance (AllocatePublicNetworkAddress /
+/// ReleasePublicNetworkAddress). Never opened unless the spec says `Enabled`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum PublicAddress {
+    Enabled,
+    Disabled,
+}
+
 /// Atlas compute and disk autoscaling (`autoScaling` of the cluster's regions). While it is on,
 /// Atlas resizes the cluster itself: `instanceClass` / `storageGB` are where it starts, drift
 /// detection leaves the size Atlas chose alone, and `status.atProvider` reports it.

@@ -138,6 +138,8 @@ pub struct Instance {
     pub tde_enabled: Option<bool>,
     /// Atlas: the autoscaling of the preferred region.
     pub auto_scaling: Option<AutoScaling>,
+    /// Dds: the public addresses (`NetworkType` `Public`), apart from the private ones.
+    pub public_endpoints: Vec<InstanceEndpoint>,
     /// Dds instance parameters (DescribeParameters); read only when a spec sets some.
     pub parameters: Option<InstanceParameters>,
 }
@@ -237,6 +239,8 @@ pub enum InstanceChange {
     EnableTde,
     /// Atlas: the `autoScaling` of every region (Atlas wants them all alike).
     AutoScaling(AutoScaling),
+    /// AllocatePublicNetworkAddress (`true`) or ReleasePublicNetworkAddress (`false`).
+    PublicAddress(bool),
     /// ModifyParameters with these names and values; never restarts the instance.
     Parameters(BTreeMap<String, String>),
 }

@@ -601,6 +601,8 @@ fn change_name(change: &InstanceChange) -> &'static str {
         InstanceChange::EnableTde => "ModifyDBInstanceTDE",
         InstanceChange::AutoScaling(_) => "updateCluster",
         InstanceChange::Parameters(_) => "ModifyParameters",
+        InstanceChange::PublicAddress(true) => "AllocatePublicNetworkAddress",
+        InstanceChange::PublicAddress(false) => "ReleasePublicNetworkAddress",
     }
 }
 
@@ -638,6 +640,12 @@ fn describe(change: &InstanceChange) -> String {
         InstanceChange::EngineVersion(v) => format!("engine version {v}"),
         InstanceChange::EnableTde => "TDE on".to_owned(),
         InstanceChange::AutoScaling(a) => crate::reconcile::dbinstance_inplace::describe_scaling(a),
+        InstanceChange::PublicAddress(open) => {
+            format!(
+                "public address {}",
+                if *open { "opened" } else { "released" }
+            )
+        }
         InstanceChange::Parameters(values) => format!(
             "parameters {}",
             values.keys().cloned().collect::<Vec<_>>().join(", ")

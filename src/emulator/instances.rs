@@ -182,6 +182,7 @@ pub fn create(state: &mut State, call: &Call, p: &Params) -> Result<Value, ApiEr
         tde_enabled: false,
         parameters: BTreeMap::new(),
         running_parameters: BTreeMap::new(),
+        public_address: false,
     };
     record.begin("Creating", Some("Running"), call.transition_ms);
     state.instances.insert(id.clone(), record);
@@ -218,7 +219,51 @@ pub fn attributes(i: &InstanceRecord) -> Value {
     if let (Value::Object(base), Value::Object(more)) = (&mut v, extra) {
         base.extend(more);
     }
+    if i.public_address
+        && let Some(sets) = v
+            .pointer_mut("/ReplicaSets/ReplicaSet")
+            .and_then(Value::as_array_mut)
+    {
+        let public: Vec<Value> = sets
+            .iter()
+            .enumerate()
+            .map(|(n, set)| {
+                json!({"ReplicaSetRole": set["ReplicaSetRole"], "ConnectionDomain": format!("{}{}-pub.mongodb.rds.aliyuncs.com", i.id, n + 1), "ConnectionPort": "3717", "NetworkType": "Public"})
+            })
+            .collect();
+        sets.extend(public);
+    }
     v
+}
+
+/// AllocatePublicNetworkAddress (NET_CREATING) / ReleasePublicNetworkAddress (NET_DELETING).
+pub fn public_address(
+    state: &mut State,
+    call: &Call,
+    p: &Params,
+    open: bool,
+) -> Result<Value, ApiError> {
+    let i = instance(state, p)?;
+    running(i)?;
+    if i.public_address == open {
+        return Err(ApiError::new(
+            400,
+            if open {
+                "NetworkType.Exists"
+            } else {
+                "NetworkType.NotFound"
+            },
+            if open {
+                "The instance already has a public address."
+            } else {
+                "The instance has no public address."
+            },
+        ));
+    }
+    i.public_address = open;
+    let state_word = if open { "NET_CREATING" } else { "NET_DELETING" };
+    i.begin(state_word, Some("Running"), call.transition_ms);
+    Ok(json!({}))
 }
 
 /// The subset DescribeDBInstances returns.

@@ -356,6 +356,8 @@ fn dispatch(state: &mut State, call: &Call, action: &str, p: &Params) -> Result<
         "UpgradeDBInstanceEngineVersion" => instances::upgrade_engine(state, call, p),
         "ModifyDBInstanceTDE" => instances::modify_tde(state, call, p),
         "DescribeDBInstanceTDEInfo" => instances::describe_tde(state, p),
+        "AllocatePublicNetworkAddress" => instances::public_address(state, call, p, true),
+        "ReleasePublicNetworkAddress" => instances::public_address(state, call, p, false),
         "DescribeParameters" => parameters::describe(state, p),
         "ModifyParameters" => parameters::modify(state, p),
         "DescribeRegions" => Ok(instances::describe_regions()),

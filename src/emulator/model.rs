@@ -95,6 +95,9 @@ pub struct InstanceRecord {
     pub parameters: BTreeMap<String, String>,
     #[serde(default)]
     pub running_parameters: BTreeMap<String, String>,
+    /// AllocatePublicNetworkAddress: every node also has a public address.
+    #[serde(default)]
+    pub public_address: bool,
 }
 
 impl InstanceRecord {

@@ -342,6 +342,7 @@ pub fn parameters(
         maintenance_window: None,
         ssl: None,
         tde: None,
+        public_address: None,
         parameters: Default::default(),
         tags: tags(i, notes),
         resource_group_id: None,

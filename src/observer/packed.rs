@@ -72,6 +72,11 @@ mod tests {
                 max_instance_size: Some("M40".into()),
                 ..Default::default()
             }),
+            public_endpoints: vec![InstanceEndpoint {
+                role: "Primary".into(),
+                host: "dds-bp1f0e6c83a5d2b441-pub.mongodb.rds.aliyuncs.com".into(),
+                port: 3717,
+            }],
             parameters: Some(crate::cloud::InstanceParameters {
                 config: [("operationProfiling.mode".to_owned(), "slowOp".to_owned())].into(),
                 pending_restart: vec!["net.serviceExecutor".to_owned()],

@@ -66,6 +66,7 @@ fn check_atlas(spec: &DBInstanceSpec, name: &str) -> Result<(), Invalid> {
         ("ssl", p.ssl.is_some()),
         ("tde", p.tde.is_some()),
         ("parameters", !p.parameters.is_empty()),
+        ("publicAddress", p.public_address.is_some()),
         ("resourceGroupId", p.resource_group_id.is_some()),
         (
             "accountPasswordSecretRef",

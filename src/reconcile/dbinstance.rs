@@ -502,15 +502,8 @@ pub fn observation(i: &Instance, ssl: Option<&SslState>) -> DBInstanceObservatio
         engine_version: i.engine_version.clone(),
         kernel_version: i.kernel_version.clone(),
         replica_set_name: i.replica_set_name.clone(),
-        endpoints: i
-            .endpoints
-            .iter()
-            .map(|e| Endpoint {
-                role: e.role.clone(),
-                host: e.host.clone(),
-                port: e.port,
-            })
-            .collect(),
+        endpoints: i.endpoints.iter().map(endpoint).collect(),
+        public_endpoints: i.public_endpoints.iter().map(endpoint).collect(),
         lock_mode: i.lock_mode.clone(),
         maintenance_window: match (&i.maintain_start, &i.maintain_end) {
             (Some(start), Some(end)) => Some(MaintenanceWindow {
@@ -526,6 +519,14 @@ pub fn observation(i: &Instance, ssl: Option<&SslState>) -> DBInstanceObservatio
         zone_id: i.zone.clone(),
         description: i.description.clone(),
         deletion_protection: i.deletion_protection,
+    }
+}
+
+fn endpoint(e: &crate::cloud::InstanceEndpoint) -> Endpoint {
+    Endpoint {
+        role: e.role.clone(),
+        host: e.host.clone(),
+        port: e.port,
     }
 }
 
@@ -611,6 +612,7 @@ pub fn connection_details(i: &Instance, password: Option<&str>) -> BTreeMap<Stri
     if let Some(srv) = &i.connection_string_srv {
         data.insert("connectionStringSrv".to_owned(), srv.clone());
     }
+    data.extend(inplace::public_connection(i));
     if let Some(password) = password {
         data.insert("username".to_owned(), "root".to_owned());
         data.insert("password".to_owned(), password.to_owned());

@@ -118,6 +118,11 @@ pub const FIELDS: &[FieldRule] = &[
         How::InPlace("ModifyParameters; a restart only by spec.operations.restart"),
         How::NotApplicable,
     ),
+    rule(
+        "publicAddress",
+        How::InPlace("AllocatePublicNetworkAddress / ReleasePublicNetworkAddress"),
+        How::NotApplicable,
+    ),
     rule("storageEngine", How::CreateOnly, How::NotApplicable),
     rule("storageType", How::CreateOnly, How::NotApplicable),
     rule("chargeType", How::CreateOnly, How::NotApplicable),
@@ -211,6 +216,7 @@ pub fn change(p: &DBInstanceParameters, i: &Instance) -> Option<InstanceChange> 
     nodes(p, i)
         .or_else(|| engine_upgrade(p, i))
         .or_else(|| parameters(p, i))
+        .or_else(|| public_address(p, i))
         .or_else(|| {
             (p.tde == Some(TdeMode::Enabled) && i.tde_enabled == Some(false))
                 .then_some(InstanceChange::EnableTde)
@@ -240,6 +246,45 @@ fn parameters(p: &DBInstanceParameters, i: &Instance) -> Option<InstanceChange> 
         .map(|(name, value)| (name.clone(), value.clone()))
         .collect();
     (!differ.is_empty()).then_some(InstanceChange::Parameters(differ))
+}
+
+/// Opens or releases the public address. Only on a read that carries the private addresses
+/// (an attribute read): a listing has no addresses at all, and would look like none is open.
+fn public_address(p: &DBInstanceParameters, i: &Instance) -> Option<InstanceChange> {
+    let want = p.public_address? == crate::api::dbinstance_changes::PublicAddress::Enabled;
+    let have = !i.public_endpoints.is_empty();
+    (!i.endpoints.is_empty() && want != have).then_some(InstanceChange::PublicAddress(want))
+}
+
+/// The connection Secret keys of the public address: `publicHost`/`publicPort` (the primary's)
+/// and `publicConnectionString` (every public host, no credentials); none when it is closed.
+pub fn public_connection(i: &Instance) -> Vec<(String, String)> {
+    let public = &i.public_endpoints;
+    let Some(primary) = public
+        .iter()
+        .find(|e| e.role.eq_ignore_ascii_case("Primary"))
+        .or(public.first())
+    else {
+        return Vec::new();
+    };
+    let hosts: Vec<String> = public
+        .iter()
+        .filter(|e| !e.role.eq_ignore_ascii_case("ReadOnly"))
+        .map(|e| format!("{}:{}", e.host, e.port))
+        .collect();
+    let query = i
+        .replica_set_name
+        .as_ref()
+        .map(|rs| format!("?replicaSet={rs}"))
+        .unwrap_or_default();
+    vec![
+        ("publicHost".to_owned(), primary.host.clone()),
+        ("publicPort".to_owned(), primary.port.to_string()),
+        (
+            "publicConnectionString".to_owned(),
+            format!("mongodb://{}/admin{query}", hosts.join(",")),
+        ),
+    ]
 }
 
 /// The autoscaling the spec asks for; `None` leaves the cloud's.

@@ -1,5 +1,6 @@
 use super::*;
 use crate::api::dbinstance::{DBInstanceSpec, HandledOperations};
+use crate::api::dbinstance_changes::PublicAddress;
 use crate::cloud::{SslState, Tags};
 use crate::reconcile::Mode;
 use crate::reconcile::dbinstance::{Observed, RUNNING, Step, plan};
@@ -95,6 +96,14 @@ fn scaling(compute: bool, disk: bool) -> crate::api::dbinstance::AtlasClusterPar
             disk_gb: DiskAutoScaling { enabled: disk },
         })),
         ..Default::default()
+    }
+}
+
+fn node(host: &str) -> crate::cloud::InstanceEndpoint {
+    crate::cloud::InstanceEndpoint {
+        role: "Primary".into(),
+        host: host.into(),
+        port: 3717,
     }
 }
 
@@ -266,6 +275,12 @@ fn field_cases() -> Vec<(&'static str, DBInstanceSpec, Instance, Check)> {
             Box::new(one_change(InstanceChange::Parameters(
                 [("operationProfiling.mode".to_owned(), "slowOp".to_owned())].into(),
             ))),
+        ),
+        (
+            "publicAddress",
+            with(|p| p.public_address = Some(PublicAddress::Enabled)),
+            seen(|i| i.endpoints = vec![node("p.example")]),
+            Box::new(one_change(InstanceChange::PublicAddress(true))),
         ),
         (
             "atlas.autoScaling",
@@ -479,6 +494,30 @@ fn in_place_rules() {
             Step::Steady,
         ),
         (
+            "a public address is released when Disabled",
+            with(|p| p.public_address = Some(PublicAddress::Disabled)),
+            seen(|i| {
+                i.endpoints = vec![node("p.example")];
+                i.public_endpoints = vec![node("p-pub.example")];
+            }),
+            Step::Change(InstanceChange::PublicAddress(false)),
+        ),
+        (
+            "a listing without addresses never opens one",
+            with(|p| p.public_address = Some(PublicAddress::Enabled)),
+            running(),
+            Step::Steady,
+        ),
+        (
+            "absent publicAddress leaves an open one open",
+            spec(),
+            seen(|i| {
+                i.endpoints = vec![node("p.example")];
+                i.public_endpoints = vec![node("p-pub.example")];
+            }),
+            Step::Steady,
+        ),
+        (
             "no write while nodes are being created",
             with(|p| p.replication_factor = 5),
             seen(|i| i.status = "NodeCreating".into()),
@@ -575,6 +614,33 @@ fn json_scaling(a: serde_json::Value) -> DBInstanceParameters {
         })
     })
     .for_provider
+}
+
+#[test]
+fn the_public_address_is_published_under_its_own_keys() {
+    let i = seen(|i| {
+        i.replica_set_name = Some("mgset-1".into());
+        i.public_endpoints = vec![
+            node("p-pub.example"),
+            crate::cloud::InstanceEndpoint {
+                role: "Secondary".into(),
+                ..node("s-pub.example")
+            },
+        ];
+    });
+    assert_eq!(
+        public_connection(&i),
+        vec![
+            ("publicHost".to_owned(), "p-pub.example".to_owned()),
+            ("publicPort".to_owned(), "3717".to_owned()),
+            (
+                "publicConnectionString".to_owned(),
+                "mongodb://p-pub.example:3717,s-pub.example:3717/admin?replicaSet=mgset-1"
+                    .to_owned()
+            ),
+        ]
+    );
+    assert_eq!(public_connection(&running()), vec![]);
 }
 
 #[test]

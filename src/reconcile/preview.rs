@@ -132,6 +132,13 @@ fn apply(c: &InstanceChange, instance: &mut Instance, ssl: &mut Option<SslState>
         InstanceChange::EngineVersion(v) => instance.engine_version = Some(v.clone()),
         InstanceChange::EnableTde => instance.tde_enabled = Some(true),
         InstanceChange::AutoScaling(a) => instance.auto_scaling = Some(a.clone()),
+        InstanceChange::PublicAddress(open) => {
+            instance.public_endpoints = if *open {
+                instance.endpoints.clone()
+            } else {
+                Vec::new()
+            }
+        }
         InstanceChange::Parameters(values) => {
             if let Some(p) = &mut instance.parameters {
                 p.config.extend(values.clone());
@@ -162,6 +169,8 @@ pub fn instance_change(
         (Cloud::Aliyun, InstanceChange::EnableTde) => "ModifyDBInstanceTDE",
         (Cloud::Aliyun, InstanceChange::AutoScaling(_)) => "ModifyDBInstanceSpec",
         (Cloud::Aliyun, InstanceChange::Parameters(_)) => "ModifyParameters",
+        (Cloud::Aliyun, InstanceChange::PublicAddress(true)) => "AllocatePublicNetworkAddress",
+        (Cloud::Aliyun, InstanceChange::PublicAddress(false)) => "ReleasePublicNetworkAddress",
     };
     let changes = match c {
         InstanceChange::Spec {
@@ -264,6 +273,18 @@ pub fn instance_change(
                 .tde_enabled
                 .map(|on| if on { "Enabled" } else { "Disabled" }.to_owned()),
             Some("Enabled".to_owned()),
+        )],
+        InstanceChange::PublicAddress(open) => vec![change(
+            "publicAddress",
+            Some(
+                if instance.public_endpoints.is_empty() {
+                    "Disabled"
+                } else {
+                    "Enabled"
+                }
+                .to_owned(),
+            ),
+            Some(if *open { "Enabled" } else { "Disabled" }.to_owned()),
         )],
         InstanceChange::Parameters(values) => values
             .iter()

@@ -218,6 +218,8 @@ impl Provider for AliyunClient {
                 p.insert("TDEStatus".to_owned(), "enabled".to_owned());
                 "ModifyDBInstanceTDE"
             }
+            InstanceChange::PublicAddress(true) => "AllocatePublicNetworkAddress",
+            InstanceChange::PublicAddress(false) => "ReleasePublicNetworkAddress",
             InstanceChange::Parameters(values) => {
                 p.insert(
                     "Parameters".to_owned(),

@@ -47,16 +47,18 @@ pub fn instance(v: &Value) -> Instance {
         .into_iter()
         .filter_map(|t| Some((text(t, "Key")?, text(t, "Value").unwrap_or_default())))
         .collect();
-    let endpoints = list(v, "ReplicaSets", "ReplicaSet")
+    let (public, private): (Vec<&Value>, Vec<&Value>) = list(v, "ReplicaSets", "ReplicaSet")
         .into_iter()
-        .filter_map(|r| {
-            Some(InstanceEndpoint {
-                role: text(r, "ReplicaSetRole").unwrap_or_default(),
-                host: text(r, "ConnectionDomain")?,
-                port: int32(r, "ConnectionPort").unwrap_or(3717),
-            })
+        .partition(|r| text(r, "NetworkType").as_deref() == Some("Public"));
+    let endpoint = |r: &Value| {
+        Some(InstanceEndpoint {
+            role: text(r, "ReplicaSetRole").unwrap_or_default(),
+            host: text(r, "ConnectionDomain")?,
+            port: int32(r, "ConnectionPort").unwrap_or(3717),
         })
-        .collect();
+    };
+    let endpoints = private.into_iter().filter_map(endpoint).collect();
+    let public_endpoints = public.into_iter().filter_map(endpoint).collect();
     Instance {
         id: text(v, "DBInstanceId").unwrap_or_default(),
         status: text(v, "DBInstanceStatus").unwrap_or_default(),
@@ -73,6 +75,7 @@ pub fn instance(v: &Value) -> Instance {
         readonly_replicas: int32(v, "ReadonlyReplicas"),
         replica_set_name: text(v, "ReplicaSetName"),
         endpoints,
+        public_endpoints,
         lock_mode: text(v, "LockMode"),
         maintain_start: text(v, "MaintainStartTime"),
         maintain_end: text(v, "MaintainEndTime"),
