@@ -164,6 +164,9 @@ pub struct CreateInstance {
     pub cloud_provider: Option<String>,
     /// Atlas: cloud backups on.
     pub backup_enabled: Option<bool>,
+    /// Dds: clone from a backup or a point in time (SrcDBInstanceId + BackupId | RestoreTime).
+    /// Atlas restores into the created cluster with a restore job afterwards.
+    pub restore: Option<super::RestoreSource>,
 }
 
 impl std::fmt::Debug for CreateInstance {

@@ -346,6 +346,8 @@ pub fn parameters(
         account_password_secret_ref: None,
         atlas: None,
         deletion_protection: i.deletion_protection,
+        backup_policy: None,
+        restore_from: None,
     };
     match cloud {
         Cloud::Aliyun => aliyun_fields(&mut p, i, ssl)?,

@@ -8,6 +8,8 @@ pub mod backup;
 pub mod clouds;
 pub mod databaseuser;
 pub mod dbinstance;
+pub mod dbinstance_backup;
+pub mod dbinstance_restore;
 pub mod policy;
 pub mod preview;
 pub mod securityiplist;
