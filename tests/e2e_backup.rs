@@ -43,7 +43,7 @@ async fn ready(h: &Harness, name: &str) -> DBInstance {
 
 async fn backup_ready(h: &Harness, instance: &str) -> String {
     h.create::<Backup>(json!({"apiVersion": "mongocloud.dev/v1alpha1", "kind": "Backup", "metadata": {"name": "nightly"},
-        "spec": {"providerConfigRef": {"name": h.pc}, "forProvider": {"dbInstanceRef": {"name": instance}}}}))
+        "spec": {"providerConfigRef": {"name": h.pc}, "forProvider": {"dbInstanceRef": {"name": instance}, "method": "Physical"}}}))
     .await;
     h.wait_for::<Backup, _>("nightly", "Ready=True", LIMIT, |b| {
         let st = b.status.as_ref()?;

@@ -259,11 +259,14 @@ pub fn clone_source(
                 .timestamp_millis();
             let at = u64::try_from(at).unwrap_or(0);
             match window(source, now_ms()) {
-                Some((from, to)) if (from..=to).contains(&at) => Ok(Some(RestoredFrom {
-                    source_instance_id: source_id,
-                    backup_id: None,
-                    restore_time: Some(stamp(at)),
-                })),
+                // The window is shown in whole seconds: its first second is inside it.
+                Some((from, to)) if (from / 1000 * 1000..=to).contains(&at) => {
+                    Ok(Some(RestoredFrom {
+                        source_instance_id: source_id,
+                        backup_id: None,
+                        restore_time: Some(stamp(at)),
+                    }))
+                }
                 Some((from, to)) => Err(ApiError::new(
                     400,
                     "InvalidRestoreTime",
