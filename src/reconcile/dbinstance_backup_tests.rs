@@ -361,6 +361,17 @@ fn side<'a>(
     }
 }
 
+/// A row of [`next_step_rules`]: name, the instance planner's step, the spec, what was read, the
+/// mode, and what the result must satisfy.
+type Case<'a> = (
+    &'a str,
+    Step,
+    &'a DBInstanceParameters,
+    BackupSide<'a>,
+    Mode,
+    Box<dyn Fn(&Step) -> bool + 'a>,
+);
+
 /// The backup side's rules after the instance's own step, one row each.
 #[test]
 fn next_step_rules() {
@@ -392,14 +403,7 @@ fn next_step_rules() {
     let mut longer = have.clone();
     longer.retention_days = Some(30);
     let is_reject = |s: &Step, field: &str| matches!(s, Step::Reject(i) if i.field == field);
-    let cases: Vec<(
-        &str,
-        Step,
-        &DBInstanceParameters,
-        BackupSide<'_>,
-        Mode,
-        Box<dyn Fn(&Step) -> bool>,
-    )> = vec![
+    let cases: Vec<Case<'_>> = vec![
         (
             "a create stays a create",
             Step::Create,
