@@ -64,7 +64,7 @@ pub struct BackupPolicy {
     /// Days a full backup is taken (Dds PreferredBackupPeriod). Atlas takes its daily snapshot
     /// every day: there only all seven days are accepted (weekly snapshots are `atlas.weekly`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(min = 1, max = 7), extend("uniqueItems" = true))]
+    #[schemars(length(min = 1, max = 7), extend("x-kubernetes-list-type" = "set"))]
     pub preferred_backup_days: Vec<Weekday>,
     /// Days full backups are kept: Dds BackupRetentionPeriod (7-730); Atlas the retention of the
     /// daily snapshot (1-730).

@@ -105,6 +105,7 @@ fn aliyun_account() -> Account {
                     group("public", None, &["0.0.0.0/0"]),
                 ],
                 audit: Some(audit_on(&["admin", "slow", "insert"], Some(30))),
+                backup_policy: None,
             },
             Found {
                 instance: aliyun("dds-bp1000000000002", "orders"),
@@ -114,6 +115,7 @@ fn aliyun_account() -> Account {
                 }),
                 ip_groups: vec![group("default", None, &["127.0.0.1"])],
                 audit: Some(AuditSettings::default()),
+                backup_policy: None,
             },
             Found {
                 instance: managed,
@@ -124,6 +126,7 @@ fn aliyun_account() -> Account {
                 ssl: Some(ssl),
                 ip_groups: vec![group("Bad-Name", None, &["10.0.0.1"])],
                 audit: Some(audit_on(&["admin", "everything"], None)),
+                backup_policy: None,
             },
             Found {
                 instance: old,

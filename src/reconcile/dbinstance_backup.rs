@@ -6,7 +6,8 @@ use super::dbinstance::Step;
 use super::{Invalid, Mode};
 use crate::api::dbinstance::DBInstanceParameters;
 use crate::api::dbinstance_backup::{
-    AtlasPolicyItem, BackupPolicy, RestoreRecord, SnapshotBackupType, Weekday,
+    AliyunBackupPolicy, AtlasBackupPolicy, AtlasPolicyItem, BackupPolicy, RestoreRecord,
+    RetentionOnDeletion, SnapshotBackupType, Weekday,
 };
 use crate::cloud::{BackupPolicySettings, Cloud, PolicyItem, RestoreJob};
 
@@ -189,6 +190,80 @@ pub fn desired(policy: &BackupPolicy, cloud: Cloud) -> BackupPolicySettings {
         }
     }
     want
+}
+
+/// The spec that asks for exactly what the cloud holds (for `import`), and what could not be
+/// expressed: Atlas frequencies the spec has no field for leave every frequency out, so the
+/// schedule's items are not managed (a partial list would delete the others).
+pub fn from_cloud(cloud: Cloud, seen: &BackupPolicySettings) -> (BackupPolicy, Option<String>) {
+    let mut policy = BackupPolicy {
+        preferred_backup_time: seen.window.clone(),
+        ..BackupPolicy::default()
+    };
+    match cloud {
+        Cloud::Aliyun => {
+            policy.preferred_backup_days = Weekday::ALL
+                .into_iter()
+                .filter(|d| seen.days.iter().any(|s| s.eq_ignore_ascii_case(d.as_str())))
+                .collect();
+            policy.retention_days = seen.retention_days;
+            policy.aliyun = Some(AliyunBackupPolicy {
+                enable_log_backup: seen.log_backup,
+                log_retention_days: seen.log_retention_days,
+                backup_interval_minutes: seen.interval_minutes,
+                snapshot_backup_type: seen.snapshot_type.as_deref().and_then(|t| match t {
+                    "Standard" => Some(SnapshotBackupType::Standard),
+                    "Flash" => Some(SnapshotBackupType::Flash),
+                    _ => None,
+                }),
+                retention_on_deletion: match seen.retention_on_deletion {
+                    Some(0) => Some(RetentionOnDeletion::DeleteAll),
+                    Some(1) => Some(RetentionOnDeletion::KeepLast),
+                    Some(2) => Some(RetentionOnDeletion::KeepAll),
+                    _ => None,
+                },
+            });
+            (policy, None)
+        }
+        Cloud::Atlas => {
+            let mut atlas = AtlasBackupPolicy {
+                restore_window_days: seen.restore_window_days,
+                ..AtlasBackupPolicy::default()
+            };
+            let mut daily = None;
+            let mut exact = true;
+            for i in &seen.items {
+                let entry = AtlasPolicyItem {
+                    frequency_interval: i.frequency_interval,
+                    retention_value: i.retention_value,
+                };
+                let slot = match (i.frequency_type.as_str(), i.retention_unit.as_str()) {
+                    ("daily", "days") if i.frequency_interval == 1 => &mut daily,
+                    ("hourly", "days") => &mut atlas.hourly,
+                    ("weekly", "weeks") => &mut atlas.weekly,
+                    ("monthly", "months") => &mut atlas.monthly,
+                    _ => {
+                        exact = false;
+                        continue;
+                    }
+                };
+                exact &= slot.replace(entry).is_none();
+            }
+            if !exact {
+                atlas.hourly = None;
+                atlas.weekly = None;
+                atlas.monthly = None;
+                policy.atlas = Some(atlas);
+                return (
+                    policy,
+                    Some("frequencies left out (the schedule has one the spec cannot express); the operator will not manage them".to_owned()),
+                );
+            }
+            policy.retention_days = daily.map(|d| d.retention_value);
+            policy.atlas = Some(atlas);
+            (policy, None)
+        }
+    }
 }
 
 /// One field the cloud holds differently from the spec: its name under `backupPolicy`, the

@@ -694,3 +694,41 @@ fn restorable_sources() {
         outside.message
     );
 }
+
+/// What import writes from a cloud's policy asks for exactly that policy: no write follows.
+#[test]
+fn a_policy_read_from_the_cloud_plans_no_write() {
+    let atlas_default = BackupPolicySettings {
+        window: Some("12:00Z-13:00Z".into()),
+        restore_window_days: Some(7),
+        items: vec![
+            item("daily", 1, "days", 7),
+            item("hourly", 6, "days", 2),
+            item("monthly", 40, "months", 12),
+            item("weekly", 6, "weeks", 4),
+        ],
+        policy_id: Some("p1".into()),
+        ..Default::default()
+    };
+    for (cloud, seen) in [
+        (Cloud::Aliyun, aliyun_default()),
+        (Cloud::Atlas, atlas_default.clone()),
+    ] {
+        let (policy, left_out) = from_cloud(cloud, &seen);
+        assert_eq!(left_out, None, "{cloud:?}");
+        assert_eq!(
+            change(&desired(&policy, cloud), &seen),
+            None,
+            "{cloud:?}: {policy:?}"
+        );
+    }
+    let mut yearly = atlas_default;
+    yearly.items.push(item("yearly", 12, "years", 3));
+    let (policy, left_out) = from_cloud(Cloud::Atlas, &yearly);
+    assert!(left_out.is_some());
+    assert!(
+        desired(&policy, Cloud::Atlas).items.is_empty(),
+        "the items are not managed"
+    );
+    assert_eq!(change(&desired(&policy, Cloud::Atlas), &yearly), None);
+}
