@@ -221,21 +221,14 @@ async fn backup_of(
     }
 }
 
-/// Records what the create restores, before the create is sent: a create whose answer is lost
-/// is then still held to its `restoreFrom`.
-pub async fn record_restore(
+/// What the create restores, to be recorded before the create is sent.
+pub fn restore_record(
     obj: &DBInstance,
     cx: &Cx<'_>,
     source: &RestoreSource,
-    status: &mut DBInstanceStatus,
-) -> Result<(), Error> {
-    let Some(r) = obj.spec.for_provider.restore_from.as_deref() else {
-        return Ok(());
-    };
-    let record = restore::record(r, source, cx.provider.cloud());
-    record_status(&api(obj, cx), obj, json!({"restoredFrom": record})).await?;
-    status.restored_from = Some(Box::new(record));
-    Ok(())
+) -> Option<crate::api::dbinstance_backup::RestoreRecord> {
+    let r = obj.spec.for_provider.restore_from.as_deref()?;
+    Some(restore::record(r, source, cx.provider.cloud()))
 }
 
 /// ModifyBackupPolicy / updateBackupSchedule, with an Event naming the fields.
