@@ -193,6 +193,24 @@ async fn aliyun_policy_is_held_and_put_back_and_clones_restore_from_a_backup_or_
         instances,
         "0 instances created"
     );
+
+    // The policy is read on the drift timer (3 s here), not by every reconcile: over three
+    // intervals the one instance with a policy costs about three reads of each kind.
+    let reads = [
+        "DescribeBackupPolicy",
+        "DescribeInstanceRecoverTime",
+        "DescribeBackups",
+    ];
+    let mut before = Vec::new();
+    for action in reads {
+        before.push(h.calls_of(action).await);
+    }
+    tokio::time::sleep(Duration::from_secs(9)).await;
+    for (action, before) in reads.into_iter().zip(before) {
+        let spent = h.calls_of(action).await - before;
+        println!("{action}: {spent} calls in 9 s (drift interval 3 s)");
+        assert!((1..=5).contains(&spent), "{action}: {spent} calls in 9 s");
+    }
 }
 
 async fn wait_cloud(h: &Harness, id: &str, what: &str, check: impl Fn(&Value) -> bool) {
