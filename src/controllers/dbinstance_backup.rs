@@ -21,22 +21,32 @@ use crate::reconcile::Invalid;
 use crate::reconcile::dbinstance::{Observed, RUNNING};
 use crate::reconcile::dbinstance_restore as restore;
 
-/// When each object's backup policy was last read, and for which generation: the policy is
-/// read on the drift timer (and after a spec change or a policy write), not by every reconcile.
+/// Each object's backup policy as last read, when, and for which generation: the policy is
+/// read on the drift timer (and after a spec change or a policy write), not by every
+/// reconcile; reconciles in between plan (and preview) from the last read.
 #[derive(Default)]
-pub struct PolicyReads(std::sync::Mutex<std::collections::HashMap<String, (Instant, Option<i64>)>>);
+pub struct PolicyReads(std::sync::Mutex<std::collections::HashMap<String, PolicyRead>>);
+
+type PolicyRead = (Instant, Option<i64>, BackupPolicySettings);
 
 impl PolicyReads {
-    fn due(&self, key: &str, generation: Option<i64>, every: Duration) -> bool {
+    /// The last read, unless a new one is due.
+    fn fresh(
+        &self,
+        key: &str,
+        generation: Option<i64>,
+        every: Duration,
+    ) -> Option<BackupPolicySettings> {
         let reads = self.0.lock().unwrap_or_else(|p| p.into_inner());
         reads
             .get(key)
-            .is_none_or(|(at, seen)| *seen != generation || at.elapsed() >= every)
+            .filter(|(at, seen, _)| *seen == generation && at.elapsed() < every)
+            .map(|(_, _, policy)| policy.clone())
     }
 
-    fn mark(&self, key: &str, generation: Option<i64>) {
+    fn mark(&self, key: &str, generation: Option<i64>, policy: BackupPolicySettings) {
         let mut reads = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        reads.insert(key.to_owned(), (Instant::now(), generation));
+        reads.insert(key.to_owned(), (Instant::now(), generation, policy));
     }
 
     /// After a write: the next reconcile reads again, to confirm it.
@@ -58,8 +68,9 @@ fn key(obj: &DBInstance) -> String {
 }
 
 /// Reads what is due: the policy and window (three calls, once per drift interval, for an
-/// instance with a `backupPolicy` that is Running), and an unfinished Atlas restore job (one
-/// call per reconcile while it runs). A finished job is recorded at once.
+/// instance with a `backupPolicy` that is Running; the last read stands in between), and an
+/// unfinished Atlas restore job (one call per reconcile while it runs). A finished job is
+/// recorded at once.
 pub async fn read(
     obj: &DBInstance,
     cx: &Cx<'_>,
@@ -96,16 +107,15 @@ pub async fn read(
         }
         read.job = Some(job);
     }
+    if obj.spec.for_provider.backup_policy.is_none() || instance.status != RUNNING {
+        return Ok(read);
+    }
     let generation = obj.metadata.generation;
-    let due = obj.spec.for_provider.backup_policy.is_some()
-        && instance.status == RUNNING
-        && cx
-            .ctx
-            .policy_reads
-            .due(&key(obj), generation, cx.ctx.timing.drift);
-    if due {
+    let drift = cx.ctx.timing.drift;
+    read.have = cx.ctx.policy_reads.fresh(&key(obj), generation, drift);
+    if read.have.is_none() {
         let id = instance.id.as_str();
-        read.have = Some(cx.provider.describe_backup_policy(id).await?);
+        let policy = cx.provider.describe_backup_policy(id).await?;
         let window = cx.provider.describe_restore_window(id).await?;
         status.backups = Some(Box::new(BackupsObservation {
             latest_backup_time: window.latest_backup_time,
@@ -113,7 +123,10 @@ pub async fn read(
             earliest_restore_time: window.earliest,
             latest_restore_time: window.latest,
         }));
-        cx.ctx.policy_reads.mark(&key(obj), generation);
+        cx.ctx
+            .policy_reads
+            .mark(&key(obj), generation, policy.clone());
+        read.have = Some(policy);
     }
     Ok(read)
 }
