@@ -290,6 +290,19 @@ fn examples_round_trip_through_the_types() {
     let user: DatabaseUser = round_trips("databaseuser.yaml");
     assert_eq!(user.spec.deletion_policy, DeletionPolicy::Delete);
     assert_eq!(user.spec.for_provider.username, "root");
+    let with_policy: DBInstance = round_trips("dbinstance-backup-policy.yaml");
+    let policy = with_policy.spec.for_provider.backup_policy.expect("policy");
+    assert_eq!(policy.retention_days, Some(30));
+    let restored: DBInstance = round_trips("dbinstance-restored.yaml");
+    let source = restored
+        .spec
+        .for_provider
+        .restore_from
+        .expect("restoreFrom");
+    assert_eq!(
+        source.backup_ref.map(|r| r.name).as_deref(),
+        Some("orders-before-migration")
+    );
 }
 
 #[test]
@@ -304,6 +317,11 @@ fn atlas_examples_round_trip_through_the_types() {
     assert_eq!(atlas.cluster_name.as_deref(), Some("orders"));
     let backup: Backup = round_trips("atlas/backup.yaml");
     assert_eq!(backup.spec.provider_config_ref.name, "atlas");
+    let with_policy: DBInstance = round_trips("atlas/dbinstance-backup-policy.yaml");
+    let policy = with_policy.spec.for_provider.backup_policy.expect("policy");
+    assert_eq!(policy.atlas.and_then(|a| a.restore_window_days), Some(3));
+    let restored: DBInstance = round_trips("atlas/dbinstance-restored.yaml");
+    assert!(restored.spec.for_provider.restore_from.is_some());
     let user: DatabaseUser = round_trips("atlas/databaseuser.yaml");
     assert_eq!(user.spec.for_provider.roles.len(), 2);
     assert_eq!(user.spec.for_provider.scopes[0].type_, "CLUSTER");

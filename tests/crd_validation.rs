@@ -474,6 +474,48 @@ fn invalid_cases() -> Vec<(&'static str, Value, &'static str)> {
             pc(json!({"provider": "Atlas", "projectId": "6746CEA8A3B0F86A2FBDC1F1"})),
             "spec.projectId",
         ),
+        (
+            "backup window without Z",
+            dbi(json!({"backupPolicy": {"preferredBackupTime": "02:00-03:00"}})),
+            "spec.forProvider.backupPolicy.preferredBackupTime",
+        ),
+        (
+            "backup day that is no weekday",
+            dbi(json!({"backupPolicy": {"preferredBackupDays": ["Someday"]}})),
+            "spec.forProvider.backupPolicy.preferredBackupDays",
+        ),
+        (
+            "backup day twice",
+            dbi(json!({"backupPolicy": {"preferredBackupDays": ["Monday", "Monday"]}})),
+            "spec.forProvider.backupPolicy.preferredBackupDays",
+        ),
+        (
+            "backup retention of 0 days",
+            dbi(json!({"backupPolicy": {"retentionDays": 0}})),
+            "spec.forProvider.backupPolicy.retentionDays",
+        ),
+        (
+            "high-frequency backup every 45 minutes",
+            dbi(json!({"backupPolicy": {"aliyun": {"backupIntervalMinutes": 45}}})),
+            "spec.forProvider.backupPolicy.aliyun.backupIntervalMinutes",
+        ),
+        (
+            "snapshot type",
+            dbi(json!({"backupPolicy": {"aliyun": {"snapshotBackupType": "Fast"}}})),
+            "spec.forProvider.backupPolicy.aliyun.snapshotBackupType",
+        ),
+        (
+            "restore time without an offset",
+            dbi(
+                json!({"restoreFrom": {"sourceInstanceId": "dds-abcd1234", "restoreTime": "2026-12-03T10:00:00"}}),
+            ),
+            "spec.forProvider.restoreFrom.restoreTime",
+        ),
+        (
+            "backup id with a space",
+            dbi(json!({"restoreFrom": {"sourceInstanceId": "dds-abcd1234", "backupId": "a b"}})),
+            "spec.forProvider.restoreFrom.backupId",
+        ),
     ]
 }
 

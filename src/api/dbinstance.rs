@@ -11,6 +11,7 @@ use super::common::{
     SecretKeySelector, default_management_policies, management_policies_schema,
 };
 use super::conditions::Condition;
+use super::dbinstance_backup::{BackupPolicy, BackupsObservation, RestoreFrom, RestoreRecord};
 use super::patterns;
 
 /// A MongoDB replica set managed in the cloud.
@@ -245,6 +246,15 @@ pub struct DBInstanceParameters {
     /// Aliyun only: the root account password, read from a Secret at creation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_password_secret_ref: Option<SecretKeySelector>,
+    /// When backups are taken and how long they are kept; observed on the drift timer and put
+    /// back when changed outside. Absent leaves the cloud's policy as it is.
+    // Boxed, like the rarely set parts below: see the size test at the end of this file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_policy: Option<Box<BackupPolicy>>,
+    /// Create the instance from a backup or a point in time of another instance. Create-only:
+    /// a change on an existing instance is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore_from: Option<Box<RestoreFrom>>,
     /// Atlas only: what Atlas needs beyond the shared fields. Required with an Atlas
     /// ProviderConfig, refused with an Aliyun one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -452,6 +462,13 @@ pub struct DBInstanceStatus {
     /// Operations already run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operations: Option<Box<HandledOperations>>,
+    /// The newest successful backup and the restorable window, where the cloud reports them
+    /// (instances with a `backupPolicy`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backups: Option<Box<BackupsObservation>>,
+    /// What the instance was created from (`restoreFrom`), recorded with the create.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restored_from: Option<Box<RestoreRecord>>,
 }
 
 #[cfg(test)]

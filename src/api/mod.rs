@@ -7,6 +7,7 @@ pub mod conditions;
 pub mod crds;
 pub mod databaseuser;
 pub mod dbinstance;
+pub mod dbinstance_backup;
 pub mod dbinstance_changes;
 pub mod patterns;
 pub mod providerconfig;

@@ -125,6 +125,12 @@ pub const RFC3339: &str = concat!(
 /// `HH:mmZ` (UTC), the cloud's maintenance-window format.
 pub const HH_MM_Z: &str = r"^([01][0-9]|2[0-3]):[0-5][0-9]Z$";
 
+/// A one-hour backup window, `HH:mmZ-HH:mmZ` (Dds PreferredBackupTime).
+pub const HH_MM_Z_RANGE: &str = r"^([01][0-9]|2[0-3]):[0-5][0-9]Z-([01][0-9]|2[0-3]):[0-5][0-9]Z$";
+
+/// A backup id: Dds numeric ids, Atlas 24-hex snapshot ids.
+pub const BACKUP_ID: &str = r"^[0-9A-Za-z][0-9A-Za-z_-]{0,63}$";
+
 /// An Aliyun Dds instance id, e.g. `dds-bp1234567890abcd`.
 pub const DDS_INSTANCE_ID: &str = r"^dds-[a-z0-9]{4,40}$";
 
@@ -405,11 +411,21 @@ mod tests {
     /// The small patterns, each with a value it must take and near misses it must refuse.
     #[test]
     fn name_and_id_patterns() {
-        let table: [(&str, &[&str], &[&str]); 14] = [
+        let table: [(&str, &[&str], &[&str]); 16] = [
             (
                 HH_MM_Z,
                 &["00:00Z", "23:59Z"],
                 &["24:00Z", "2:00Z", "02:00", "02:60Z"],
+            ),
+            (
+                HH_MM_Z_RANGE,
+                &["02:00Z-03:00Z", "23:00Z-00:00Z"],
+                &["02:00Z", "02:00-03:00", "02:00Z-24:00Z", "02:00Z 03:00Z"],
+            ),
+            (
+                BACKUP_ID,
+                &["100000001", "6746cea8a3b0f86a2fbdc1f1"],
+                &["", "-1", "a b", "x/y"],
             ),
             (
                 DDS_INSTANCE_ID,

@@ -4,6 +4,7 @@
 
 pub mod aliyun;
 pub mod atlas;
+pub mod backups;
 pub mod error;
 pub mod model;
 pub mod ratelimit;
@@ -13,6 +14,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use backups::*;
 pub use error::{CloudError, ErrorClass};
 pub use model::*;
 pub use users::*;
@@ -158,4 +160,58 @@ pub trait Provider: Send + Sync {
 
     /// Deletes a user; NotFound when it is already gone.
     async fn delete_user(&self, id: &str, username: &str) -> Result<(), CloudError>;
+
+    /// The instance's backup policy (Dds DescribeBackupPolicy; Atlas GET backup schedule).
+    async fn describe_backup_policy(&self, id: &str) -> Result<BackupPolicySettings, CloudError> {
+        Err(unsupported("describeBackupPolicy", id))
+    }
+
+    /// Sets the fields `policy` holds; the others stay (Dds ModifyBackupPolicy; Atlas PATCH
+    /// backup schedule).
+    async fn modify_backup_policy(
+        &self,
+        id: &str,
+        policy: &BackupPolicySettings,
+    ) -> Result<(), CloudError> {
+        let _ = policy;
+        Err(unsupported("modifyBackupPolicy", id))
+    }
+
+    /// The newest successful backup and the restorable window of an instance.
+    async fn describe_restore_window(&self, id: &str) -> Result<RestoreWindow, CloudError> {
+        Err(unsupported("describeRestoreWindow", id))
+    }
+
+    /// Atlas: starts a restore job delivering `source` into the existing cluster `target`.
+    /// Dds restores by creating the instance ([`CreateInstance::restore`]) instead.
+    async fn start_restore(
+        &self,
+        target: &str,
+        source: &RestoreSource,
+    ) -> Result<String, CloudError> {
+        let _ = source;
+        Err(unsupported("createBackupRestoreJob", target))
+    }
+
+    /// Atlas: one restore job of the source cluster.
+    async fn describe_restore(
+        &self,
+        source_id: &str,
+        job_id: &str,
+    ) -> Result<RestoreJob, CloudError> {
+        let _ = job_id;
+        Err(unsupported("getBackupRestoreJob", source_id))
+    }
+}
+
+/// The answer of an operation a cloud does not have.
+fn unsupported(action: &'static str, id: &str) -> CloudError {
+    CloudError {
+        action,
+        class: ErrorClass::Terminal,
+        code: "Unsupported".to_owned(),
+        message: format!("this cloud has no {action} (for {id})"),
+        request_id: String::new(),
+        source: None,
+    }
 }

@@ -193,6 +193,9 @@ pub struct CreateInstance {
     pub backup_enabled: Option<bool>,
     /// Atlas: autoscaling from the start.
     pub auto_scaling: Option<AutoScaling>,
+    /// Dds: clone from a backup or a point in time (SrcDBInstanceId + BackupId | RestoreTime).
+    /// Atlas restores into the created cluster with a restore job afterwards.
+    pub restore: Option<super::RestoreSource>,
 }
 
 impl std::fmt::Debug for CreateInstance {

@@ -15,6 +15,7 @@ use kube::{Resource, ResourceExt};
 use serde_json::json;
 use tokio::sync::broadcast;
 
+use super::dbinstance_backup as backup_glue;
 use super::kube_io::{
     apply_owned_secret, has_finalizer, publish, read_secret_key, record_status, record_status_at,
 };
@@ -25,9 +26,10 @@ use crate::api::common::PlannedAction;
 use crate::api::conditions::Condition;
 use crate::api::conditions::REASON_INSTANCE_NOT_FOUND;
 use crate::api::dbinstance::{DBInstance, DBInstanceStatus, HandledOperations};
-use crate::cloud::{Cloud, ErrorClass, Instance, InstanceChange, ListInstances};
+use crate::cloud::{Cloud, ErrorClass, Instance, InstanceChange, ListInstances, RestoreSource};
 use crate::observer::{Observer, Seen};
 use crate::reconcile::dbinstance::{self as rules, Observed, Step, UID_TAG};
+use crate::reconcile::dbinstance_backup::{self as backup_rules, BackupSide};
 use crate::reconcile::policy::WithheldPlan;
 use crate::reconcile::{Invalid, Mode, Outcome, clouds, preview};
 
@@ -68,6 +70,10 @@ impl Managed for DBInstance {
         if let Observed::Present { instance, ssl } = &seen {
             status.at_provider = Some(Box::new(rules::observation(instance, ssl.as_ref())));
         }
+        let backups = match backup_glue::read(self, cx, &seen, &mut status).await {
+            Ok(read) => read,
+            Err(error) => return Synced::failed(status, unobserved_ready(), error),
+        };
         let handled = status.operations.as_deref().cloned().unwrap_or_default();
         let step = rules::plan(
             &self.spec.for_provider,
@@ -76,22 +82,45 @@ impl Managed for DBInstance {
             &seen,
             cx.mode,
         );
-        let ready = rules::ready_condition(&seen);
+        let side = BackupSide {
+            cloud: Some(cx.provider.cloud()),
+            have: backups.have.as_ref(),
+            restore: status.restored_from.as_deref(),
+            job: backups.job.as_ref(),
+        };
+        let mut step = backup_rules::next(step, &self.spec.for_provider, &side, cx.mode);
+        let ready = backup_glue::ready(rules::ready_condition(&seen), &status);
+        let mut restore = None;
+        if step == Step::Create && self.spec.for_provider.restore_from.is_some() {
+            match backup_glue::resolve(self, cx).await {
+                Err(error) => return Synced::failed(status, ready, error),
+                Ok(Err(why)) => return super::managed::waiting(status, ready, why, cx),
+                Ok(Ok(Err(invalid))) => step = Step::Reject(invalid),
+                Ok(Ok(Ok(source))) => restore = Some(source),
+            }
+        }
         let mut requeue = rules::requeue(&step, &cx.ctx.timing, rand::random());
         let withheld = match step.verb().map(|verb| cx.gate(verb)) {
             Some(Err(why)) => {
                 // Nothing is in flight: look again when the spec or the cloud changes, or at
                 // the drift interval, not at the transitional pace.
                 requeue = crate::reconcile::jittered(cx.ctx.timing.drift, rand::random());
+                let planned = Planned {
+                    step: &step,
+                    seen: &seen,
+                    handled: &handled,
+                    restore: restore.as_ref(),
+                    policy: backups.have.as_ref(),
+                };
                 Some(WithheldPlan {
                     why,
-                    actions: planned_actions(self, cx, &step, &seen, &handled),
+                    actions: planned_actions(self, cx, &planned),
                 })
             }
             Some(Ok(())) | None => None,
         };
         if withheld.is_none()
-            && let Err(error) = act(self, cx, &step, &mut status).await
+            && let Err(error) = act(self, cx, &step, restore.as_ref(), &mut status).await
         {
             return Synced::failed(status, ready, error);
         }
@@ -255,21 +284,29 @@ impl OwnerIndex {
     }
 }
 
+/// What a withheld plan is previewed from.
+struct Planned<'a> {
+    step: &'a Step,
+    seen: &'a Observed,
+    handled: &'a HandledOperations,
+    /// The source a create restores, resolved.
+    restore: Option<&'a RestoreSource>,
+    /// The cloud's backup policy, when it was read this reconcile.
+    policy: Option<&'a crate::cloud::BackupPolicySettings>,
+}
+
 /// Every call the plan holds from here (the first one is `step`), for the status.
-fn planned_actions(
-    obj: &DBInstance,
-    cx: &Cx<'_>,
-    step: &Step,
-    seen: &Observed,
-    handled: &HandledOperations,
-) -> Vec<PlannedAction> {
+fn planned_actions(obj: &DBInstance, cx: &Cx<'_>, planned: &Planned<'_>) -> Vec<PlannedAction> {
     let cloud = cx.provider.cloud();
-    match (step, seen) {
+    let name = clouds::cluster_name(&obj.spec, &obj.name_any());
+    match (planned.step, planned.seen) {
         (Step::Create, _) => {
-            let name =
-                (cloud == Cloud::Atlas).then(|| clouds::cluster_name(&obj.spec, &obj.name_any()));
-            let mut request =
-                rules::create_request(&obj.spec.for_provider, &obj.uid().unwrap_or_default(), name);
+            let cluster = (cloud == Cloud::Atlas).then(|| name.clone());
+            let mut request = rules::create_request(
+                &obj.spec.for_provider,
+                &obj.uid().unwrap_or_default(),
+                cluster,
+            );
             // The preview never reads the Secret: it only says a password would be sent.
             request.password = obj
                 .spec
@@ -277,10 +314,20 @@ fn planned_actions(
                 .account_password_secret_ref
                 .as_ref()
                 .map(|_| crate::cloud::error::Redacted(String::new()));
-            vec![preview::create_instance(cloud, &request)]
+            request.restore = planned.restore.cloned();
+            let mut actions = vec![preview::create_instance(cloud, &request)];
+            if let (Cloud::Atlas, Some(source)) = (cloud, planned.restore) {
+                actions.push(preview::restore_job(&name, source));
+            }
+            actions
+        }
+        (Step::StartRestore(source), _) => vec![preview::restore_job(&name, source)],
+        (Step::BackupPolicy(next), _) => {
+            let have = planned.policy.cloned().unwrap_or_default();
+            vec![preview::backup_policy(cloud, next, &have)]
         }
         (_, Observed::Present { instance, ssl }) => {
-            preview::dbinstance(cloud, &obj.spec, handled, instance, ssl.as_ref())
+            preview::dbinstance(cloud, &obj.spec, planned.handled, instance, ssl.as_ref())
         }
         _ => Vec::new(),
     }
@@ -457,9 +504,16 @@ async fn find_by_uid(obj: &DBInstance, cx: &Cx<'_>) -> Result<Option<String>, Er
 
 /// Records that a create is about to be sent, failing on a stale cached copy (which might
 /// not show an earlier create) instead of sending a second one.
-async fn mark_create_pending(obj: &DBInstance, cx: &Cx<'_>) -> Result<(), Error> {
+async fn mark_create_pending(
+    obj: &DBInstance,
+    cx: &Cx<'_>,
+    restored: Option<&crate::api::dbinstance_backup::RestoreRecord>,
+) -> Result<(), Error> {
     let now = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
-    let partial = json!({ "createPending": now });
+    let mut partial = json!({ "createPending": now });
+    if let Some(record) = restored {
+        partial["restoredFrom"] = json!(record);
+    }
     match cx.resource_version.as_deref() {
         Some(version) => record_status_at(&api(obj, cx), obj, version, partial).await,
         None => record_status(&api(obj, cx), obj, partial).await,
@@ -476,10 +530,11 @@ async fn act(
     obj: &DBInstance,
     cx: &Cx<'_>,
     step: &Step,
+    restore: Option<&RestoreSource>,
     status: &mut DBInstanceStatus,
 ) -> Result<(), Error> {
     let id = status.instance_id.clone().unwrap_or_default();
-    let result = run_step(obj, cx, step, status, &id).await;
+    let result = run_step(obj, cx, step, restore, status, &id).await;
     if step.is_write()
         && let Some(observer) = observer(obj, cx)
         && let Some(id) = status.instance_id.as_deref()
@@ -494,6 +549,7 @@ async fn run_step(
     obj: &DBInstance,
     cx: &Cx<'_>,
     step: &Step,
+    restore: Option<&RestoreSource>,
     status: &mut DBInstanceStatus,
     id: &str,
 ) -> Result<(), Error> {
@@ -506,7 +562,12 @@ async fn run_step(
             request.password = account_password(obj, cx)
                 .await?
                 .map(crate::cloud::error::Redacted);
-            mark_create_pending(obj, cx).await?;
+            // What the create restores is recorded with the pending mark, before the call: a
+            // create whose answer is lost is still held to its restoreFrom.
+            let restored = restore.and_then(|source| backup_glue::restore_record(obj, cx, source));
+            request.restore = restore.cloned();
+            mark_create_pending(obj, cx, restored.as_ref()).await?;
+            status.restored_from = restored.map(Box::new);
             let id = cx.provider.create_instance(&request).await?;
             record_status(
                 &api(obj, cx),
@@ -581,6 +642,10 @@ async fn run_step(
                 ),
             )
             .await;
+        }
+        Step::BackupPolicy(policy) => backup_glue::modify_policy(obj, cx, id, policy).await?,
+        Step::StartRestore(source) => {
+            backup_glue::start_restore(obj, cx, id, source, status).await?;
         }
         Step::Steady | Step::Wait(_) | Step::Reject(_) | Step::Missing(_) => {}
     }

@@ -55,6 +55,7 @@ pub mod backup;
 pub mod cache;
 pub mod databaseuser;
 pub mod dbinstance;
+pub mod dbinstance_backup;
 pub mod events;
 pub mod guard;
 pub mod instance_ref;
@@ -92,6 +93,8 @@ pub struct Ctx {
     pub status_digests: Arc<cache::StatusDigests>,
     /// Consecutive failures per object, for exponential backoff; cleared on success.
     failures: Mutex<HashMap<String, u32>>,
+    /// When each DBInstance's backup policy was last read (it is read on the drift timer).
+    pub policy_reads: dbinstance_backup::PolicyReads,
     /// The namespaces watched (all when empty), where a ProviderConfig's users are looked for.
     pub namespaces: Vec<String>,
 }
@@ -114,6 +117,7 @@ impl Ctx {
             observers: None,
             status_digests: Arc::default(),
             failures: Mutex::default(),
+            policy_reads: Default::default(),
             namespaces: Vec::new(),
         }
     }

@@ -8,7 +8,8 @@
 //! - `POST /_emulator/instances/{id}`     change an instance out of band (a console edit, drift):
 //!   any of `description`, `instanceClass`, `storageGB`, `status` (forced, no transition),
 //!   `maintainStartTime`, `maintainEndTime`, `chargeType`, `sslOpen`, `releaseProtection`, `tags` (merged),
-//!   `securityIps` (`{"group": ["ip", ...]}`, replacing those groups)
+//!   `securityIps` (`{"group": ["ip", ...]}`, replacing those groups), `backupPolicy`
+//!   (ModifyBackupPolicy parameters by their Dds names, e.g. `{"BackupRetentionPeriod": "30"}`)
 //! - `DELETE /_emulator/instances/{id}`   make an instance vanish
 //! - `POST /_emulator/delays`             `{"action": "ResetAccountPassword", "ms": 3000, "count": 1}`:
 //!   the next `count` answers to that Dds action (or Atlas operation id, e.g.
@@ -161,6 +162,11 @@ async fn edit(
             tags.iter()
                 .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())),
         );
+    }
+    if let Some(policy) = body.get("backupPolicy").and_then(Value::as_object)
+        && super::backups::edit(i, policy).is_err()
+    {
+        return StatusCode::BAD_REQUEST;
     }
     if let Some(groups) = body.get("securityIps").and_then(Value::as_object) {
         for (name, ips) in groups {

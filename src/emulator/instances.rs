@@ -137,6 +137,7 @@ pub fn create(state: &mut State, call: &Call, p: &Params) -> Result<Value, ApiEr
     if let Some(password) = param(p, "AccountPassword") {
         super::accounts::check_password(&password)?;
     }
+    let restored_from = super::backups::clone_source(state, p, &region)?;
     let id = new_id("dds-");
     let created = now_ms();
     let mut record = InstanceRecord {
@@ -183,6 +184,8 @@ pub fn create(state: &mut State, call: &Call, p: &Params) -> Result<Value, ApiEr
         parameters: BTreeMap::new(),
         running_parameters: BTreeMap::new(),
         public_address: false,
+        backup_policy: Default::default(),
+        restored_from,
     };
     record.begin("Creating", Some("Running"), call.transition_ms);
     state.instances.insert(id.clone(), record);

@@ -9,6 +9,7 @@ mod accounts;
 mod admin;
 mod atlas;
 mod auth;
+mod backups;
 mod instances;
 mod model;
 mod parameters;
@@ -374,6 +375,9 @@ fn dispatch(state: &mut State, call: &Call, action: &str, p: &Params) -> Result<
         "CreateBackup" => access::create_backup(state, call, p),
         "DescribeBackups" => access::describe_backups(state, p),
         "DeleteBackup" => access::delete_backup(state, p),
+        "DescribeBackupPolicy" => backups::describe_policy(state, p),
+        "ModifyBackupPolicy" => backups::modify_policy(state, p),
+        "DescribeInstanceRecoverTime" => backups::describe_recover_time(state, p),
         "DescribeAccounts" => accounts::describe(state, p),
         "ModifyAccountDescription" => accounts::modify_description(state, p),
         "ResetAccountPassword" => accounts::reset_password(state, p),

@@ -35,6 +35,51 @@ pub struct BackupRecord {
     pub size: i64,
 }
 
+/// The instance's backup policy, with the Dds parameter values.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupPolicyRecord {
+    pub preferred_backup_time: String,
+    pub preferred_backup_period: String,
+    pub backup_retention_period: i64,
+    pub enable_backup_log: i64,
+    pub log_backup_retention_period: i64,
+    pub backup_interval: i64,
+    pub snapshot_backup_type: String,
+    pub retention_on_deletion: i64,
+    /// When log backup was last turned on: point-in-time restore reaches no further back.
+    pub log_since_ms: u64,
+}
+
+/// The cloud's defaults for a new instance: log backup off, so there is no point-in-time
+/// window until it is turned on.
+impl Default for BackupPolicyRecord {
+    fn default() -> Self {
+        BackupPolicyRecord {
+            preferred_backup_time: "18:00Z-19:00Z".to_owned(),
+            preferred_backup_period: "Tuesday,Thursday,Saturday".to_owned(),
+            backup_retention_period: 7,
+            enable_backup_log: 0,
+            log_backup_retention_period: 7,
+            backup_interval: -1,
+            snapshot_backup_type: "Standard".to_owned(),
+            retention_on_deletion: 0,
+            log_since_ms: 0,
+        }
+    }
+}
+
+/// What a clone was made from (shown by the admin state dump as `restoredFrom`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RestoredFrom {
+    pub source_instance_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore_time: Option<String>,
+}
+
 /// One database account. The password is kept as its SHA-256 (hex), so the state dump can prove
 /// which password the cloud holds without showing it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,6 +143,11 @@ pub struct InstanceRecord {
     /// AllocatePublicNetworkAddress: every node also has a public address.
     #[serde(default)]
     pub public_address: bool,
+    #[serde(default)]
+    pub backup_policy: BackupPolicyRecord,
+    /// Set on a clone: the instance and backup (or time) its data came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restored_from: Option<RestoredFrom>,
 }
 
 impl InstanceRecord {

@@ -5,8 +5,8 @@
 use std::collections::BTreeSet;
 
 use crate::cloud::{
-    AuditSettings, Cloud, CloudError, ErrorClass, Instance, ListInstances, Provider,
-    SecurityIpGroup, SslState, UID_TAG,
+    AuditSettings, BackupPolicySettings, Cloud, CloudError, ErrorClass, Instance, ListInstances,
+    Provider, SecurityIpGroup, SslState, UID_TAG,
 };
 use crate::observer::plan::{PAGE_SIZE, batches, pages};
 use crate::reconcile::dbinstance::RUNNING;
@@ -21,6 +21,9 @@ pub struct Found {
     pub ip_groups: Vec<SecurityIpGroup>,
     /// Aliyun: the instance's audit settings (Atlas: see [`Account::audit`]).
     pub audit: Option<AuditSettings>,
+    /// The backup policy (Dds DescribeBackupPolicy while Running; the Atlas schedule of a
+    /// cluster with cloud backup).
+    pub backup_policy: Option<BackupPolicySettings>,
 }
 
 /// What an import read.
@@ -43,7 +46,7 @@ pub struct Account {
 pub struct Tally {
     pub pages: u32,
     pub batches: u32,
-    /// Reads of one instance each (SSL, security IPs, audit) or one project.
+    /// Reads of one instance each (SSL, security IPs, audit, backup policy) or one project.
     pub single_reads: u32,
 }
 
@@ -101,6 +104,15 @@ pub async fn collect(
                 .unwrap_or_default();
             found.audit = optional(provider.describe_audit(&id).await, &id, unread)?;
             tally.single_reads += 2;
+        }
+        let backed_up = match cloud {
+            Cloud::Aliyun => found.instance.status == RUNNING,
+            Cloud::Atlas => found.instance.backup_enabled == Some(true),
+        };
+        if backed_up && found.instance.tags.get(UID_TAG).is_none() {
+            let read = provider.describe_backup_policy(&id).await;
+            found.backup_policy = optional(read, &id, &mut account.unread)?;
+            tally.single_reads += 1;
         }
         account.instances.push(found);
     }

@@ -86,7 +86,9 @@ pub fn render(account: &Account, settings: &Settings) -> Rendered {
             });
             continue;
         }
-        match parameters(account.cloud, i, found.ssl.as_ref(), &mut out.notes) {
+        let parameters = parameters(account.cloud, i, found.ssl.as_ref(), &mut out.notes)
+            .map(|p| with_backup_policy(account.cloud, i, p, found, &mut out.notes));
+        match parameters {
             Ok(p) => adoptable.push((found, p)),
             Err(why) => out.skipped.push(Skipped {
                 what: i.id.clone(),
@@ -349,6 +351,8 @@ pub fn parameters(
         account_password_secret_ref: None,
         atlas: None,
         deletion_protection: i.deletion_protection,
+        backup_policy: None,
+        restore_from: None,
     };
     match cloud {
         Cloud::Aliyun => aliyun_fields(&mut p, i, ssl)?,
@@ -494,6 +498,34 @@ fn checked(
             i.id, invalid.message
         ));
     }
+}
+
+/// The cloud's backup policy as `backupPolicy`, when the operator would take it as it is (a
+/// policy it would refuse, or could not express exactly, is left out and noted).
+fn with_backup_policy(
+    cloud: Cloud,
+    i: &Instance,
+    mut p: DBInstanceParameters,
+    found: &crate::import::collect::Found,
+    notes: &mut Vec<String>,
+) -> DBInstanceParameters {
+    let Some(seen) = &found.backup_policy else {
+        return p;
+    };
+    let (policy, left_out) = crate::reconcile::dbinstance_backup::from_cloud(cloud, seen);
+    if let Some(why) = left_out {
+        notes.push(format!("{}: backupPolicy {why}", i.id));
+    }
+    p.backup_policy = Some(Box::new(policy));
+    let refused = crate::reconcile::dbinstance_backup::check(&p, cloud).err();
+    if let Some(invalid) = refused {
+        notes.push(format!(
+            "{}: backupPolicy left out ({invalid}); the operator will not manage it",
+            i.id
+        ));
+        p.backup_policy = None;
+    }
+    p
 }
 
 /// The schema's 2-256 characters, which `validate` leaves to the API server.

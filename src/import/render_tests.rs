@@ -105,6 +105,7 @@ fn aliyun_account() -> Account {
                     group("public", None, &["0.0.0.0/0"]),
                 ],
                 audit: Some(audit_on(&["admin", "slow", "insert"], Some(30))),
+                backup_policy: None,
             },
             Found {
                 instance: aliyun("dds-bp1000000000002", "orders"),
@@ -114,6 +115,7 @@ fn aliyun_account() -> Account {
                 }),
                 ip_groups: vec![group("default", None, &["127.0.0.1"])],
                 audit: Some(AuditSettings::default()),
+                backup_policy: None,
             },
             Found {
                 instance: managed,
@@ -124,6 +126,7 @@ fn aliyun_account() -> Account {
                 ssl: Some(ssl),
                 ip_groups: vec![group("Bad-Name", None, &["10.0.0.1"])],
                 audit: Some(audit_on(&["admin", "everything"], None)),
+                backup_policy: None,
             },
             Found {
                 instance: old,
@@ -519,5 +522,51 @@ fn a_project_with_nothing_to_adopt_renders_nothing_and_says_why() {
         r.skipped.iter().any(|s| s.what == "project auditing"),
         "{:?}",
         r.skipped
+    );
+}
+
+/// The cloud's backup policy is imported as `backupPolicy`; one the operator would refuse (a
+/// two-hour window) is left out and noted.
+#[test]
+fn backup_policies_are_imported_as_the_cloud_holds_them() {
+    use crate::cloud::BackupPolicySettings;
+    let mut account = aliyun_account();
+    let policy = BackupPolicySettings {
+        window: Some("02:00Z-03:00Z".into()),
+        days: vec!["Monday".into(), "Friday".into()],
+        retention_days: Some(30),
+        log_backup: Some(true),
+        log_retention_days: Some(7),
+        interval_minutes: Some(-1),
+        snapshot_type: Some("Standard".into()),
+        retention_on_deletion: Some(1),
+        ..Default::default()
+    };
+    account.instances[0].backup_policy = Some(policy);
+    account.instances[1].backup_policy = Some(BackupPolicySettings {
+        window: Some("02:00Z-04:00Z".into()),
+        ..Default::default()
+    });
+    let r = render(&account, &settings());
+    let dbs = of_kind::<DBInstance>(&r, "DBInstance");
+    let imported = dbs[0]
+        .spec
+        .for_provider
+        .backup_policy
+        .as_deref()
+        .expect("policy");
+    assert_eq!(
+        imported.preferred_backup_time.as_deref(),
+        Some("02:00Z-03:00Z")
+    );
+    assert_eq!(imported.preferred_backup_days.len(), 2);
+    assert_eq!(imported.retention_days, Some(30));
+    assert_eq!(dbs[1].spec.for_provider.backup_policy, None);
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("dds-bp1000000000002") && n.contains("backupPolicy")),
+        "{:?}",
+        r.notes
     );
 }

@@ -13,9 +13,11 @@ const FP: &str = "spec.forProvider";
 /// name).
 pub fn check_dbinstance(spec: &DBInstanceSpec, name: &str, cloud: Cloud) -> Result<(), Invalid> {
     match cloud {
-        Cloud::Aliyun => check_aliyun(spec),
-        Cloud::Atlas => check_atlas(spec, name),
+        Cloud::Aliyun => check_aliyun(spec)?,
+        Cloud::Atlas => check_atlas(spec, name)?,
     }
+    super::dbinstance_backup::check(&spec.for_provider, cloud)?;
+    super::dbinstance_restore::check(&spec.for_provider, cloud)
 }
 
 fn check_aliyun(spec: &DBInstanceSpec) -> Result<(), Invalid> {

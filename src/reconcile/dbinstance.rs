@@ -197,6 +197,12 @@ pub enum Step {
         requested_at: String,
         change: InstanceChange,
     },
+    /// Put the backup policy right (Dds ModifyBackupPolicy; Atlas PATCH backup schedule): the
+    /// cloud's policy with the spec's fields laid over it.
+    BackupPolicy(crate::cloud::BackupPolicySettings),
+    /// Atlas: deliver the backup or point in time into the new cluster (a restore job); the
+    /// second half of creating it from `restoreFrom`.
+    StartRestore(crate::cloud::RestoreSource),
     /// The spec asks for something the cloud cannot do to this instance.
     Reject(Invalid),
     /// The instance disappeared; never recreated silently.
@@ -211,8 +217,10 @@ impl Step {
     /// The management policy a write needs; `None` for steps that write nothing.
     pub fn verb(&self) -> Option<Verb> {
         match self {
-            Step::Create => Some(Verb::Create),
-            Step::Change(_) | Step::Tag(_) | Step::Run { .. } => Some(Verb::Update),
+            Step::Create | Step::StartRestore(_) => Some(Verb::Create),
+            Step::Change(_) | Step::Tag(_) | Step::Run { .. } | Step::BackupPolicy(_) => {
+                Some(Verb::Update)
+            }
             Step::Steady | Step::Wait(_) | Step::Reject(_) | Step::Missing(_) => None,
         }
     }
@@ -476,6 +484,7 @@ pub fn create_request(
             .map(|a| a.provider_name.as_str().to_owned()),
         backup_enabled: p.atlas.as_ref().and_then(|a| a.backup_enabled),
         auto_scaling: inplace::wanted_scaling(p),
+        restore: None,
     }
 }
 
@@ -699,9 +708,13 @@ pub fn late_initialize(
 /// When to look again after a step.
 pub fn requeue(step: &Step, timing: &Timing, unit: f64) -> Duration {
     match step {
-        Step::Wait(_) | Step::Create | Step::Change(_) | Step::Tag(_) | Step::Run { .. } => {
-            timing.transitional
-        }
+        Step::Wait(_)
+        | Step::Create
+        | Step::Change(_)
+        | Step::Tag(_)
+        | Step::Run { .. }
+        | Step::BackupPolicy(_)
+        | Step::StartRestore(_) => timing.transitional,
         Step::Missing(_) => timing.drift,
         Step::Steady | Step::Reject(_) => super::jittered(timing.drift, unit),
     }

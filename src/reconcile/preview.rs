@@ -85,7 +85,13 @@ pub fn dbinstance(
                 actions.push(planned);
                 dbinstance::mark_handled(&mut handled, operation, &requested_at);
             }
-            Step::Create | Step::Steady | Step::Wait(_) | Step::Reject(_) | Step::Missing(_) => {
+            Step::Create
+            | Step::Steady
+            | Step::Wait(_)
+            | Step::Reject(_)
+            | Step::Missing(_)
+            | Step::BackupPolicy(_)
+            | Step::StartRestore(_) => {
                 break;
             }
         }
@@ -363,8 +369,15 @@ pub fn create_instance(cloud: Cloud, request: &CreateInstance) -> PlannedAction 
             request.password.as_ref().map(|_| SECRET.to_owned()),
         ),
     ];
+    let restore = request.restore.as_ref().filter(|_| cloud == Cloud::Aliyun);
+    let clone: [(&str, Option<String>); 3] = [
+        ("srcDBInstanceId", restore.map(|r| r.source_id.clone())),
+        ("backupId", restore.and_then(|r| r.backup_id.clone())),
+        ("restoreTime", restore.and_then(|r| r.restore_time.clone())),
+    ];
     let mut changes: Vec<PlannedChange> = fields
         .into_iter()
+        .chain(clone)
         .filter_map(|(field, to)| to.map(|to| change(field, None, Some(to))))
         .collect();
     changes.extend(
@@ -374,6 +387,43 @@ pub fn create_instance(cloud: Cloud, request: &CreateInstance) -> PlannedAction 
             .map(|(k, v)| change(&format!("tags.{k}"), None, Some(v.clone()))),
     );
     action(name, changes)
+}
+
+/// The backup-policy write, each field that moves old → new (names under `backupPolicy`).
+pub fn backup_policy(
+    cloud: Cloud,
+    want: &crate::cloud::BackupPolicySettings,
+    have: &crate::cloud::BackupPolicySettings,
+) -> PlannedAction {
+    let name = match cloud {
+        Cloud::Aliyun => "ModifyBackupPolicy",
+        Cloud::Atlas => "updateBackupSchedule",
+    };
+    let changes = super::dbinstance_backup::differences(want, have)
+        .into_iter()
+        .map(|d| change(&format!("backupPolicy.{}", d.field), d.from, Some(d.to)))
+        .collect();
+    action(name, changes)
+}
+
+/// The Atlas restore job that fills a cluster created from `restoreFrom`.
+pub fn restore_job(target: &str, source: &crate::cloud::RestoreSource) -> PlannedAction {
+    let mut changes = vec![
+        change("targetClusterName", None, Some(target.to_owned())),
+        change("sourceCluster", None, Some(source.source_id.clone())),
+    ];
+    match (&source.backup_id, &source.restore_time) {
+        (Some(id), _) => {
+            changes.push(change("deliveryType", None, Some("automated".to_owned())));
+            changes.push(change("snapshotId", None, Some(id.clone())));
+        }
+        (None, Some(time)) => {
+            changes.push(change("deliveryType", None, Some("pointInTime".to_owned())));
+            changes.push(change("pointInTimeUTCSeconds", None, Some(time.clone())));
+        }
+        (None, None) => {}
+    }
+    action("createBackupRestoreJob", changes)
 }
 
 /// A SecurityIpList's write: the whole group (Dds), or the entries added and removed (Atlas,

@@ -373,3 +373,82 @@ fn backup_previews_name_the_start_call() {
         ]
     );
 }
+
+/// The backup-policy write and the restore calls are previewed with their real action names
+/// and each field old → new.
+#[test]
+fn backup_policy_and_restore_previews_name_the_cloud_actions() {
+    use crate::cloud::{BackupPolicySettings, PolicyItem, RestoreSource};
+    let have = BackupPolicySettings {
+        window: Some("18:00Z-19:00Z".into()),
+        retention_days: Some(7),
+        ..Default::default()
+    };
+    let want = BackupPolicySettings {
+        window: Some("02:00Z-03:00Z".into()),
+        retention_days: Some(30),
+        ..Default::default()
+    };
+    let planned = backup_policy(Cloud::Aliyun, &want, &have);
+    assert_eq!(planned.action, "ModifyBackupPolicy");
+    let changes: Vec<(&str, Option<&str>, Option<&str>)> = planned
+        .changes
+        .iter()
+        .map(|c| (c.field.as_str(), c.from.as_deref(), c.to.as_deref()))
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            (
+                "backupPolicy.preferredBackupTime",
+                Some("18:00Z-19:00Z"),
+                Some("02:00Z-03:00Z")
+            ),
+            ("backupPolicy.retentionDays", Some("7"), Some("30")),
+        ]
+    );
+    let items = BackupPolicySettings {
+        items: vec![PolicyItem {
+            frequency_type: "daily".into(),
+            frequency_interval: 1,
+            retention_unit: "days".into(),
+            retention_value: 14,
+        }],
+        ..Default::default()
+    };
+    let atlas = backup_policy(Cloud::Atlas, &items, &BackupPolicySettings::default());
+    assert_eq!(atlas.action, "updateBackupSchedule");
+    assert_eq!(atlas.changes[0].field, "backupPolicy.atlas.policyItems");
+
+    let source = RestoreSource {
+        source_id: "dds-src12345".into(),
+        backup_id: Some("100000001".into()),
+        restore_time: None,
+    };
+    let request = crate::cloud::CreateInstance {
+        region: "cn-hangzhou".into(),
+        restore: Some(source.clone()),
+        ..Default::default()
+    };
+    let create = create_instance(Cloud::Aliyun, &request);
+    assert_eq!(create.action, "CreateDBInstance");
+    let fields: Vec<&str> = create.changes.iter().map(|c| c.field.as_str()).collect();
+    assert!(
+        fields.contains(&"srcDBInstanceId") && fields.contains(&"backupId"),
+        "{fields:?}"
+    );
+    let job = restore_job(
+        "copy",
+        &RestoreSource {
+            backup_id: None,
+            restore_time: Some("2026-12-03T10:00:00Z".into()),
+            ..source
+        },
+    );
+    assert_eq!(job.action, "createBackupRestoreJob");
+    assert!(
+        job.changes
+            .iter()
+            .any(|c| c.field == "deliveryType" && c.to.as_deref() == Some("pointInTime"))
+    );
+}

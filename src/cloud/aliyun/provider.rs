@@ -158,6 +158,15 @@ impl Provider for AliyunClient {
         if r.vpc_id.is_some() {
             p.insert("NetworkType".to_owned(), "VPC".to_owned());
         }
+        if let Some(restore) = &r.restore {
+            p.insert("SrcDBInstanceId".to_owned(), restore.source_id.clone());
+            set_opt(&mut p, "BackupId", restore.backup_id.as_ref());
+            set_opt(
+                &mut p,
+                "RestoreTime",
+                restore.restore_time.as_deref().map(dds_time),
+            );
+        }
         add_tags(&mut p, &r.tags);
         let v = self.call("CreateDBInstance", &r.region, p).await?;
         required_text("CreateDBInstance", &v, "DBInstanceId")
@@ -489,4 +498,80 @@ impl Provider for AliyunClient {
     async fn delete_user(&self, _id: &str, _username: &str) -> Result<(), CloudError> {
         self.delete_account()
     }
+
+    async fn describe_backup_policy(&self, id: &str) -> Result<BackupPolicySettings, CloudError> {
+        let v = self
+            .call("DescribeBackupPolicy", "", params([("DBInstanceId", id)]))
+            .await?;
+        Ok(wire::backup_policy(&v))
+    }
+
+    async fn modify_backup_policy(
+        &self,
+        id: &str,
+        policy: &BackupPolicySettings,
+    ) -> Result<(), CloudError> {
+        let mut p = params([("DBInstanceId", id)]);
+        set_opt(&mut p, "PreferredBackupTime", policy.window.as_ref());
+        if !policy.days.is_empty() {
+            p.insert("PreferredBackupPeriod".to_owned(), policy.days.join(","));
+        }
+        set_opt(&mut p, "BackupRetentionPeriod", policy.retention_days);
+        set_opt(&mut p, "EnableBackupLog", policy.log_backup.map(i32::from));
+        set_opt(
+            &mut p,
+            "LogBackupRetentionPeriod",
+            policy.log_retention_days,
+        );
+        set_opt(&mut p, "BackupInterval", policy.interval_minutes);
+        set_opt(&mut p, "SnapshotBackupType", policy.snapshot_type.as_ref());
+        set_opt(
+            &mut p,
+            "BackupRetentionPolicyOnClusterDeletion",
+            policy.retention_on_deletion,
+        );
+        self.call("ModifyBackupPolicy", "", p).await.map(drop)
+    }
+
+    /// DescribeBackups for the newest successful backup, DescribeInstanceRecoverTime for the
+    /// window: two calls.
+    async fn describe_restore_window(&self, id: &str) -> Result<RestoreWindow, CloudError> {
+        let latest = self
+            .describe_backups(id, None)
+            .await?
+            .into_iter()
+            .find(|b| b.status == "Success");
+        let v = self
+            .call(
+                "DescribeInstanceRecoverTime",
+                "",
+                params([("DBInstanceId", id)]),
+            )
+            .await?;
+        let ranges = list(&v, "RestoreRanges", "RestoreRange");
+        Ok(RestoreWindow {
+            latest_backup_id: latest.as_ref().map(|b| b.id.clone()),
+            latest_backup_time: latest.and_then(|b| b.end_time),
+            earliest: ranges
+                .iter()
+                .filter_map(|r| text(r, "RestoreBeginTime"))
+                .min(),
+            latest: ranges
+                .iter()
+                .filter_map(|r| text(r, "RestoreEndTime"))
+                .max(),
+        })
+    }
+}
+
+/// Dds takes restore times as `yyyy-MM-ddTHH:mm:ssZ` (UTC, no fraction); the spec may carry an
+/// offset.
+fn dds_time(stamp: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(stamp)
+        .map(|t| {
+            t.with_timezone(&chrono::Utc)
+                .format("%Y-%m-%dT%H:%M:%SZ")
+                .to_string()
+        })
+        .unwrap_or_else(|_| stamp.to_owned())
 }

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::cloud::{BackupInfo, Instance, InstanceEndpoint, SecurityIpGroup, Tags};
+use crate::cloud::{
+    BackupInfo, BackupPolicySettings, Instance, InstanceEndpoint, SecurityIpGroup, Tags,
+};
 
 /// A text field; numbers are rendered, empty strings and nulls are `None`.
 pub fn text(v: &Value, key: &str) -> Option<String> {
@@ -118,6 +120,33 @@ pub fn backup(v: &Value) -> BackupInfo {
     }
 }
 
+/// DescribeBackupPolicy's answer; numbers may come as strings, `EnableBackupLog` as 0/1.
+pub fn backup_policy(v: &Value) -> BackupPolicySettings {
+    let days = text(v, "PreferredBackupPeriod")
+        .map(|d| {
+            let mut days: Vec<String> = d
+                .split(',')
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+                .map(str::to_owned)
+                .collect();
+            days.sort_by_key(|d| crate::cloud::weekday_index(d));
+            days
+        })
+        .unwrap_or_default();
+    BackupPolicySettings {
+        window: text(v, "PreferredBackupTime"),
+        days,
+        retention_days: int32(v, "BackupRetentionPeriod"),
+        log_backup: int(v, "EnableBackupLog").map(|n| n == 1),
+        log_retention_days: int32(v, "LogBackupRetentionPeriod"),
+        interval_minutes: int32(v, "BackupInterval"),
+        snapshot_type: text(v, "SnapshotBackupType"),
+        retention_on_deletion: int32(v, "BackupRetentionPolicyOnClusterDeletion"),
+        ..BackupPolicySettings::default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,6 +198,22 @@ mod tests {
         assert_eq!(int(&json!({"n": 12.0}), "n"), Some(12));
         assert_eq!(int(&json!({"n": " 7 "}), "n"), Some(7));
         assert_eq!(text(&json!({"n": 7}), "n").as_deref(), Some("7"));
+    }
+
+    #[test]
+    fn backup_policy_reads_numbers_as_strings_and_sorts_days() {
+        let p = backup_policy(&json!({
+            "PreferredBackupTime": "02:00Z-03:00Z", "PreferredBackupPeriod": "Friday,Monday",
+            "BackupRetentionPeriod": "7", "EnableBackupLog": 1, "LogBackupRetentionPeriod": "7",
+            "BackupInterval": "-1", "SnapshotBackupType": "Standard",
+            "BackupRetentionPolicyOnClusterDeletion": 0
+        }));
+        assert_eq!(p.window.as_deref(), Some("02:00Z-03:00Z"));
+        assert_eq!(p.days, vec!["Monday", "Friday"]);
+        assert_eq!(p.retention_days, Some(7));
+        assert_eq!(p.log_backup, Some(true));
+        assert_eq!(p.interval_minutes, Some(-1));
+        assert_eq!(p.retention_on_deletion, Some(0));
     }
 
     #[test]

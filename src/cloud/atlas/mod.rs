@@ -4,6 +4,7 @@
 
 pub mod access_list;
 pub mod audit;
+pub mod backup_schedule;
 pub mod client;
 pub mod clusters;
 pub mod digest;

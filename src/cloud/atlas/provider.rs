@@ -662,6 +662,38 @@ impl Provider for AtlasProvider {
     async fn delete_user(&self, _id: &str, username: &str) -> Result<(), CloudError> {
         self.remove_user(username).await
     }
+
+    async fn describe_backup_policy(&self, id: &str) -> Result<BackupPolicySettings, CloudError> {
+        self.get_schedule(id).await
+    }
+
+    async fn modify_backup_policy(
+        &self,
+        id: &str,
+        policy: &BackupPolicySettings,
+    ) -> Result<(), CloudError> {
+        self.patch_schedule(id, policy).await
+    }
+
+    async fn describe_restore_window(&self, id: &str) -> Result<RestoreWindow, CloudError> {
+        self.window(id).await
+    }
+
+    async fn start_restore(
+        &self,
+        target: &str,
+        source: &RestoreSource,
+    ) -> Result<String, CloudError> {
+        self.post_restore_job(target, source).await
+    }
+
+    async fn describe_restore(
+        &self,
+        source_id: &str,
+        job_id: &str,
+    ) -> Result<RestoreJob, CloudError> {
+        self.get_restore_job(source_id, job_id).await
+    }
 }
 
 /// Atlas removes an entry itself at `deleteAfterDate`, which must lie at most a week ahead;

@@ -6,7 +6,8 @@
 //!   authenticated requests per operation id (challenged 401s are not counted)
 //! - `POST /_emulator/atlas/groups/{groupId}/clusters/{name}`  change a cluster out of band:
 //!   any of `stateName` (forced, no transition), `instanceSize`, `diskSizeGB` (every hardware
-//!   spec), `tags` (`[{"key", "value"}]`, replacing), `paused`
+//!   spec), `tags` (`[{"key", "value"}]`, replacing), `paused`, `backupSchedule` (a schedule
+//!   PATCH body: `referenceHourOfDay`, `restoreWindowDays`, `policies`...)
 //! - `POST /_emulator/atlas/groups/{groupId}/throttle`  `{"count": N, "retryAfter": S}`: the next
 //!   N authenticated requests of the project answer 429 `RATE_LIMITED` with `Retry-After: S`
 //!
@@ -76,6 +77,11 @@ async fn edit(
     }
     if let Some(paused) = body.get("paused").and_then(Value::as_bool) {
         cluster.paused = paused;
+    }
+    if let Some(schedule) = body.get("backupSchedule")
+        && super::backup_schedule::apply(&mut cluster.schedule, schedule).is_err()
+    {
+        return StatusCode::BAD_REQUEST;
     }
     StatusCode::NO_CONTENT
 }

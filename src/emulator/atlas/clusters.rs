@@ -103,6 +103,12 @@ pub struct Cluster {
     pub host_tag: String,
     pub replica_tag: String,
     pub snapshots: BTreeMap<String, Snapshot>,
+    pub schedule: super::backup_schedule::Schedule,
+    /// Restore jobs run from this cluster's backups, by id.
+    pub restore_jobs: BTreeMap<String, super::backup_schedule::RestoreJob>,
+    /// Set on a restore target: the source cluster and snapshot (or time) of its data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restored_from: Option<Value>,
 }
 
 impl Cluster {
@@ -588,6 +594,9 @@ pub fn create(project: &mut Project, ctx: &Ctx<'_>, body: &Value) -> Answer {
         host_tag: tag(5),
         replica_tag: tag(6),
         snapshots: BTreeMap::new(),
+        schedule: Default::default(),
+        restore_jobs: BTreeMap::new(),
+        restored_from: None,
     };
     let body = cluster.render(ctx);
     project.clusters.insert(name, cluster);

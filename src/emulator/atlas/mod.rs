@@ -31,6 +31,7 @@ mod access_list;
 pub(super) mod admin;
 mod auditing;
 mod auth;
+mod backup_schedule;
 mod clusters;
 mod error;
 mod oauth;
@@ -153,6 +154,10 @@ enum Op {
     TakeSnapshot(String),
     GetSnapshot(String, String),
     DeleteSnapshot(String, String),
+    GetBackupSchedule(String),
+    UpdateBackupSchedule(String),
+    CreateRestoreJob(String),
+    GetRestoreJob(String, String),
     ListDatabaseUsers,
     CreateDatabaseUser,
     GetDatabaseUser(String, String),
@@ -180,6 +185,10 @@ impl Op {
             Op::TakeSnapshot(_) => "takeSnapshot",
             Op::GetSnapshot(..) => "getReplicaSetBackup",
             Op::DeleteSnapshot(..) => "deleteReplicaSetBackup",
+            Op::GetBackupSchedule(_) => "getBackupSchedule",
+            Op::UpdateBackupSchedule(_) => "updateBackupSchedule",
+            Op::CreateRestoreJob(_) => "createBackupRestoreJob",
+            Op::GetRestoreJob(..) => "getBackupRestoreJob",
             Op::ListDatabaseUsers => "listDatabaseUsers",
             Op::CreateDatabaseUser => "createDatabaseUser",
             Op::GetDatabaseUser(..) => "getDatabaseUser",
@@ -221,6 +230,10 @@ fn route(method: &Method, path: &str) -> Option<(String, Op)> {
         ("POST", ["clusters", _, "backup", "snapshots"]) => Op::TakeSnapshot(s(2)?),
         ("GET", ["clusters", _, "backup", "snapshots", _]) => Op::GetSnapshot(s(2)?, s(5)?),
         ("DELETE", ["clusters", _, "backup", "snapshots", _]) => Op::DeleteSnapshot(s(2)?, s(5)?),
+        ("GET", ["clusters", _, "backup", "schedule"]) => Op::GetBackupSchedule(s(2)?),
+        ("PATCH", ["clusters", _, "backup", "schedule"]) => Op::UpdateBackupSchedule(s(2)?),
+        ("POST", ["clusters", _, "backup", "restoreJobs"]) => Op::CreateRestoreJob(s(2)?),
+        ("GET", ["clusters", _, "backup", "restoreJobs", _]) => Op::GetRestoreJob(s(2)?, s(5)?),
         ("GET", ["accessList"]) => Op::ListAccessList,
         ("POST", ["accessList"]) => Op::CreateAccessList,
         ("GET", ["accessList", _]) => Op::GetAccessListEntry(s(2)?),
@@ -414,6 +427,12 @@ fn dispatch(project: &mut Project, ctx: &Ctx<'_>, op: &Op, body: &Value) -> Answ
         Op::TakeSnapshot(cluster) => snapshots::take(project, ctx, cluster, body),
         Op::GetSnapshot(cluster, id) => snapshots::get(project, ctx, cluster, id),
         Op::DeleteSnapshot(cluster, id) => snapshots::delete(project, ctx, cluster, id),
+        Op::GetBackupSchedule(cluster) => backup_schedule::get(project, ctx, cluster),
+        Op::UpdateBackupSchedule(cluster) => backup_schedule::update(project, ctx, cluster, body),
+        Op::CreateRestoreJob(cluster) => {
+            backup_schedule::create_restore(project, ctx, cluster, body)
+        }
+        Op::GetRestoreJob(cluster, id) => backup_schedule::get_restore(project, ctx, cluster, id),
         Op::ListDatabaseUsers => users::list(project, ctx),
         Op::CreateDatabaseUser => users::create(project, ctx, body),
         Op::GetDatabaseUser(db, name) => users::get(project, ctx, db, name),
