@@ -48,10 +48,13 @@ const ADOPT_WINDOW_SECS: i64 = 600;
 
 /// Decides from the status alone, and from the instance's backups when a start may have been
 /// lost (status has `startRequestedAt` but no id): never a second backup for one resource.
+/// `claimed` are the backup ids other Backup objects of the instance recorded: never adopted,
+/// so a lost start cannot take over a neighbour's backup started in the same window.
 pub fn plan(
     status: &BackupStatus,
     requested_at: Option<DateTime<Utc>>,
     backups: &[BackupInfo],
+    claimed: &[String],
     method: BackupMethod,
     mode: Mode,
 ) -> Step {
@@ -69,6 +72,7 @@ pub fn plan(
                     .is_none_or(|m| m.eq_ignore_ascii_case(method_name(method)))
             })
             .filter(|b| started(b).is_some_and(|t| t >= from && t <= to))
+            .filter(|b| !claimed.contains(&b.id))
             .min_by_key(|b| started(b));
         if let Some(found) = found {
             return Step::Adopt(found.id.clone());
@@ -199,6 +203,14 @@ mod tests {
                 Step::Start,
             ),
             (
+                "a backup another Backup recorded is not adopted",
+                fresh.clone(),
+                Some(at(12, 0)),
+                others.clone(),
+                Mode::Active,
+                Step::Start,
+            ),
+            (
                 "old backups are not adopted",
                 fresh,
                 Some(at(12, 0)),
@@ -208,8 +220,20 @@ mod tests {
             ),
         ];
         for (name, status, asked, backups, mode, expected) in cases {
+            let claimed = if name.contains("another Backup") {
+                vec!["b-mine".to_owned()]
+            } else {
+                vec![]
+            };
             assert_eq!(
-                plan(&status, asked, &backups, BackupMethod::Physical, mode),
+                plan(
+                    &status,
+                    asked,
+                    &backups,
+                    &claimed,
+                    BackupMethod::Physical,
+                    mode
+                ),
                 expected,
                 "case {name}"
             );
