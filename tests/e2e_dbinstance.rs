@@ -218,6 +218,35 @@ async fn description_changed_in_the_console_is_put_back() {
     );
 }
 
+/// A create that got its answer costs no lookup: with per-resource polling (where
+/// DescribeDBInstances is only the UID-tag lookup) apply → Ready lists nothing, for a Delete
+/// and an Orphan object alike.
+#[tokio::test]
+async fn a_create_whose_answer_arrived_makes_no_tag_lookup() {
+    let Some(mut h) = support::harness("no-lookup", 300).await else {
+        return;
+    };
+    h.provider_config().await;
+    password_secret(&h).await;
+    h.start_operator(&["--no-batching"]);
+    h.create::<DBInstance>(dbinstance(&h, "orders", json!({})))
+        .await;
+    h.create::<DBInstance>(dbinstance(&h, "kept", json!({"deletionPolicy": "Orphan"})))
+        .await;
+    for name in ["orders", "kept"] {
+        let d = ready(&h, name).await;
+        assert_eq!(d.status.and_then(|s| s.create_pending), None, "{name}");
+    }
+    let calls = h.calls().await;
+    println!("calls from apply to Ready, per-resource polling: {calls}");
+    assert_eq!(calls["actions"]["CreateDBInstance"], 2);
+    assert_eq!(
+        calls["actions"].get("DescribeDBInstances"),
+        None,
+        "no UID lookup on the happy path: {calls}"
+    );
+}
+
 #[tokio::test]
 async fn operator_killed_right_after_create_makes_one_instance() {
     let Some(mut h) = support::harness("crash", 1000).await else {

@@ -399,6 +399,11 @@ pub struct DBInstanceStatus {
     /// The cloud instance id, recorded as soon as it is known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_id: Option<String>,
+    /// When a create was sent whose instance id is not recorded yet: set before the create
+    /// call, cleared with the id. While set, the instance is looked up by its UID tag, so a
+    /// create whose answer was lost is found, not repeated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_pending: Option<String>,
     // Boxed: the operator caches every DBInstance and drops this from the cached copy (see
     // `controllers::cache`), where inline it would still take its full size.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{SecondsFormat, Utc};
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use kube::api::{Api, Patch, PatchParams};
@@ -14,7 +15,9 @@ use kube::{Resource, ResourceExt};
 use serde_json::json;
 use tokio::sync::broadcast;
 
-use super::kube_io::{apply_owned_secret, publish, read_secret_key, record_status};
+use super::kube_io::{
+    apply_owned_secret, has_finalizer, publish, read_secret_key, record_status, record_status_at,
+};
 use super::managed::{Cx, Managed, Synced};
 use super::triggers::reference;
 use super::{Ctx, Error};
@@ -323,8 +326,9 @@ fn unobserved_ready() -> Condition {
     Condition::not_ready("Unknown", "not observed yet")
 }
 
-/// Finds the instance: the adopted id, the recorded id, or (before any create) one tagged with
-/// this resource's UID — a create whose answer was lost is found, not repeated.
+/// Finds the instance: the adopted id, the recorded id, or one tagged with this resource's UID
+/// when a create may have been sent without its answer recorded — a create whose answer was
+/// lost is found, not repeated.
 async fn observe(
     obj: &DBInstance,
     cx: &Cx<'_>,
@@ -332,10 +336,13 @@ async fn observe(
 ) -> Result<Observed, Error> {
     let id = match instance_id(obj).map(Cow::into_owned) {
         Some(id) => id,
+        None if never_sent_a_create(obj, cx) => return Ok(Observed::Absent),
         None => match find_by_uid(obj, cx).await? {
             Some(id) => {
-                record_status(&api(obj, cx), obj, json!({"instanceId": id})).await?;
+                let found = json!({"instanceId": id, "createPending": null});
+                record_status(&api(obj, cx), obj, found).await?;
                 status.instance_id = Some(id.clone());
+                status.create_pending = None;
                 id
             }
             None => return Ok(Observed::Absent),
@@ -411,6 +418,20 @@ fn adopted_cluster(obj: &DBInstance) -> Option<String> {
         .then(|| clouds::cluster_name(&obj.spec, &obj.name_any()))
 }
 
+/// Whether no create can have been sent for this object, so the UID lookup can be skipped:
+/// every create is preceded by a `createPending` record guarded by the resource version (see
+/// [`run_step`]), so a fresh copy without one has sent none. A cached copy that is stale fails
+/// that guard, or the finalizer's, before any create. Objects that already carry the
+/// finalizer without the record (an earlier version of the operator created without one) and
+/// objects whose resource version this reconcile does not know are still looked up.
+fn never_sent_a_create(obj: &DBInstance, cx: &Cx<'_>) -> bool {
+    let pending = obj
+        .status
+        .as_ref()
+        .is_some_and(|s| s.create_pending.is_some());
+    !pending && !has_finalizer(obj) && cx.resource_version.is_some()
+}
+
 async fn find_by_uid(obj: &DBInstance, cx: &Cx<'_>) -> Result<Option<String>, Error> {
     let query = ListInstances {
         region: obj.spec.for_provider.region_id.clone(),
@@ -426,6 +447,17 @@ async fn find_by_uid(obj: &DBInstance, cx: &Cx<'_>) -> Result<Option<String>, Er
         .into_iter()
         .next()
         .map(|i| i.id))
+}
+
+/// Records that a create is about to be sent, failing on a stale cached copy (which might
+/// not show an earlier create) instead of sending a second one.
+async fn mark_create_pending(obj: &DBInstance, cx: &Cx<'_>) -> Result<(), Error> {
+    let now = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
+    let partial = json!({ "createPending": now });
+    match cx.resource_version.as_deref() {
+        Some(version) => record_status_at(&api(obj, cx), obj, version, partial).await,
+        None => record_status(&api(obj, cx), obj, partial).await,
+    }
 }
 
 fn api(obj: &DBInstance, cx: &Cx<'_>) -> Api<DBInstance> {
@@ -468,9 +500,16 @@ async fn run_step(
             request.password = account_password(obj, cx)
                 .await?
                 .map(crate::cloud::error::Redacted);
+            mark_create_pending(obj, cx).await?;
             let id = cx.provider.create_instance(&request).await?;
-            record_status(&api(obj, cx), obj, json!({"instanceId": id})).await?;
+            record_status(
+                &api(obj, cx),
+                obj,
+                json!({"instanceId": id, "createPending": null}),
+            )
+            .await?;
             status.instance_id = Some(id.clone());
+            status.create_pending = None;
             tracing::info!(instance_id = %id, "instance created");
             publish(
                 cx.ctx,

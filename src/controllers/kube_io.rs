@@ -36,6 +36,30 @@ where
     Ok(())
 }
 
+/// Records part of the status only if the object is still at `resource_version` (a conflict
+/// otherwise): for a record that must not rest on a stale cached copy.
+pub async fn record_status_at<K>(
+    api: &Api<K>,
+    obj: &K,
+    resource_version: &str,
+    partial: serde_json::Value,
+) -> Result<(), Error>
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug,
+{
+    api.patch_status(
+        &obj.name_any(),
+        &PatchParams::default(),
+        &Patch::Merge(json!({
+            "metadata": {"resourceVersion": resource_version},
+            "status": partial,
+        })),
+    )
+    .await
+    .map_err(Error::kube("record status"))?;
+    Ok(())
+}
+
 /// Records part of the status at once (a new instance id, a handled operation) with a merge
 /// patch, so a crash right after a cloud call cannot forget its result.
 pub async fn record_status<K>(
@@ -56,7 +80,9 @@ where
     Ok(())
 }
 
-pub async fn add_finalizer<K>(api: &Api<K>, obj: &K) -> Result<(), Error>
+/// Adds our finalizer, guarded by the object's resource version; returns the new resource
+/// version, so later writes of the same reconcile can be guarded too.
+pub async fn add_finalizer<K>(api: &Api<K>, obj: &K) -> Result<Option<String>, Error>
 where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug,
 {
@@ -64,14 +90,15 @@ where
     finalizers.push(FINALIZER.to_owned());
     let patch =
         json!({"metadata": {"finalizers": finalizers, "resourceVersion": obj.resource_version()}});
-    api.patch(
-        &obj.name_any(),
-        &PatchParams::default(),
-        &Patch::Merge(patch),
-    )
-    .await
-    .map_err(Error::kube("add finalizer"))?;
-    Ok(())
+    let patched = api
+        .patch(
+            &obj.name_any(),
+            &PatchParams::default(),
+            &Patch::Merge(patch),
+        )
+        .await
+        .map_err(Error::kube("add finalizer"))?;
+    Ok(patched.resource_version())
 }
 
 /// Removes our finalizer with a JSON patch guarded by a `test`, so another controller's

@@ -105,6 +105,9 @@ pub struct Cx<'a> {
     pub provider: Arc<dyn Provider>,
     pub mode: Mode,
     pub policies: Policies,
+    /// The object's resource version after this reconcile's own metadata writes (`None` when
+    /// it is not known), for writes that must fail on a stale cached copy.
+    pub resource_version: Option<String>,
 }
 
 impl Cx<'_> {
@@ -233,9 +236,13 @@ pub fn error_policy<K: Managed>(obj: Arc<K>, error: &Error, ctx: Arc<Ctx>) -> Ac
 
 async fn sync_live<K: Managed>(obj: &K, ctx: &Ctx) -> Result<Action, Error> {
     let api = api(ctx, obj);
+    let mut resource_version = obj.resource_version();
     match (deletion(obj), has_finalizer(obj)) {
-        (DeletionPolicy::Delete, false) => add_finalizer(&api, obj).await?,
-        (DeletionPolicy::Orphan, true) => remove_finalizer(&api, obj).await?,
+        (DeletionPolicy::Delete, false) => resource_version = add_finalizer(&api, obj).await?,
+        (DeletionPolicy::Orphan, true) => {
+            remove_finalizer(&api, obj).await?;
+            resource_version = None;
+        }
         _ => {}
     }
     let previous = obj.current_status().cloned().unwrap_or_default();
@@ -270,6 +277,7 @@ async fn sync_live<K: Managed>(obj: &K, ctx: &Ctx) -> Result<Action, Error> {
         provider,
         mode: mode_of(obj),
         policies: policies.unwrap_or_default(),
+        resource_version,
     };
     let mut synced = obj.sync(&cx).await;
     let planned = synced
@@ -448,6 +456,7 @@ async fn finalize<K: Managed>(obj: &K, ctx: &Ctx) -> Result<Action, Error> {
         provider,
         mode: Mode::Active,
         policies: Policies::of(obj.management_policies()),
+        resource_version: obj.resource_version(),
     };
     match obj.cleanup(&cx).await {
         Ok(None) => {
