@@ -66,11 +66,7 @@ pub fn plan(
         let to = asked + TimeDelta::seconds(ADOPT_WINDOW_SECS);
         let found = backups
             .iter()
-            .filter(|b| {
-                b.method
-                    .as_deref()
-                    .is_none_or(|m| m.eq_ignore_ascii_case(method_name(method)))
-            })
+            .filter(|b| b.method.as_deref().is_none_or(|m| is_started_as(m, method)))
             .filter(|b| started(b).is_some_and(|t| t >= from && t <= to))
             .filter(|b| !claimed.contains(&b.id))
             .min_by_key(|b| started(b));
@@ -84,6 +80,15 @@ pub fn plan(
         Step::Wait
     }
 }
+
+/// Whether a backup the cloud lists could be the one a start of `method` made: Dds reports the
+/// method itself; Atlas reports the snapshot type, and every start is an `onDemand` snapshot
+/// (a `scheduled` one is the backup policy's, never ours).
+fn is_started_as(listed: &str, method: BackupMethod) -> bool {
+    listed.eq_ignore_ascii_case(method_name(method)) || listed == ATLAS_ON_DEMAND
+}
+
+const ATLAS_ON_DEMAND: &str = "onDemand";
 
 fn started(b: &BackupInfo) -> Option<DateTime<Utc>> {
     let text = b.start_time.as_deref()?;
@@ -207,6 +212,22 @@ mod tests {
                 fresh.clone(),
                 Some(at(12, 0)),
                 others.clone(),
+                Mode::Active,
+                Step::Start,
+            ),
+            (
+                "an Atlas on-demand snapshot is adopted whatever the method",
+                fresh.clone(),
+                Some(at(12, 0)),
+                vec![backup("s-1", "2026-06-01T12:00:30Z", "onDemand")],
+                Mode::Active,
+                Step::Adopt("s-1".into()),
+            ),
+            (
+                "an Atlas scheduled snapshot is never adopted",
+                fresh.clone(),
+                Some(at(12, 0)),
+                vec![backup("s-2", "2026-06-01T12:00:30Z", "scheduled")],
                 Mode::Active,
                 Step::Start,
             ),
