@@ -7,7 +7,7 @@
 //! table (see docs/reliability.md).
 //!
 //! The short version runs in `make test`. The full one is
-//! `CHAOS_KILLS=50 CHAOS_APISERVER_RESTARTS=3 CHAOS_SECONDS=600 scripts/with-cluster.sh cargo test --release --test chaos -- --nocapture`.
+//! `CHAOS_KILLS=50 CHAOS_APISERVER_RESTARTS=3 CHAOS_SECONDS=420 scripts/with-cluster.sh cargo test --test chaos chaos_keeps -- --nocapture`.
 //! Bounded in time and count; everything it starts (emulator, operator) stops with the harness;
 //! API-server restarts use `scripts/local-cluster.sh restart-apiserver` on the cluster of
 //! `KUBECONFIG`, and are skipped (and reported) on a cluster that script did not start.
@@ -941,7 +941,7 @@ fn print_figures(f: &Figures<'_>) {
 /// a Backup per Aliyun instance) for `SOAK_MINUTES` at 10 % faults with churn (a spec change and
 /// a delete + re-create every few seconds), sampling the operator's RSS and the cloud calls per
 /// minute. Writes `docs/soak.svg` and prints the samples. Long, so not part of `make test`:
-/// `SOAK_RESOURCES=300 SOAK_MINUTES=30 scripts/with-cluster.sh cargo test --release --test chaos -- --ignored --nocapture soak`.
+/// `SOAK_RESOURCES=300 SOAK_MINUTES=30 scripts/with-cluster.sh cargo test --test chaos soak -- --ignored --nocapture`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "long: see docs/reliability.md"]
 async fn soak() {
