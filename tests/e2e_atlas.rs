@@ -6,7 +6,7 @@ mod support;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::DeleteParams;
+use kube::api::{DeleteParams, Patch, PatchParams};
 use mongocloud_operator::api::{
     AuditLogFilter, Backup, DBInstance, ProviderConfig, SecurityIpList,
 };
@@ -361,9 +361,26 @@ async fn a_429_storm_converges_without_a_hot_loop() {
     )
     .await;
     let before = h.atlas_calls().await;
+    // A re-check of the ProviderConfig during the storm is throttled too; credentials the
+    // cloud already accepted stay usable.
+    let pcs = kube::Api::<ProviderConfig>::all(h.client.clone());
+    pcs.patch(
+        &h.pc,
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"annotations": {"recheck": "now"}}})),
+    )
+    .await
+    .expect("annotate the ProviderConfig");
     h.create::<DBInstance>(cluster_manifest(&h, "busy", "Orphan"))
         .await;
     ready(&h, "busy").await;
+    let pc = pcs.get(&h.pc).await.expect("ProviderConfig");
+    let pc_ready = pc
+        .status
+        .iter()
+        .flat_map(|s| &s.conditions)
+        .any(|c| c.type_ == "Ready" && c.status == "True");
+    assert!(pc_ready, "the ProviderConfig stayed Ready: {:?}", pc.status);
     let calls = h.atlas_calls().await;
     // A throttled create was not applied, so it may be sent once more after its lookup; the
     // project still holds one cluster.

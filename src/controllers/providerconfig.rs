@@ -49,16 +49,23 @@ pub async fn reconcile(pc: Arc<ProviderConfig>, ctx: Arc<Ctx>) -> Result<Action,
     };
     ctx.providers
         .set_allowed(&name, pc.spec.allowed_namespaces.clone());
+    let accepted = || {
+        Condition::ready(
+            conditions::REASON_AVAILABLE,
+            "credentials accepted by the cloud",
+        )
+    };
     let (ready, retry) = match check(&pc, &ctx).await {
-        Ok((provider, settings)) => {
+        Ok(Checked::Accepted(provider, settings)) => {
             ctx.providers.set_ready(&name, provider, settings);
-            (
-                Condition::ready(
-                    conditions::REASON_AVAILABLE,
-                    "credentials accepted by the cloud",
-                ),
-                RECHECK,
-            )
+            (accepted(), RECHECK)
+        }
+        // A throttled or failed re-check says nothing against credentials the cloud already
+        // took: the account stays usable, so a burst of throttling does not stop every
+        // resource on it; the check is tried again soon.
+        Ok(Checked::StillAccepted(why)) => {
+            tracing::warn!(provider_config = %name, error = %why, "credential re-check failed; the account stays in use");
+            (accepted(), ctx.timing.waiting)
         }
         Err((reason, message)) => {
             ctx.providers
@@ -105,11 +112,12 @@ pub async fn reconcile(pc: Arc<ProviderConfig>, ctx: Arc<Ctx>) -> Result<Action,
 /// Every resource naming this ProviderConfig, as `Kind namespace/name`, in the watched
 /// namespaces. Listed only while a deletion waits, so steady reconciles cost no list.
 async fn users(ctx: &Ctx, name: &str) -> Result<Vec<String>, Error> {
-    use crate::api::{AuditLogFilter, Backup, DBInstance, SecurityIpList};
+    use crate::api::{AuditLogFilter, Backup, DBInstance, DatabaseUser, SecurityIpList};
     let mut users = users_of::<DBInstance>(ctx, name).await?;
     users.extend(users_of::<SecurityIpList>(ctx, name).await?);
     users.extend(users_of::<AuditLogFilter>(ctx, name).await?);
     users.extend(users_of::<Backup>(ctx, name).await?);
+    users.extend(users_of::<DatabaseUser>(ctx, name).await?);
     Ok(users)
 }
 
@@ -150,21 +158,28 @@ pub fn error_policy(_pc: Arc<ProviderConfig>, error: &Error, ctx: Arc<Ctx>) -> A
     Action::requeue(ctx.timing.waiting)
 }
 
+/// What a credential check found usable.
+enum Checked {
+    /// The cloud accepts the account's client, built for these settings.
+    Accepted(Arc<dyn crate::cloud::Provider>, AccountSettings),
+    /// A re-check of a client already accepted, with unchanged settings, failed transiently.
+    StillAccepted(String),
+}
+
 /// The account's client (the one already built when nothing changed) and its settings when the
 /// Secret is complete and the cloud accepts it; otherwise a
 /// condition reason and message that say what to fix.
-async fn check(
-    pc: &ProviderConfig,
-    ctx: &Ctx,
-) -> Result<(Arc<dyn crate::cloud::Provider>, AccountSettings), (&'static str, String)> {
+async fn check(pc: &ProviderConfig, ctx: &Ctx) -> Result<Checked, (&'static str, String)> {
     let settings = account_settings(pc, &ctx.client).await?;
-    let provider = match ctx.providers.reuse(&pc.name_any(), &settings) {
-        Some(provider) => provider,
+    let reused = ctx.providers.reuse(&pc.name_any(), &settings);
+    let provider = match &reused {
+        Some(provider) => provider.clone(),
         None => (ctx.factory)(settings.clone()).map_err(|e| ("InvalidEndpoint", e))?,
     };
     match provider.check_credentials().await {
-        Ok(()) => Ok((provider, settings)),
+        Ok(()) => Ok(Checked::Accepted(provider, settings)),
         Err(e) if e.class == ErrorClass::Terminal => Err(("InvalidCredentials", e.to_string())),
+        Err(e) if reused.is_some() => Ok(Checked::StillAccepted(e.to_string())),
         Err(e) => Err(("CloudUnavailable", e.to_string())),
     }
 }
