@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use mongocloud_operator::controllers::{self, Ctx};
+use mongocloud_operator::emulator::faults as emulator_faults;
 use mongocloud_operator::metrics::Metrics;
 use mongocloud_operator::reconcile::Timing;
 use mongocloud_operator::server::{self, Health};
@@ -132,6 +133,9 @@ struct RunArgs {
     /// Resources reconciled at once, per kind.
     #[arg(long, env = "MONGOCLOUD_CONCURRENCY", default_value_t = 16)]
     concurrency: u16,
+    /// How long one cloud request may take before it is given up as a timeout.
+    #[arg(long, env = "MONGOCLOUD_CLOUD_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    cloud_timeout: Duration,
 }
 
 #[derive(Args)]
@@ -148,9 +152,29 @@ struct EmulatorArgs {
     /// Milliseconds an instance spends in each transitional state.
     #[arg(long, default_value_t = 2000)]
     transition_ms: u64,
-    /// Share of requests answered with Throttling, ServiceUnavailable or InternalError (0-1).
+    /// Share of requests (0-1) that fault, in one of --fault-modes.
     #[arg(long, default_value_t = 0.0)]
     fault_rate: f64,
+    /// Fault modes to draw from (comma-separated): throttle, throttleNoRetryAfter, serverError,
+    /// htmlError, reset, lostAnswer, errorAfterApply, hang, slow, malformed, wrongContentType.
+    #[arg(long, value_delimiter = ',', value_parser = emulator_faults::Mode::parse,
+          default_value = "throttle,serverError,errorAfterApply")]
+    fault_modes: Vec<emulator_faults::Mode>,
+    /// A fault rate for one Dds action or Atlas operation id, as ACTION=RATE (repeatable).
+    #[arg(long = "fault-action", value_parser = parse_fault_action)]
+    fault_actions: Vec<(String, f64)>,
+    /// Requests of one account a throttling strike refuses in a row.
+    #[arg(long, default_value_t = 1)]
+    fault_burst: u32,
+    /// Seconds of Retry-After sent with throttling (mode `throttle`).
+    #[arg(long, default_value_t = 1)]
+    fault_retry_after_secs: u64,
+    /// Milliseconds the `hang` mode holds an answer (the clients give up after 30 s).
+    #[arg(long, default_value_t = 35_000)]
+    fault_hang_ms: u64,
+    /// Milliseconds the `slow` mode delays an answer.
+    #[arg(long, default_value_t = 3_000)]
+    fault_slow_ms: u64,
     /// Seed of the fault generator, so a run can be repeated.
     #[arg(long, default_value_t = 0)]
     fault_seed: u64,
@@ -168,6 +192,18 @@ struct EmulatorArgs {
     /// mdb_sa_id_emulator:mdb_sa_sk_emulator).
     #[arg(long = "atlas-service-account", value_parser = parse_access_key)]
     atlas_service_accounts: Vec<(String, String)>,
+}
+
+fn parse_fault_action(text: &str) -> Result<(String, f64), String> {
+    let (action, rate) = text
+        .split_once('=')
+        .ok_or("expected ACTION=RATE, e.g. CreateBackup=0.5")?;
+    match rate.parse::<f64>() {
+        Ok(rate) if (0.0..=1.0).contains(&rate) && !action.is_empty() => {
+            Ok((action.to_owned(), rate))
+        }
+        _ => Err(format!("{text:?}: the rate must be between 0 and 1")),
+    }
 }
 
 fn parse_access_key(text: &str) -> Result<(String, String), String> {
@@ -235,9 +271,11 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     }
 
     let default_rate = args.cloud_rate_limit;
+    let timeout = args.cloud_timeout;
     let hook = metrics.clone();
     let factory: controllers::ProviderFactory =
         Arc::new(move |mut settings: cloud::AccountSettings| {
+            settings.request_timeout.get_or_insert(timeout);
             // Atlas budgets per minute and has its own default (0 selects it).
             if settings.requests_per_second == 0 && settings.cloud == cloud::Cloud::Aliyun {
                 settings.requests_per_second = default_rate;
@@ -297,7 +335,25 @@ fn emulator(args: EmulatorArgs) -> anyhow::Result<()> {
         listen: args.listen,
         state_file: args.state_file,
         transition: Duration::from_millis(args.transition_ms),
-        fault_rate: args.fault_rate,
+        faults: emulator_faults::Plan {
+            rate: args.fault_rate,
+            modes: args.fault_modes,
+            actions: args
+                .fault_actions
+                .into_iter()
+                .map(|(action, rate)| {
+                    let rule = emulator_faults::ActionRule {
+                        rate,
+                        ..Default::default()
+                    };
+                    (action, rule)
+                })
+                .collect(),
+            burst: args.fault_burst.max(1),
+            retry_after_secs: args.fault_retry_after_secs,
+            hang_ms: args.fault_hang_ms,
+            slow_ms: args.fault_slow_ms,
+        },
         fault_seed: args.fault_seed,
         latency: Duration::from_millis(args.latency_ms),
         atlas_rate_per_minute: args.atlas_rate_per_minute,

@@ -1159,6 +1159,7 @@ fn service_account(e: &Running, secret: &str) -> AtlasClient {
         Some(&format!("{}/api/atlas/v2", e.url())),
         "mdb_sa_id_emulator".to_owned(),
         Redacted(secret.to_owned()),
+        mongocloud_operator::cloud::atlas::client::TIMEOUT,
     )
     .expect("client")
 }

@@ -377,7 +377,10 @@ async fn faults_are_retried_for_reads_and_state_survives_restart() {
     let config = Config {
         listen: "127.0.0.1:0".parse().expect("addr"),
         transition: Duration::from_millis(0),
-        fault_rate: 0.3,
+        faults: emulator::faults::Plan {
+            rate: 0.3,
+            ..Default::default()
+        },
         fault_seed: 7,
         state_file: Some(state.clone()),
         ..Config::default()
@@ -408,7 +411,7 @@ async fn faults_are_retried_for_reads_and_state_survives_restart() {
     }
     e.stop().await;
     let again = emulator::start(Config {
-        fault_rate: 0.0,
+        faults: emulator::faults::Plan::default(),
         ..config
     })
     .await

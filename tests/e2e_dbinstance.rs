@@ -427,7 +427,10 @@ async fn wrong_credentials_block_then_a_fixed_secret_recovers() {
 async fn everything_converges_under_a_thirty_percent_fault_rate() {
     let config = mongocloud_operator::emulator::Config {
         transition: Duration::from_millis(300),
-        fault_rate: 0.3,
+        faults: mongocloud_operator::emulator::faults::Plan {
+            rate: 0.3,
+            ..Default::default()
+        },
         fault_seed: 42,
         ..Default::default()
     };

@@ -338,6 +338,8 @@ pub struct AccountSettings {
     pub access_key_secret: crate::cloud::error::Redacted<String>,
     /// Client-side rate limit for the account; 0 until the operator's default is applied.
     pub requests_per_second: u32,
+    /// How long one request may take before it counts as a timeout; `None`: 30 s.
+    pub request_timeout: Option<std::time::Duration>,
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! A token bucket per account, so a thousand resources never burst the cloud.
+//! A token bucket per account, so a thousand resources never burst the cloud; and the
+//! account's `Retry-After`, so no call of the account goes out before a throttle said it may.
 
 use std::time::Duration;
 
@@ -9,6 +10,8 @@ pub struct RateLimit {
     per_second: f64,
     burst: f64,
     state: Mutex<(f64, Instant)>,
+    /// No token is handed out before this instant (the cloud's `Retry-After`).
+    paused_until: std::sync::Mutex<Option<Instant>>,
 }
 
 impl RateLimit {
@@ -30,11 +33,39 @@ impl RateLimit {
             per_second,
             burst,
             state: Mutex::new((burst, Instant::now())),
+            paused_until: std::sync::Mutex::new(None),
         }
     }
 
-    /// Waits for a token.
+    /// The cloud throttled the account: hold its calls for the `Retry-After` it sent, or a
+    /// second when it sent none.
+    pub fn throttled(&self, retry_after: Option<Duration>) {
+        self.pause(retry_after.unwrap_or(Duration::from_secs(1)));
+    }
+
+    /// Holds every call of the account for `wait`.
+    pub fn pause(&self, wait: Duration) {
+        let until = Instant::now() + wait;
+        let mut paused = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+        if paused.is_none_or(|current| current < until) {
+            *paused = Some(until);
+        }
+    }
+
+    async fn wait_for_pause(&self) {
+        loop {
+            let until = *self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+            match until {
+                // A longer pause may have been set while we slept: look again.
+                Some(until) if until > Instant::now() => tokio::time::sleep_until(until).await,
+                _ => return,
+            }
+        }
+    }
+
+    /// Waits for the end of any pause, then for a token.
     pub async fn acquire(&self) {
+        self.wait_for_pause().await;
         let wait = {
             let mut state = self.state.lock().await;
             let (tokens, last) = &mut *state;
@@ -75,6 +106,18 @@ mod tests {
             took >= Duration::from_millis(1990) && took <= Duration::from_millis(2100),
             "20 more take ~2 s, took {took:?}"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pause_holds_every_call_until_it_ends_and_never_shortens() {
+        let limit = RateLimit::new(100);
+        let start = Instant::now();
+        limit.pause(Duration::from_secs(3));
+        limit.pause(Duration::from_secs(1));
+        limit.acquire().await;
+        assert_eq!(start.elapsed().as_secs(), 3, "the longer pause holds");
+        limit.acquire().await;
+        assert_eq!(start.elapsed().as_secs(), 3, "after the pause calls flow");
     }
 
     #[tokio::test(start_paused = true)]

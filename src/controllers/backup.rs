@@ -99,13 +99,16 @@ async fn advance(
         .as_deref()
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
         .map(|t| t.with_timezone(&Utc));
-    let known = if status.backup_id.is_none() && requested_at.is_some() {
-        cx.provider.describe_backups(id, None).await?
+    let (known, claimed) = if status.backup_id.is_none() && requested_at.is_some() {
+        (
+            cx.provider.describe_backups(id, None).await?,
+            claimed_by_others(obj, cx).await?,
+        )
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     let method = obj.spec.for_provider.method;
-    let backup_id = match rules::plan(status, requested_at, &known, method, cx.mode) {
+    let backup_id = match rules::plan(status, requested_at, &known, &claimed, method, cx.mode) {
         Step::Follow(backup_id) => backup_id,
         Step::Adopt(backup_id) => {
             record(obj, cx, status, &backup_id).await?;
@@ -218,6 +221,24 @@ async fn record(
     record_status(&api(obj, cx), obj, json!({"backupId": backup_id})).await?;
     status.backup_id = Some(backup_id.to_owned());
     Ok(())
+}
+
+/// The backup ids the other Backup objects of the namespace recorded; read only when a start
+/// may have been lost, so it costs one list on that rare path.
+async fn claimed_by_others(obj: &Backup, cx: &Cx<'_>) -> Result<Vec<String>, Error> {
+    let list = api(obj, cx)
+        .list(&kube::api::ListParams::default())
+        .await
+        .map_err(|source| Error::Kube {
+            what: "Backups of the namespace",
+            source,
+        })?;
+    Ok(list
+        .items
+        .into_iter()
+        .filter(|b| b.metadata.uid != obj.metadata.uid)
+        .filter_map(|b| b.status?.backup_id)
+        .collect())
 }
 
 fn api(obj: &Backup, cx: &Cx<'_>) -> Api<Backup> {

@@ -249,6 +249,8 @@ pub async fn account_settings(
         access_key_secret: Redacted(key.trim().to_owned()),
         // 0 lets the operator's --cloud-rate-limit apply.
         requests_per_second: pc.spec.requests_per_second.unwrap_or(0),
+        // The operator's --cloud-timeout applies.
+        request_timeout: None,
     };
     Ok(settings)
 }

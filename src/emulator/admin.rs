@@ -14,6 +14,13 @@
 //! - `POST /_emulator/delays`             `{"action": "ResetAccountPassword", "ms": 3000, "count": 1}`:
 //!   the next `count` answers to that Dds action (or Atlas operation id, e.g.
 //!   `updateDatabaseUser`) are held back `ms` after the action was applied (a lost answer)
+//! - `GET  /_emulator/faults`             the fault plan and strikes so far:
+//!   `{"plan": {...}, "struck": {"lostAnswer": n, ...}, "byAction": {...}, "total": N}`
+//! - `PUT  /_emulator/faults`             replace the plan during a run (both clouds), e.g.
+//!   `{"rate": 0.1, "modes": ["throttle", "lostAnswer"], "actions": {"CreateBackup":
+//!   {"rate": 1, "modes": ["lostAnswer"], "count": 1}}, "burst": 3, "retryAfterSecs": 2,
+//!   "hangMs": 35000, "slowMs": 3000, "seed": 7}`; omitted fields take their defaults, `seed`
+//!   (optional) restarts the generator. Modes are listed in `faults`
 //! - `/_emulator/atlas/...`               Atlas controls, see `atlas::admin`; reset covers Atlas too
 
 use std::sync::Arc;
@@ -36,6 +43,7 @@ pub(super) fn router() -> Router<Arc<Shared>> {
         .route("/instances", post(create))
         .route("/instances/{id}", post(edit).delete(remove))
         .route("/delays", post(delay))
+        .route("/faults", get(faults).put(set_faults))
         .nest("/atlas", super::atlas::admin::router())
 }
 
@@ -216,5 +224,28 @@ async fn delay(AxumState(shared): AxumState<Arc<Shared>>, Json(body): Json<Value
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .insert(action.to_owned(), (wait, count));
+    StatusCode::NO_CONTENT
+}
+
+async fn faults(AxumState(shared): AxumState<Arc<Shared>>) -> Json<Value> {
+    Json(shared.faults.report())
+}
+
+/// A new plan, and optionally a new seed.
+#[derive(serde::Deserialize)]
+struct FaultsBody {
+    #[serde(flatten)]
+    plan: super::faults::Plan,
+    seed: Option<u64>,
+}
+
+async fn set_faults(
+    AxumState(shared): AxumState<Arc<Shared>>,
+    Json(body): Json<FaultsBody>,
+) -> StatusCode {
+    if !(0.0..=1.0).contains(&body.plan.rate) {
+        return StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    shared.faults.set(body.plan, body.seed);
     StatusCode::NO_CONTENT
 }

@@ -10,6 +10,7 @@ mod admin;
 mod atlas;
 mod auth;
 mod backups;
+pub mod faults;
 mod instances;
 mod model;
 mod parameters;
@@ -26,7 +27,6 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State as AxumState};
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::Response;
-use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde_json::Value;
 
 use model::State;
@@ -42,7 +42,8 @@ pub struct Config {
     pub access_keys: HashMap<String, String>,
     pub state_file: Option<PathBuf>,
     pub transition: Duration,
-    pub fault_rate: f64,
+    /// Faults to inject from the start (see `faults`); `PUT /_emulator/faults` changes them.
+    pub faults: faults::Plan,
     pub fault_seed: u64,
     pub latency: Duration,
     /// Atlas API keys: public key → private key.
@@ -60,7 +61,7 @@ impl Default for Config {
             access_keys: HashMap::from([("LTAIemulator".to_owned(), "emulator-secret".to_owned())]),
             state_file: None,
             transition: Duration::from_millis(2000),
-            fault_rate: 0.0,
+            faults: faults::Plan::default(),
             fault_seed: 0,
             latency: Duration::ZERO,
             atlas_keys: HashMap::from([(
@@ -86,7 +87,7 @@ struct Shared {
     config: Config,
     state: Mutex<State>,
     atlas: Mutex<atlas::State>,
-    faults: Mutex<StdRng>,
+    faults: faults::Faults,
     dirty: tokio::sync::Notify,
     /// Answers to hold back, by action (Dds) or operation id (Atlas): delay and calls left.
     delays: Mutex<HashMap<String, (Duration, u32)>>,
@@ -168,7 +169,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         .local_addr()
         .map_err(|e| StartError::Bind(config.listen, e))?;
     let shared = Arc::new(Shared {
-        faults: Mutex::new(StdRng::seed_from_u64(config.fault_seed)),
+        faults: faults::Faults::new(config.faults.clone(), config.fault_seed),
         config,
         state: Mutex::new(state),
         atlas: Mutex::new(atlas::State::default()),
@@ -225,38 +226,34 @@ fn is_mutation(action: &str) -> bool {
     !(action.starts_with("Describe") || action.starts_with("List"))
 }
 
-/// A fault to inject, decided from the seeded generator: the error and whether it strikes after
-/// the action was applied (the answer is lost, the change is not).
-fn draw_fault(shared: &Shared, action: &str) -> Option<(ApiError, bool)> {
-    if shared.config.fault_rate <= 0.0 {
-        return None;
-    }
-    let mut rng = shared.faults.lock().unwrap_or_else(|p| p.into_inner());
-    if rng.random::<f64>() >= shared.config.fault_rate {
-        return None;
-    }
-    let error = match rng.random_range(0..3) {
-        0 => ApiError {
-            retry_after: Some(1),
+/// Dds renders faults in its own error shape, JSON or XML as asked.
+struct DdsErrors<'a> {
+    format: render::Format,
+    action: &'a str,
+    request_id: &'a str,
+}
+
+impl faults::CloudErrors for DdsErrors<'_> {
+    fn throttled(&self, retry_after: Option<u64>) -> Response {
+        let error = ApiError {
+            retry_after: retry_after.map(|secs| u32::try_from(secs).unwrap_or(u32::MAX)),
             ..ApiError::new(
                 400,
                 "Throttling.User",
                 "Request was denied due to user flow control.",
             )
-        },
-        1 => ApiError::new(
+        };
+        render::respond(self.format, self.action, self.request_id, Err(error))
+    }
+
+    fn server_error(&self) -> Response {
+        let error = ApiError::new(
             503,
             "ServiceUnavailable",
             "The request has failed due to a temporary failure of the server.",
-        ),
-        _ => ApiError::new(
-            500,
-            "InternalError",
-            "The request processing has failed due to some unknown error.",
-        ),
-    };
-    let after = error.status >= 500 && is_mutation(action) && rng.random::<bool>();
-    Some((error, after))
+        );
+        render::respond(self.format, self.action, self.request_id, Err(error))
+    }
 }
 
 async fn rpc(
@@ -306,7 +303,16 @@ async fn rpc(
             return render::respond(format, "Error", &request_id, Err(error));
         }
     };
-    let fault = draw_fault(&shared, &request.action);
+    let fault = shared.faults.draw(
+        &request.access_key,
+        &request.action,
+        is_mutation(&request.action),
+    );
+    let errors = DdsErrors {
+        format: request.format,
+        action: &request.action,
+        request_id: &request_id,
+    };
     let result = {
         let mut state = shared.state();
         *state.calls.entry(request.action.clone()).or_insert(0) += 1;
@@ -317,8 +323,10 @@ async fn rpc(
                 "SignatureNonceUsed",
                 "Specified signature nonce was used already.",
             ))
-        } else if let Some((error, false)) = &fault {
-            Err(error.clone())
+        } else if let Some(refused) =
+            fault.and_then(|mode| faults::refuse(&shared.faults, mode, &errors))
+        {
+            return refused;
         } else {
             state.settle(now);
             let call = Call {
@@ -326,18 +334,18 @@ async fn rpc(
                 transition_ms: u64::try_from(shared.config.transition.as_millis())
                     .unwrap_or(u64::MAX),
             };
-            let answer = dispatch(&mut state, &call, &request.action, &request.params);
-            match &fault {
-                Some((error, true)) => Err(error.clone()),
-                _ => answer,
-            }
+            dispatch(&mut state, &call, &request.action, &request.params)
         }
     };
     if is_mutation(&request.action) {
         shared.dirty.notify_one();
     }
     shared.delay_answer(&request.action).await;
-    render::respond(request.format, &request.action, &request_id, result)
+    let answer = render::respond(request.format, &request.action, &request_id, result);
+    match fault {
+        Some(mode) => faults::spoil(&shared.faults, mode, answer, &errors).await,
+        None => answer,
+    }
 }
 
 fn dispatch(state: &mut State, call: &Call, action: &str, p: &Params) -> Result<Value, ApiError> {

@@ -48,10 +48,13 @@ const ADOPT_WINDOW_SECS: i64 = 600;
 
 /// Decides from the status alone, and from the instance's backups when a start may have been
 /// lost (status has `startRequestedAt` but no id): never a second backup for one resource.
+/// `claimed` are the backup ids other Backup objects of the instance recorded: never adopted,
+/// so a lost start cannot take over a neighbour's backup started in the same window.
 pub fn plan(
     status: &BackupStatus,
     requested_at: Option<DateTime<Utc>>,
     backups: &[BackupInfo],
+    claimed: &[String],
     method: BackupMethod,
     mode: Mode,
 ) -> Step {
@@ -63,12 +66,9 @@ pub fn plan(
         let to = asked + TimeDelta::seconds(ADOPT_WINDOW_SECS);
         let found = backups
             .iter()
-            .filter(|b| {
-                b.method
-                    .as_deref()
-                    .is_none_or(|m| m.eq_ignore_ascii_case(method_name(method)))
-            })
+            .filter(|b| b.method.as_deref().is_none_or(|m| is_started_as(m, method)))
             .filter(|b| started(b).is_some_and(|t| t >= from && t <= to))
+            .filter(|b| !claimed.contains(&b.id))
             .min_by_key(|b| started(b));
         if let Some(found) = found {
             return Step::Adopt(found.id.clone());
@@ -80,6 +80,15 @@ pub fn plan(
         Step::Wait
     }
 }
+
+/// Whether a backup the cloud lists could be the one a start of `method` made: Dds reports the
+/// method itself; Atlas reports the snapshot type, and every start is an `onDemand` snapshot
+/// (a `scheduled` one is the backup policy's, never ours).
+fn is_started_as(listed: &str, method: BackupMethod) -> bool {
+    listed.eq_ignore_ascii_case(method_name(method)) || listed == ATLAS_ON_DEMAND
+}
+
+const ATLAS_ON_DEMAND: &str = "onDemand";
 
 fn started(b: &BackupInfo) -> Option<DateTime<Utc>> {
     let text = b.start_time.as_deref()?;
@@ -199,6 +208,30 @@ mod tests {
                 Step::Start,
             ),
             (
+                "a backup another Backup recorded is not adopted",
+                fresh.clone(),
+                Some(at(12, 0)),
+                others.clone(),
+                Mode::Active,
+                Step::Start,
+            ),
+            (
+                "an Atlas on-demand snapshot is adopted whatever the method",
+                fresh.clone(),
+                Some(at(12, 0)),
+                vec![backup("s-1", "2026-06-01T12:00:30Z", "onDemand")],
+                Mode::Active,
+                Step::Adopt("s-1".into()),
+            ),
+            (
+                "an Atlas scheduled snapshot is never adopted",
+                fresh.clone(),
+                Some(at(12, 0)),
+                vec![backup("s-2", "2026-06-01T12:00:30Z", "scheduled")],
+                Mode::Active,
+                Step::Start,
+            ),
+            (
                 "old backups are not adopted",
                 fresh,
                 Some(at(12, 0)),
@@ -208,8 +241,20 @@ mod tests {
             ),
         ];
         for (name, status, asked, backups, mode, expected) in cases {
+            let claimed = if name.contains("another Backup") {
+                vec!["b-mine".to_owned()]
+            } else {
+                vec![]
+            };
             assert_eq!(
-                plan(&status, asked, &backups, BackupMethod::Physical, mode),
+                plan(
+                    &status,
+                    asked,
+                    &backups,
+                    &claimed,
+                    BackupMethod::Physical,
+                    mode
+                ),
                 expected,
                 "case {name}"
             );

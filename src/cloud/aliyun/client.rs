@@ -52,7 +52,7 @@ impl AliyunClient {
             return Err("accessKeyId and accessKeySecret must not be empty".to_owned());
         }
         let http = reqwest::Client::builder()
-            .timeout(TIMEOUT)
+            .timeout(settings.request_timeout.unwrap_or(TIMEOUT))
             .connect_timeout(Duration::from_secs(5))
             .pool_idle_timeout(Duration::from_secs(60))
             .build()
@@ -101,6 +101,9 @@ impl AliyunClient {
                 Ok(value) => return Ok(value),
                 Err(error) => error,
             };
+            if let ErrorClass::Throttled { retry_after } = error.class {
+                self.limit.throttled(retry_after);
+            }
             match retry::next_delay(action, error.class, attempt, rand::random()) {
                 Some(wait) => {
                     tracing::warn!(action, attempt, code = %error.code, request_id = %error.request_id, "retrying cloud call");

@@ -28,9 +28,12 @@ pub fn is_safe_to_repeat(action: &str) -> bool {
 }
 
 /// The wait before attempt `attempt + 1` (0-based `attempt` just failed), or `None` to stop.
-/// `unit` is a random number in `[0, 1)` for jitter.
+/// `unit` is a random number in `[0, 1)` for jitter. A throttled call was refused before the
+/// cloud acted on it, so any action may be repeated after it; other faults (a 5xx, a reset, a
+/// timeout) may have struck after the change was made, so only safe actions repeat.
 pub fn next_delay(action: &str, class: ErrorClass, attempt: u32, unit: f64) -> Option<Duration> {
-    if attempt + 1 >= MAX_ATTEMPTS || !is_safe_to_repeat(action) {
+    let throttled = matches!(class, ErrorClass::Throttled { .. });
+    if attempt + 1 >= MAX_ATTEMPTS || !(throttled || is_safe_to_repeat(action)) {
         return None;
     }
     let backoff = Duration::from_millis(200 << attempt.min(6)).mul_f64(0.5 + unit.clamp(0.0, 1.0));
@@ -121,6 +124,20 @@ mod tests {
                 ErrorClass::Transient,
                 0,
                 false,
+            ),
+            (
+                "a throttled restart was refused, so it repeats",
+                "RestartDBInstance",
+                throttled(Some(Duration::from_secs(1))),
+                0,
+                true,
+            ),
+            (
+                "a throttled backup without retry-after repeats after backoff",
+                "CreateBackup",
+                throttled(None),
+                0,
+                true,
             ),
             (
                 "terminal errors stop",

@@ -20,7 +20,7 @@ use crate::cloud::error::Redacted;
 use crate::cloud::{CloudError, ErrorClass};
 
 pub const DEFAULT_BASE: &str = "https://cloud.mongodb.com/api/atlas/v2";
-const TIMEOUT: Duration = Duration::from_secs(30);
+pub const TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct AtlasClient {
     http: reqwest::Client,
@@ -59,10 +59,20 @@ impl AtlasClient {
         public_key: String,
         private_key: Redacted<String>,
     ) -> Result<Self, String> {
+        Self::with_timeout(base, public_key, private_key, TIMEOUT)
+    }
+
+    /// As [`AtlasClient::new`], giving up on a request after `timeout`.
+    pub fn with_timeout(
+        base: Option<&str>,
+        public_key: String,
+        private_key: Redacted<String>,
+        timeout: Duration,
+    ) -> Result<Self, String> {
         if public_key.is_empty() || private_key.expose().is_empty() {
             return Err("publicKey and privateKey must not be empty".to_owned());
         }
-        Self::build(base, |_| {
+        Self::build(base, timeout, |_| {
             Ok(Auth::Digest {
                 public_key,
                 private_key,
@@ -76,23 +86,25 @@ impl AtlasClient {
         base: Option<&str>,
         client_id: String,
         client_secret: Redacted<String>,
+        timeout: Duration,
     ) -> Result<Self, String> {
         if client_id.is_empty() || client_secret.expose().is_empty() {
             return Err("clientId and clientSecret must not be empty".to_owned());
         }
-        Self::build(base, |base| {
+        Self::build(base, timeout, |base| {
             ServiceAccount::new(base, client_id, client_secret).map(Auth::Bearer)
         })
     }
 
     fn build(
         base: Option<&str>,
+        timeout: Duration,
         auth: impl FnOnce(&Url) -> Result<Auth, String>,
     ) -> Result<Self, String> {
         let base = base.unwrap_or(DEFAULT_BASE).trim_end_matches('/');
         let base = Url::parse(base).map_err(|e| format!("invalid Atlas base URL {base:?}: {e}"))?;
         let http = reqwest::Client::builder()
-            .timeout(TIMEOUT)
+            .timeout(timeout)
             .connect_timeout(Duration::from_secs(5))
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;

@@ -63,14 +63,21 @@ impl AtlasProvider {
             check_endpoint(endpoint)?;
         }
         let secret = Redacted(settings.access_key_secret.expose().clone());
+        let timeout = settings.request_timeout.unwrap_or(super::client::TIMEOUT);
         let client = if settings.service_account {
             AtlasClient::with_service_account(
                 settings.endpoint.as_deref(),
                 settings.access_key_id,
                 secret,
+                timeout,
             )?
         } else {
-            AtlasClient::new(settings.endpoint.as_deref(), settings.access_key_id, secret)?
+            AtlasClient::with_timeout(
+                settings.endpoint.as_deref(),
+                settings.access_key_id,
+                secret,
+                timeout,
+            )?
         };
         let limit = match settings.requests_per_second {
             0 => RateLimit::per_minute(DEFAULT_PER_MINUTE),
@@ -110,6 +117,13 @@ impl AtlasProvider {
                 .send(action, method.clone(), path, endpoint, body)
                 .await;
             report(self.observer.as_ref(), action, &result);
+            if let Err(CloudError {
+                class: ErrorClass::Throttled { retry_after },
+                ..
+            }) = &result
+            {
+                self.limit.throttled(*retry_after);
+            }
             match result {
                 Err(e)
                     if method == Method::GET

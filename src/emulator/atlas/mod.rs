@@ -52,8 +52,8 @@ use rand::Rng;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::Shared;
 use super::model::now_ms;
+use super::{Shared, faults};
 use crate::cloud::atlas::versions::resolve;
 pub use error::AtlasError;
 
@@ -311,23 +311,55 @@ async fn handle(
     if !shared.config.latency.is_zero() {
         tokio::time::sleep(shared.config.latency).await;
     }
-    let response = answer(&shared, &method, &uri, &headers, &body);
+    let (response, fault) = answer(&shared, &method, &uri, &headers, &body);
     // A challenge is not the operation's answer: only authenticated ones are held back.
     if let Some((_, op)) = route(&method, uri.path())
         && response.status() != StatusCode::UNAUTHORIZED
     {
         shared.delay_answer(op.name()).await;
     }
-    response
+    match fault {
+        Some(mode) => faults::spoil(&shared.faults, mode, response, &AtlasErrors).await,
+        None => response,
+    }
 }
 
-/// Authenticates, routes and runs one request, all under the state lock.
+/// Atlas renders faults as its own 429 and 500 bodies.
+struct AtlasErrors;
+
+impl faults::CloudErrors for AtlasErrors {
+    fn throttled(&self, retry_after: Option<u64>) -> Response {
+        let mut error = AtlasError::rate_limited("api/atlas/v2", retry_after.unwrap_or(0));
+        error.retry_after = retry_after;
+        error.into_response()
+    }
+
+    fn server_error(&self) -> Response {
+        AtlasError::new(500, "UNEXPECTED_ERROR", "Unexpected error.").into_response()
+    }
+}
+
+/// Authenticates, routes and runs one request, all under the state lock; with the fault that
+/// struck after the request was applied, if any.
 fn answer(
     shared: &Shared,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
     body: &Bytes,
+) -> (Response, Option<faults::Mode>) {
+    let mut fault = None;
+    let response = authorized_answer(shared, method, uri, headers, body, &mut fault);
+    (response, fault)
+}
+
+fn authorized_answer(
+    shared: &Shared,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+    fault: &mut Option<faults::Mode>,
 ) -> Response {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let as_sent = uri
@@ -373,6 +405,14 @@ fn answer(
     };
     if let Err(error) = check_group(&group) {
         return error.into_response();
+    }
+    *fault = shared
+        .faults
+        .draw(&group, op.name(), *method != Method::GET);
+    if let Some(refused) = fault.and_then(|mode| faults::refuse(&shared.faults, mode, &AtlasErrors))
+    {
+        *fault = None;
+        return refused;
     }
     let limit = shared.config.atlas_rate_per_minute;
     let remaining = match rate(&mut state, &group, limit, now) {
