@@ -454,7 +454,7 @@ pub struct DBInstanceStatus {
     /// call, cleared with the id. While set, the instance is looked up by its UID tag, so a
     /// create whose answer was lost is found, not repeated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub create_pending: Option<String>,
+    pub create_pending: Option<Box<str>>,
     // Boxed: the operator caches every DBInstance and drops this from the cached copy (see
     // `controllers::cache`), where inline it would still take its full size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
