@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::provider::{AtlasProvider, encode};
+use super::provider::{AtlasProvider, encode, id_of};
 use super::versions::Endpoint;
 use crate::cloud::{
     BackupPolicySettings, CloudError, ErrorClass, PolicyItem, RestoreJob, RestoreSource,
@@ -178,18 +178,7 @@ impl AtlasProvider {
                 Some(&body),
             )
             .await?;
-        answer
-            .get("id")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .ok_or_else(|| CloudError {
-                action: "createBackupRestoreJob",
-                class: ErrorClass::Transient,
-                code: "InvalidResponse".to_owned(),
-                message: "the answer has no restore job id".to_owned(),
-                request_id: String::new(),
-                source: None,
-            })
+        id_of(&answer, "createBackupRestoreJob", "restore job")
     }
 
     pub(super) async fn get_restore_job(

@@ -591,18 +591,7 @@ impl Provider for AtlasProvider {
                 Some(&body),
             )
             .await?;
-        answer
-            .get("id")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .ok_or_else(|| CloudError {
-                action: "takeSnapshot",
-                class: ErrorClass::Transient,
-                code: "InvalidResponse".to_owned(),
-                message: "the answer has no snapshot id".to_owned(),
-                request_id: String::new(),
-                source: None,
-            })
+        id_of(&answer, "takeSnapshot", "snapshot")
     }
 
     async fn delete_backup(&self, id: &str, backup_id: &str) -> Result<(), CloudError> {
@@ -766,6 +755,27 @@ fn not_found(action: &'static str, message: String) -> CloudError {
         request_id: String::new(),
         source: None,
     }
+}
+
+/// The `id` of a created object from an answer; an answer without one is a bad answer, which
+/// the caller reads back like any lost answer.
+pub(super) fn id_of(
+    answer: &Value,
+    action: &'static str,
+    what: &str,
+) -> Result<String, CloudError> {
+    answer
+        .get("id")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| CloudError {
+            action,
+            class: ErrorClass::Transient,
+            code: "InvalidResponse".to_owned(),
+            message: format!("the answer has no {what} id"),
+            request_id: String::new(),
+            source: None,
+        })
 }
 
 #[cfg(test)]
