@@ -135,7 +135,10 @@ async fn aliyun_policy_window_and_clones() {
     // No full backup since log backup was turned on: no window yet.
     let none = c.describe_restore_window(&src).await.expect("window");
     assert_eq!((none.earliest, none.latest_backup_id), (None, None));
-    let backup = c.create_backup(&src, "Physical").await.expect("backup");
+    let backup = c
+        .create_backup(&src, "Physical", "uid-1")
+        .await
+        .expect("backup");
     backup_done(&c, &src, &backup).await;
     let window = c.describe_restore_window(&src).await.expect("window");
     assert_eq!(window.latest_backup_id.as_deref(), Some(backup.as_str()));
@@ -293,8 +296,20 @@ async fn atlas_schedule_window_and_restore_jobs() {
         .expect_err("foreign policy id");
     assert_eq!(refused.code, "INVALID_BACKUP_POLICY_ID");
 
-    let snapshot = c.create_backup("src", "Physical").await.expect("snapshot");
+    let snapshot = c
+        .create_backup("src", "Physical", "uid-1")
+        .await
+        .expect("snapshot");
     backup_done(&c, "src", &snapshot).await;
+    // The snapshot says which Backup took it, so a lost answer adopts only its own.
+    let listed = c
+        .describe_backups("src", Some(&snapshot))
+        .await
+        .expect("snapshot listed");
+    assert_eq!(
+        listed.first().and_then(|b| b.owner.as_deref()),
+        Some("uid-1")
+    );
     let window = c.describe_restore_window("src").await.expect("window");
     assert_eq!(window.latest_backup_id.as_deref(), Some(snapshot.as_str()));
     let earliest = window.earliest.expect("earliest");

@@ -238,7 +238,10 @@ async fn instance_life_cycle_over_every_action() {
         )
     );
 
-    let backup = c.create_backup(&id, "Logical").await.expect("backup");
+    let backup = c
+        .create_backup(&id, "Logical", "uid-1")
+        .await
+        .expect("backup");
     assert_eq!(
         c.describe_backups(&id, Some(&backup)).await.expect("b")[0].status,
         "Running"

@@ -243,7 +243,7 @@ async fn dds_changes_whose_answer_is_lost_are_applied_once_and_not_repeated() {
     {
         set_plan(&e, &once("CreateBackup", mode, 1, 1)).await;
         let err = c
-            .create_backup(&id, "Logical")
+            .create_backup(&id, "Logical", "uid-1")
             .await
             .expect_err("the answer was lost");
         assert_eq!(err.class, ErrorClass::Transient, "{mode:?}: {err}");
@@ -269,7 +269,7 @@ async fn dds_throttled_backup_is_repeated_after_retry_after() {
     wait_running(&c, &id).await;
     set_plan(&e, &once("CreateBackup", Mode::Throttle, 1, 1)).await;
     let started = Instant::now();
-    c.create_backup(&id, "Logical")
+    c.create_backup(&id, "Logical", "uid-1")
         .await
         .expect("repeated after the throttle");
     assert!(

@@ -121,7 +121,14 @@ pub trait Provider: Send + Sync {
     async fn modify_audit(&self, id: &str, change: &AuditChange) -> Result<(), CloudError>;
 
     /// Starts a backup and returns its id.
-    async fn create_backup(&self, id: &str, method: &str) -> Result<String, CloudError>;
+    /// `owner` is the Backup object's UID, recorded with the backup where the cloud has a
+    /// field for it, so a lost answer is matched to its own backup only.
+    async fn create_backup(
+        &self,
+        id: &str,
+        method: &str,
+        owner: &str,
+    ) -> Result<String, CloudError>;
 
     /// Deletes one backup (DeleteBackup). NotFound when it is already gone.
     async fn delete_backup(&self, id: &str, backup_id: &str) -> Result<(), CloudError>;

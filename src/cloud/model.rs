@@ -310,6 +310,9 @@ pub struct BackupInfo {
     pub start_time: Option<String>,
     pub end_time: Option<String>,
     pub size_bytes: Option<i64>,
+    /// The UID of the Backup object that started it, where the cloud carries one (Atlas: in
+    /// the snapshot's description); `None` when the cloud cannot say.
+    pub owner: Option<String>,
 }
 
 /// Which cloud an account is in.

@@ -108,7 +108,13 @@ async fn advance(
         (Vec::new(), Vec::new())
     };
     let method = obj.spec.for_provider.method;
-    let backup_id = match rules::plan(status, requested_at, &known, &claimed, method, cx.mode) {
+    let lost = rules::LostStart {
+        requested_at,
+        backups: &known,
+        claimed: &claimed,
+        owner: &obj.uid().unwrap_or_default(),
+    };
+    let backup_id = match rules::plan(status, &lost, method, cx.mode) {
         Step::Follow(backup_id) => backup_id,
         Step::Adopt(backup_id) => {
             record(obj, cx, status, &backup_id).await?;
@@ -164,7 +170,11 @@ async fn advance(
             status.started_method = Some(method);
             let backup_id = cx
                 .provider
-                .create_backup(id, rules::method_name(method))
+                .create_backup(
+                    id,
+                    rules::method_name(method),
+                    &obj.uid().unwrap_or_default(),
+                )
                 .await?;
             record(obj, cx, status, &backup_id).await?;
             publish(

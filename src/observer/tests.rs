@@ -126,7 +126,7 @@ impl Provider for Cloud {
     async fn modify_audit(&self, _: &str, _: &AuditChange) -> Result<(), CloudError> {
         Err(unused())
     }
-    async fn create_backup(&self, _: &str, _: &str) -> Result<String, CloudError> {
+    async fn create_backup(&self, _: &str, _: &str, _: &str) -> Result<String, CloudError> {
         Err(unused())
     }
     async fn delete_backup(&self, _: &str, _: &str) -> Result<(), CloudError> {

@@ -46,29 +46,35 @@ pub enum Step {
 /// How far around the recorded start request a lost backup is looked for.
 const ADOPT_WINDOW_SECS: i64 = 600;
 
+/// What is known when a start may have been lost (status has `startRequestedAt` but no id).
+pub struct LostStart<'a> {
+    pub requested_at: Option<DateTime<Utc>>,
+    /// The instance's backups as the cloud lists them.
+    pub backups: &'a [BackupInfo],
+    /// Backup ids other Backup objects of the instance recorded.
+    pub claimed: &'a [String],
+    /// This Backup object's UID.
+    pub owner: &'a str,
+}
+
 /// Decides from the status alone, and from the instance's backups when a start may have been
-/// lost (status has `startRequestedAt` but no id): never a second backup for one resource.
-/// `claimed` are the backup ids other Backup objects of the instance recorded: never adopted,
-/// so a lost start cannot take over a neighbour's backup started in the same window.
-pub fn plan(
-    status: &BackupStatus,
-    requested_at: Option<DateTime<Utc>>,
-    backups: &[BackupInfo],
-    claimed: &[String],
-    method: BackupMethod,
-    mode: Mode,
-) -> Step {
+/// lost: never a second backup for one resource. A backup another Backup recorded, or one the
+/// cloud says another Backup started (its owner), is never adopted, so a lost start cannot
+/// take over a neighbour's backup started in the same window.
+pub fn plan(status: &BackupStatus, lost: &LostStart<'_>, method: BackupMethod, mode: Mode) -> Step {
     if let Some(id) = &status.backup_id {
         return Step::Follow(id.clone());
     }
-    if let Some(asked) = requested_at {
+    if let Some(asked) = lost.requested_at {
         let from = asked - TimeDelta::seconds(60);
         let to = asked + TimeDelta::seconds(ADOPT_WINDOW_SECS);
-        let found = backups
+        let found = lost
+            .backups
             .iter()
             .filter(|b| b.method.as_deref().is_none_or(|m| is_started_as(m, method)))
             .filter(|b| started(b).is_some_and(|t| t >= from && t <= to))
-            .filter(|b| !claimed.contains(&b.id))
+            .filter(|b| !lost.claimed.contains(&b.id))
+            .filter(|b| b.owner.as_deref().is_none_or(|o| o == lost.owner))
             .min_by_key(|b| started(b));
         if let Some(found) = found {
             return Step::Adopt(found.id.clone());
@@ -144,6 +150,14 @@ mod tests {
             method: Some(method.into()),
             start_time: Some(start.into()),
             ..BackupInfo::default()
+        }
+    }
+
+    /// An Atlas on-demand snapshot marked with the Backup that took it.
+    fn owned(id: &str, owner: &str) -> BackupInfo {
+        BackupInfo {
+            owner: Some(owner.into()),
+            ..backup(id, "2026-06-01T12:00:30Z", "onDemand")
         }
     }
 
@@ -232,6 +246,22 @@ mod tests {
                 Step::Start,
             ),
             (
+                "an Atlas snapshot another Backup took (its owner) is not adopted",
+                fresh.clone(),
+                Some(at(12, 0)),
+                vec![owned("s-3", "uid-other")],
+                Mode::Active,
+                Step::Start,
+            ),
+            (
+                "an Atlas snapshot this Backup took is adopted",
+                fresh.clone(),
+                Some(at(12, 0)),
+                vec![owned("s-3", "uid-other"), owned("s-4", "uid-me")],
+                Mode::Active,
+                Step::Adopt("s-4".into()),
+            ),
+            (
                 "old backups are not adopted",
                 fresh,
                 Some(at(12, 0)),
@@ -246,15 +276,14 @@ mod tests {
             } else {
                 vec![]
             };
+            let lost = LostStart {
+                requested_at: asked,
+                backups: &backups,
+                claimed: &claimed,
+                owner: "uid-me",
+            };
             assert_eq!(
-                plan(
-                    &status,
-                    asked,
-                    &backups,
-                    &claimed,
-                    BackupMethod::Physical,
-                    mode
-                ),
+                plan(&status, &lost, BackupMethod::Physical, mode),
                 expected,
                 "case {name}"
             );

@@ -434,7 +434,13 @@ impl Provider for AliyunClient {
         }
     }
 
-    async fn create_backup(&self, id: &str, method: &str) -> Result<String, CloudError> {
+    /// CreateBackup has no description or tag: the owner is not recorded.
+    async fn create_backup(
+        &self,
+        id: &str,
+        method: &str,
+        _owner: &str,
+    ) -> Result<String, CloudError> {
         let v = self
             .call(
                 "CreateBackup",

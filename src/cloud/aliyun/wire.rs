@@ -117,6 +117,8 @@ pub fn backup(v: &Value) -> BackupInfo {
         start_time: text(v, "BackupStartTime"),
         end_time: text(v, "BackupEndTime"),
         size_bytes: int(v, "BackupSize"),
+        // Dds backups carry no description or tag.
+        owner: None,
     }
 }
 

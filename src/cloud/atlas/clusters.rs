@@ -298,8 +298,18 @@ pub fn snapshot_word(status: &str) -> &'static str {
     }
 }
 
+/// Marks an on-demand snapshot with the Backup object that took it (Atlas has no tags on
+/// snapshots; the description is the one free field).
+const SNAPSHOT_OWNER: &str = "mongocloud-operator on-demand backup for ";
+
+pub fn snapshot_description(owner: &str) -> String {
+    format!("{SNAPSHOT_OWNER}{owner}")
+}
+
 pub fn backup(snapshot: &Value) -> BackupInfo {
     BackupInfo {
+        owner: text(snapshot, "description")
+            .and_then(|d| d.strip_prefix(SNAPSHOT_OWNER).map(str::to_owned)),
         id: text(snapshot, "id").unwrap_or_default(),
         status: snapshot_word(&text(snapshot, "status").unwrap_or_default()).to_owned(),
         method: text(snapshot, "snapshotType"),

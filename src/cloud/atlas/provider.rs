@@ -578,10 +578,15 @@ impl Provider for AtlasProvider {
 
     /// An on-demand snapshot. Atlas has no idempotency key either: the Backup controller
     /// records the returned id before anything else.
-    async fn create_backup(&self, id: &str, _method: &str) -> Result<String, CloudError> {
+    async fn create_backup(
+        &self,
+        id: &str,
+        _method: &str,
+        owner: &str,
+    ) -> Result<String, CloudError> {
         let path = self.path(&format!("/clusters/{}/backup/snapshots", encode(id)));
         let body =
-            json!({"description": "mongocloud-operator on-demand backup", "retentionInDays": 7});
+            json!({"description": clusters::snapshot_description(owner), "retentionInDays": 7});
         let answer = self
             .call(
                 "takeSnapshot",
