@@ -66,10 +66,20 @@ impl Managed for Backup {
         let Some(status) = &self.status else {
             return Ok(None);
         };
-        let (Some(id), Some(backup)) = (&status.instance_id, &status.backup_id) else {
+        let Some(id) = &status.instance_id else {
             return Ok(None);
         };
-        match cx.provider.delete_backup(id, backup).await {
+        let backup = match &status.backup_id {
+            Some(backup) => backup.clone(),
+            None if status.start_requested_at.is_some() => {
+                match lost_own_backup(self, cx, id).await? {
+                    Some(backup) => backup,
+                    None => return Ok(None),
+                }
+            }
+            None => return Ok(None),
+        };
+        match cx.provider.delete_backup(id, &backup).await {
             Ok(()) => {
                 publish(
                     cx.ctx,
@@ -86,6 +96,22 @@ impl Managed for Backup {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// The backup a start whose answer was lost made, where the cloud names its owner (Atlas), so
+/// deleting the Backup then does not leave it behind. Dds backups name no owner: there, such
+/// a backup is kept rather than risk deleting another Backup's.
+async fn lost_own_backup(obj: &Backup, cx: &Cx<'_>, id: &str) -> Result<Option<String>, Error> {
+    let uid = obj.uid().unwrap_or_default();
+    let backups = match cx.provider.describe_backups(id, None).await {
+        Ok(backups) => backups,
+        Err(e) if e.class == ErrorClass::NotFound => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(backups
+        .into_iter()
+        .find(|b| b.owner.as_deref() == Some(uid.as_str()))
+        .map(|b| b.id))
 }
 
 async fn advance(
