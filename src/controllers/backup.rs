@@ -265,10 +265,7 @@ async fn claimed_by_others(obj: &Backup, cx: &Cx<'_>) -> Result<Vec<String>, Err
     let list = api(obj, cx)
         .list(&kube::api::ListParams::default())
         .await
-        .map_err(|source| Error::Kube {
-            what: "Backups of the namespace",
-            source,
-        })?;
+        .map_err(Error::kube("list the Backups of the namespace"))?;
     Ok(list
         .items
         .into_iter()

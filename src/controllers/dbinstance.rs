@@ -514,10 +514,7 @@ async fn mark_create_pending(
     if let Some(record) = restored {
         partial["restoredFrom"] = json!(record);
     }
-    match cx.resource_version.as_deref() {
-        Some(version) => record_status_at(&api(obj, cx), obj, version, partial).await,
-        None => record_status(&api(obj, cx), obj, partial).await,
-    }
+    record_status_at(&api(obj, cx), obj, cx.resource_version.as_deref(), partial).await
 }
 
 fn api(obj: &DBInstance, cx: &Cx<'_>) -> Api<DBInstance> {

@@ -36,30 +36,6 @@ where
     Ok(())
 }
 
-/// Records part of the status only if the object is still at `resource_version` (a conflict
-/// otherwise): for a record that must not rest on a stale cached copy.
-pub async fn record_status_at<K>(
-    api: &Api<K>,
-    obj: &K,
-    resource_version: &str,
-    partial: serde_json::Value,
-) -> Result<(), Error>
-where
-    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug,
-{
-    api.patch_status(
-        &obj.name_any(),
-        &PatchParams::default(),
-        &Patch::Merge(json!({
-            "metadata": {"resourceVersion": resource_version},
-            "status": partial,
-        })),
-    )
-    .await
-    .map_err(Error::kube("record status"))?;
-    Ok(())
-}
-
 /// Records part of the status at once (a new instance id, a handled operation) with a merge
 /// patch, so a crash right after a cloud call cannot forget its result.
 pub async fn record_status<K>(
@@ -70,10 +46,28 @@ pub async fn record_status<K>(
 where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug,
 {
+    record_status_at(api, obj, None, partial).await
+}
+
+/// [`record_status`], and with a `resource_version` only if the object is still at it (a
+/// conflict otherwise): for a record that must not rest on a stale cached copy.
+pub async fn record_status_at<K>(
+    api: &Api<K>,
+    obj: &K,
+    resource_version: Option<&str>,
+    partial: serde_json::Value,
+) -> Result<(), Error>
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug,
+{
+    let mut patch = json!({ "status": partial });
+    if let Some(version) = resource_version {
+        patch["metadata"] = json!({ "resourceVersion": version });
+    }
     api.patch_status(
         &obj.name_any(),
         &PatchParams::default(),
-        &Patch::Merge(json!({ "status": partial })),
+        &Patch::Merge(patch),
     )
     .await
     .map_err(Error::kube("record status"))?;
