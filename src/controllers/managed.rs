@@ -258,6 +258,7 @@ async fn sync_live<K: Managed>(obj: &K, ctx: &Ctx) -> Result<Action, Error> {
     {
         Ok(provider) => provider,
         Err(unavailable) => {
+            tracing::debug!(object = %obj.name_any(), reason = unavailable.reason, "no account to use");
             let outcome = Outcome::Waiting {
                 reason: unavailable.reason,
                 message: unavailable.message,
@@ -389,10 +390,12 @@ async fn write_status<K: Managed>(
     // this reconcile knows and leaves the last observation in place.
     let known = ctx.status_digests.get(obj).map(|d| d.kept);
     if known == Some(cache::digest(&status)) {
+        tracing::debug!(object = %obj.name_any(), "status unchanged (without observation); not written");
         return Ok(());
     }
     let patch = serde_json::to_value(&status)
         .map_err(|e| Error::kube("encode status")(kube::Error::SerdeError(e)))?;
+    ctx.status_digests.forget(obj);
     record_status(api, obj, patch).await
 }
 
@@ -405,8 +408,10 @@ async fn apply_if_changed<K: Managed>(
 ) -> Result<(), Error> {
     let known = ctx.status_digests.get(obj).map(|d| d.whole);
     if known == Some(cache::digest(status)) {
+        tracing::debug!(object = %obj.name_any(), "status unchanged; not written");
         return Ok(());
     }
+    ctx.status_digests.forget(obj);
     apply_status(api, obj, status).await
 }
 
