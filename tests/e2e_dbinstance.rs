@@ -274,6 +274,57 @@ async fn operator_killed_right_after_create_makes_one_instance() {
 }
 
 #[tokio::test]
+async fn deleted_while_its_create_answer_was_lost_the_instance_is_deleted_too() {
+    let Some(mut h) = support::harness("lost-create-delete", 300).await else {
+        return;
+    };
+    h.provider_config().await;
+    password_secret(&h).await;
+    // The create is applied, its answer held past the operator's life.
+    let held = reqwest::Client::new()
+        .post(format!("{}/_emulator/delays", h.emulator.url()))
+        .json(&json!({"action": "CreateDBInstance", "ms": 20_000, "count": 5}))
+        .send()
+        .await
+        .expect("admin");
+    assert!(held.status().is_success());
+    h.start_operator(&[]);
+    h.create::<DBInstance>(dbinstance(
+        &h,
+        "doomed",
+        json!({"deletionPolicy": "Delete"}),
+    ))
+    .await;
+    for _ in 0..500 {
+        if !h.cloud_instances().await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    h.kill_operator();
+    let killed = h.api::<DBInstance>().get("doomed").await.expect("object");
+    assert_eq!(
+        killed.status.as_ref().and_then(|s| s.instance_id.clone()),
+        None,
+        "the id was never recorded"
+    );
+    assert_eq!(h.cloud_instances().await.len(), 1, "the create was applied");
+
+    h.api::<DBInstance>()
+        .delete("doomed", &DeleteParams::default())
+        .await
+        .expect("delete");
+    h.restart_operator();
+    h.wait_gone::<DBInstance>("doomed", Duration::from_secs(60))
+        .await;
+    assert!(
+        h.cloud_instances().await.is_empty(),
+        "the instance found by its UID tag was deleted, not leaked"
+    );
+    assert_eq!(h.calls_of("DeleteDBInstance").await, 1);
+}
+
+#[tokio::test]
 async fn restart_runs_once_and_not_again_after_operator_restart() {
     let Some((mut h, _)) = given_ready("restart").await else {
         return;

@@ -167,13 +167,20 @@ impl Managed for DBInstance {
     }
 
     async fn cleanup(&self, cx: &Cx<'_>) -> Result<Option<String>, Error> {
-        let Some(id) = self
+        let recorded = self
             .status
             .as_ref()
             .and_then(|s| s.instance_id.clone())
-            .or_else(|| self.spec.for_provider.instance_id.clone())
-        else {
-            return Ok(None);
+            .or_else(|| self.spec.for_provider.instance_id.clone());
+        // No id recorded does not mean no instance: a create whose answer was lost, or whose
+        // sender was killed before recording it, made one all the same (the chaos run leaked
+        // such an instance when its object was deleted). It carries this object's UID tag.
+        let id = match recorded {
+            Some(id) => id,
+            None => match find_by_uid(self, cx).await? {
+                Some(id) => id,
+                None => return Ok(None),
+            },
         };
         let Some(instance) = cx.provider.describe_instance(&id).await? else {
             return Ok(None);
