@@ -284,4 +284,59 @@ async fn shards_own_disjoint_objects_and_a_standby_takes_over_without_duplicates
             "{name} was written during a's fail-over"
         );
     }
+
+    // When b's instance that the cross-shard list names is relabelled into shard a.
+    let creates = h.calls_of("CreateDBInstance").await;
+    h.merge::<DBInstance>(
+        "b-db-0",
+        json!({"metadata": {"labels": {"mongocloud.dev/shard": "a"}}}),
+    )
+    .await;
+    // Then the list that waited for it goes ahead without a touch.
+    h.wait_for::<SecurityIpList, _>("cross", "Ready=True", Duration::from_secs(30), |o| {
+        has_condition(o, &o.status.as_ref()?.conditions, "Ready", "True", None)
+    })
+    .await;
+    // And a spec change of the moved object is made by its new shard.
+    h.merge::<DBInstance>(
+        "b-db-0",
+        json!({"spec": {"forProvider": {"description": "moved"}}}),
+    )
+    .await;
+    let id = h
+        .api::<DBInstance>()
+        .get("b-db-0")
+        .await
+        .expect("read")
+        .status
+        .and_then(|s| s.instance_id)
+        .expect("id");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while h.cloud_instances().await[&id]["description"] != "moved" {
+        assert!(
+            Instant::now() < deadline,
+            "the moved object's change never reached the cloud\n{}",
+            a2.log_tail(30)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Written by its new shard (a status equal to the one stored is not written again, so the
+    // move alone shows no write).
+    h.wait_for::<DBInstance, _>(
+        "b-db-0",
+        "a write by shard a",
+        Duration::from_secs(30),
+        |d| writers(d).contains("mongocloud-operator/a").then_some(()),
+    )
+    .await;
+    assert_eq!(
+        h.calls_of("CreateDBInstance").await,
+        creates,
+        "a move creates nothing"
+    );
+    assert_eq!(
+        cloud_by_uid(&h).await.len(),
+        by_uid.len(),
+        "still one instance per object"
+    );
 }
