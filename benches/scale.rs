@@ -6,7 +6,8 @@
 //!     scripts/with-cluster.sh cargo bench --bench scale -- [N ...] [--steady SECS] [--batched-only]
 //!
 //! `--shards S` runs each N as S shards instead: one batched operator holding S × N
-//! DBInstances, then S shard operators (`--shard shard-0` ...) holding N labelled ones each;
+//! DBInstances, then (alone with `--sharded-only`) S shard operators (`--shard shard-0` ...)
+//! holding N labelled ones each;
 //! their peak RSS is printed per shard, and a line says how many objects were written by
 //! exactly their own shard (their field managers).
 //!
@@ -60,6 +61,7 @@ async fn main() {
     let mut sizes: Vec<usize> = Vec::new();
     let mut modes: &[&'static str] = &["batched", "per-resource"];
     let mut shards = 0_usize;
+    let mut sharded_only = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -71,6 +73,8 @@ async fn main() {
                 steady = Duration::from_secs(secs);
             }
             "--batched-only" => modes = &["batched"],
+            // With --shards: only the sharded run, not the one operator holding everything.
+            "--sharded-only" => sharded_only = true,
             "--shards" => {
                 shards = args
                     .next()
@@ -89,15 +93,18 @@ async fn main() {
     println!("|---|---|---|---|---|---|---|---|---|");
     for n in sizes {
         let layouts: Vec<(usize, Layout)> = if shards > 0 {
-            vec![
-                (
-                    n * shards,
-                    Layout::Single {
-                        per_resource: false,
-                    },
-                ),
-                (n * shards, Layout::Shards(shards)),
-            ]
+            let single = (
+                n * shards,
+                Layout::Single {
+                    per_resource: false,
+                },
+            );
+            let sharded = (n * shards, Layout::Shards(shards));
+            if sharded_only {
+                vec![sharded]
+            } else {
+                vec![single, sharded]
+            }
         } else {
             modes
                 .iter()

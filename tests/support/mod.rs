@@ -296,14 +296,14 @@ impl Harness {
     ) -> ExtraOperator {
         let log_path = self.work.path().join(format!("operator-{label}.log"));
         let log = std::fs::File::create(&log_path).expect("log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_mongocloud-operator"))
-            .args(["run", "--namespaces", &self.ns])
-            .args([
-                "--metrics-addr",
-                "127.0.0.1:0",
-                "--health-addr",
-                "127.0.0.1:0",
-            ])
+        let mut command = Command::new(env!("CARGO_BIN_EXE_mongocloud-operator"));
+        command.args(["run", "--namespaces", &self.ns]);
+        for flag in ["--metrics-addr", "--health-addr"] {
+            if !extra.contains(&flag) {
+                command.args([flag, "127.0.0.1:0"]);
+            }
+        }
+        let child = command
             .args(["--transitional-interval", self.timing.0])
             .args(["--drift-interval", self.timing.1, "--log-format", "text"])
             .args(extra)
