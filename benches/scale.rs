@@ -5,6 +5,12 @@
 //!
 //!     scripts/with-cluster.sh cargo bench --bench scale -- [N ...] [--steady SECS] [--batched-only]
 //!
+//! `--shards S` runs each N as S shards instead: one batched operator holding S × N
+//! DBInstances, then (alone with `--sharded-only`) S shard operators (`--shard shard-0` ...)
+//! holding N labelled ones each;
+//! their peak RSS is printed per shard, and a line says how many objects were written by
+//! exactly their own shard (their field managers).
+//!
 //! With `MONGOCLOUD_TEST_LOG` set (an operator `RUST_LOG`, e.g.
 //! `info,mongocloud_operator=debug`), the operator's log lines about the two slowest instances
 //! are printed after each run.
@@ -19,6 +25,7 @@ use std::time::{Duration, Instant};
 use futures::{StreamExt, TryStreamExt};
 use kube::runtime::{WatchStreamExt, watcher};
 use mongocloud_operator::api::DBInstance;
+use mongocloud_operator::shard::SHARD_LABEL;
 use serde_json::Value;
 
 const TRANSITION_MS: u64 = 3000;
@@ -26,7 +33,7 @@ const DRIFT: &str = "20s";
 
 struct Run {
     n: usize,
-    mode: &'static str,
+    mode: String,
     to_ready: Duration,
     ready: usize,
     calls: Value,
@@ -34,8 +41,18 @@ struct Run {
     steady_by_action: String,
     lag_p50: i64,
     lag_p99: i64,
-    peak_rss_mib: f64,
+    /// One per operator process.
+    peak_rss_mib: Vec<f64>,
     reconciles_per_s: f64,
+}
+
+/// How one run spreads its objects.
+#[derive(Clone, Copy)]
+enum Layout {
+    /// One operator; `true` observes per resource (`--no-batching`).
+    Single { per_resource: bool },
+    /// This many shard operators, batched.
+    Shards(usize),
 }
 
 #[tokio::main]
@@ -43,6 +60,8 @@ async fn main() {
     let mut steady = Duration::from_secs(60);
     let mut sizes: Vec<usize> = Vec::new();
     let mut modes: &[&'static str] = &["batched", "per-resource"];
+    let mut shards = 0_usize;
+    let mut sharded_only = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -54,6 +73,14 @@ async fn main() {
                 steady = Duration::from_secs(secs);
             }
             "--batched-only" => modes = &["batched"],
+            // With --shards: only the sharded run, not the one operator holding everything.
+            "--sharded-only" => sharded_only = true,
+            "--shards" => {
+                shards = args
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .expect("--shards S");
+            }
             other => sizes.extend(other.parse::<usize>().ok()),
         }
     }
@@ -65,8 +92,30 @@ async fn main() {
     );
     println!("|---|---|---|---|---|---|---|---|---|");
     for n in sizes {
-        for &mode in modes {
-            if run(n, mode, steady).await.is_none() {
+        let layouts: Vec<(usize, Layout)> = if shards > 0 {
+            let single = (
+                n * shards,
+                Layout::Single {
+                    per_resource: false,
+                },
+            );
+            let sharded = (n * shards, Layout::Shards(shards));
+            if sharded_only {
+                vec![sharded]
+            } else {
+                vec![single, sharded]
+            }
+        } else {
+            modes
+                .iter()
+                .map(|mode| {
+                    let per_resource = *mode == "per-resource";
+                    (n, Layout::Single { per_resource })
+                })
+                .collect()
+        };
+        for (total, layout) in layouts {
+            if run(total, layout, steady).await.is_none() {
                 return;
             }
         }
@@ -82,8 +131,9 @@ fn print_row(r: &Run) {
         .collect();
     actions.sort_by_key(|a| std::cmp::Reverse(a.1));
     let actions: Vec<String> = actions.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    let rss: Vec<String> = r.peak_rss_mib.iter().map(|m| format!("{m:.1}")).collect();
     println!(
-        "| {} | {} | {:.1} s | {}/{} | {} ({}) | {:.1} ({}) | {} / {} ms | {:.1} MiB | {:.1} |",
+        "| {} | {} | {:.1} s | {}/{} | {} ({}) | {:.1} ({}) | {} / {} ms | {} MiB | {:.1} |",
         r.n,
         r.mode,
         r.to_ready.as_secs_f64(),
@@ -95,30 +145,56 @@ fn print_row(r: &Run) {
         r.steady_by_action,
         r.lag_p50,
         r.lag_p99,
-        r.peak_rss_mib,
+        rss.join(" / "),
         r.reconciles_per_s
     );
 }
 
-/// One run; prints its row. `None` when there is no cluster.
-async fn run(n: usize, mode: &'static str, steady: Duration) -> Option<()> {
-    let mut h = support::harness("scale", TRANSITION_MS).await?;
-    h.timing = ("2s", DRIFT);
-    h.provider_config().await;
-    let metrics_addr = free_addr();
-    let mut extra = vec![
+/// The operator flags of every run, with its metrics address.
+fn operator_flags(metrics_addr: &str) -> Vec<&str> {
+    vec![
         "--cloud-rate-limit",
         "500",
         "--concurrency",
         "32",
         "--metrics-addr",
-        metrics_addr.as_str(),
-    ];
-    if mode == "per-resource" {
-        extra.push("--no-batching");
-    }
-    h.start_operator(&extra);
-    let pid = h.operator_pid().expect("operator runs");
+        metrics_addr,
+    ]
+}
+
+/// One run; prints its row. `None` when there is no cluster.
+async fn run(n: usize, layout: Layout, steady: Duration) -> Option<()> {
+    let mut h = support::harness("scale", TRANSITION_MS).await?;
+    h.timing = ("2s", DRIFT);
+    h.provider_config().await;
+    let (mode, shard_count) = match layout {
+        Layout::Single { per_resource: true } => ("per-resource".to_owned(), 0),
+        Layout::Single {
+            per_resource: false,
+        } => ("batched".to_owned(), 0),
+        Layout::Shards(s) => (format!("batched, {s} shards"), s),
+    };
+    let metrics_addrs: Vec<String> = (0..shard_count.max(1)).map(|_| free_addr()).collect();
+    let mut shard_operators = Vec::new();
+    let pids: Vec<u32> = if shard_count == 0 {
+        let mut extra = operator_flags(&metrics_addrs[0]);
+        if matches!(layout, Layout::Single { per_resource: true }) {
+            extra.push("--no-batching");
+        }
+        h.start_operator(&extra);
+        vec![h.operator_pid().expect("operator runs")]
+    } else {
+        for (i, addr) in metrics_addrs.iter().enumerate() {
+            let name = format!("shard-{i}");
+            let mut extra = operator_flags(addr);
+            extra.extend(["--shard", name.as_str()]);
+            shard_operators.push(h.spawn_extra_operator(&name, &[], &extra));
+        }
+        shard_operators
+            .iter()
+            .map(|o| o.pid().expect("shard operator runs"))
+            .collect()
+    };
 
     // First time each instance was seen Ready, from a watch (ms since the epoch).
     let ready_at: Arc<Mutex<HashMap<String, i64>>> = Arc::default();
@@ -128,8 +204,12 @@ async fn run(n: usize, mode: &'static str, steady: Duration) -> Option<()> {
         .for_each_concurrent(16, |i| {
             let h = &h;
             async move {
-                h.create::<DBInstance>(h.small_dbinstance(&format!("db-{i}")))
-                    .await;
+                let mut manifest = h.small_dbinstance(&format!("db-{i}"));
+                if shard_count > 0 {
+                    let shard = format!("shard-{}", i % shard_count);
+                    manifest["metadata"]["labels"] = serde_json::json!({SHARD_LABEL: shard});
+                }
+                h.create::<DBInstance>(manifest).await;
             }
         })
         .await;
@@ -155,7 +235,16 @@ async fn run(n: usize, mode: &'static str, steady: Duration) -> Option<()> {
         .map(|(action, n)| format!("{action} {n}"))
         .collect();
     let steady_per_min = steady_calls as f64 * 60.0 / steady.as_secs_f64();
-    let reconciles = reconciles(&metrics_addr).await;
+    let mut reconciles_total = 0.0;
+    for addr in &metrics_addrs {
+        reconciles_total += reconciles(addr).await;
+    }
+    if shard_count > 0 {
+        let (own, total) = written_by_own_shard(&h).await;
+        println!(
+            "N = {n}, {shard_count} shards: {own}/{total} objects written by exactly their own shard"
+        );
+    }
     let elapsed = started.elapsed().as_secs_f64();
     recorder.abort();
 
@@ -213,10 +302,48 @@ async fn run(n: usize, mode: &'static str, steady: Duration) -> Option<()> {
         steady_by_action: steady_by_action.join(", "),
         lag_p50: pct(0.5),
         lag_p99: pct(0.99),
-        peak_rss_mib: peak_rss_kib(pid) as f64 / 1024.0,
-        reconciles_per_s: reconciles / elapsed,
+        peak_rss_mib: pids
+            .iter()
+            .map(|pid| peak_rss_kib(*pid) as f64 / 1024.0)
+            .collect(),
+        reconciles_per_s: reconciles_total / elapsed,
     });
     Some(())
+}
+
+/// Objects whose only field manager of this operator is the shard their label names, of all.
+async fn written_by_own_shard(h: &support::Harness) -> (usize, usize) {
+    let objects = h
+        .api::<DBInstance>()
+        .list(&Default::default())
+        .await
+        .expect("list");
+    let own = objects
+        .items
+        .iter()
+        .filter(|obj| {
+            let Some(shard) = obj
+                .metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(SHARD_LABEL))
+            else {
+                return false;
+            };
+            let managers: std::collections::BTreeSet<&str> = obj
+                .metadata
+                .managed_fields
+                .iter()
+                .flatten()
+                .filter_map(|f| f.manager.as_deref())
+                .filter(|m| m.starts_with("mongocloud-operator"))
+                .collect();
+            managers
+                .into_iter()
+                .eq([format!("mongocloud-operator/{shard}").as_str()])
+        })
+        .count();
+    (own, objects.items.len())
 }
 
 fn ready_count(ready_at: &Mutex<HashMap<String, i64>>) -> usize {

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use chrono::{SecondsFormat, Utc};
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use kube::api::{Api, Patch, PatchParams};
+use kube::api::{Api, Patch};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Resource, ResourceExt};
 use serde_json::json;
@@ -337,7 +337,7 @@ async fn late_initialize(obj: &DBInstance, cx: &Cx<'_>, seen: &Observed) -> Resu
     api(obj, cx)
         .patch(
             &obj.name_any(),
-            &PatchParams::default(),
+            &super::kube_io::writes(),
             &Patch::Merge(json!({"spec": {"forProvider": fill}})),
         )
         .await
@@ -541,6 +541,8 @@ async fn run_step(
                 .then(|| clouds::cluster_name(&obj.spec, &obj.name_any()));
             let mut request =
                 rules::create_request(&obj.spec.for_provider, &obj.uid().unwrap_or_default(), name);
+            // The shard's observer lists only instances with its tag.
+            request.tags.extend(cx.ctx.shard.cloud_tag());
             request.password = account_password(obj, cx)
                 .await?
                 .map(crate::cloud::error::Redacted);

@@ -88,6 +88,8 @@ impl State {
 pub struct Observer {
     provider: Arc<dyn Provider>,
     region: String,
+    /// Only instances with this tag are listed (a shard's own, see [`crate::shard`]).
+    tag: Option<(String, String)>,
     ticks: Ticks,
     state: Mutex<State>,
     wake: Notify,
@@ -103,10 +105,12 @@ pub enum Seen {
 }
 
 impl Observer {
-    /// An observer of one account's region; ids whose observation changes are sent to `changes`.
+    /// An observer of one account's region, listing the instances with `tag` (all when
+    /// `None`); ids whose observation changes are sent to `changes`.
     pub fn new(
         provider: Arc<dyn Provider>,
         region: String,
+        tag: Option<(String, String)>,
         ticks: Ticks,
         changes: broadcast::Sender<String>,
     ) -> Arc<Self> {
@@ -114,6 +118,7 @@ impl Observer {
         Arc::new(Observer {
             provider,
             region,
+            tag,
             ticks,
             state: Mutex::default(),
             wake: Notify::new(),
@@ -219,7 +224,7 @@ impl Observer {
                 region: self.region.clone(),
                 page_number: page,
                 page_size: plan::PAGE_SIZE,
-                tag: None,
+                tag: self.tag.clone(),
             };
             let answer = self.provider.list_instances(&query).await?;
             let short = answer.instances.len() < plan::PAGE_SIZE as usize;
@@ -254,6 +259,16 @@ impl Observer {
                 .collect();
             state.hot.extend(changed.iter().cloned());
             state.hot.extend(transitional);
+            // Instances asked about that this listing does not show: gone, or (with a tag
+            // filter) adopted or created by another shard. The attribute calls read them, 30 a
+            // call, where listing the whole account would cost every shard every page.
+            let unlisted: Vec<String> = state
+                .known
+                .keys()
+                .filter(|id| !fingerprints.contains_key(*id))
+                .cloned()
+                .collect();
+            state.hot.extend(unlisted);
             let count = state.known.len();
             let size = plan::sweep_size(
                 &mut state.owed,

@@ -64,7 +64,10 @@ impl Provider for Cloud {
     }
     async fn list_instances(&self, q: &ListInstances) -> Result<InstancePage, CloudError> {
         self.lists.fetch_add(1, Ordering::SeqCst);
-        let all = self.instances.lock().expect("lock").clone();
+        let mut all = self.instances.lock().expect("lock").clone();
+        if let Some((key, value)) = &q.tag {
+            all.retain(|i| i.tags.get(key) == Some(value));
+        }
         let start = ((q.page_number - 1) * q.page_size) as usize;
         let instances = all
             .iter()
@@ -170,7 +173,7 @@ fn ticks() -> Ticks {
 
 fn observer(cloud: &Arc<Cloud>) -> Arc<Observer> {
     let (changes, _) = broadcast::channel(1024);
-    Observer::new(cloud.clone(), "cn-hangzhou".into(), ticks(), changes)
+    Observer::new(cloud.clone(), "cn-hangzhou".into(), None, ticks(), changes)
 }
 
 #[tokio::test]
@@ -419,4 +422,52 @@ async fn a_listing_that_only_repeats_what_refreshes_saw_costs_no_attribute_calls
         0,
         "the listing's Creating -> Running was already known, and no sweep is owed yet"
     );
+}
+
+/// A shard's observer lists only its tagged instances; an instance it was asked about without
+/// the tag (adopted, or created by another shard) is read by a batched attribute call at each
+/// listing instead of costing every shard the whole account's pages.
+#[tokio::test]
+async fn a_tagged_listing_reads_only_the_shards_pages_and_untagged_instances_by_attributes() {
+    let cloud = Cloud::with(1000, "Running");
+    let tag = ("mongocloud-shard".to_owned(), "a".to_owned());
+    for instance in cloud.instances.lock().expect("lock").iter_mut().take(300) {
+        instance.tags = Tags::from_iter([tag.clone()]);
+    }
+    let (changes, _) = broadcast::channel(1024);
+    let observer = Observer::new(
+        cloud.clone(),
+        "cn-hangzhou".into(),
+        Some(tag),
+        ticks(),
+        changes,
+    );
+    observer.list_all().await.expect("list");
+    assert_eq!(
+        cloud.lists.load(Ordering::SeqCst),
+        3,
+        "300 tagged: 3 pages, not 10"
+    );
+
+    let adopted = "dds-00900";
+    let (asked, ()) = tokio::join!(observer.instance(adopted, Duration::from_secs(60)), async {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        observer.refresh_hot().await;
+    });
+    assert!(matches!(asked, Some(Seen::Present(_))), "{asked:?}");
+    let described = cloud.describes.load(Ordering::SeqCst);
+    observer.list_all().await.expect("list");
+    assert!(
+        observer.state().hot.contains(adopted),
+        "unlisted and known: read again"
+    );
+    observer.refresh_hot().await;
+    assert_eq!(cloud.describes.load(Ordering::SeqCst), described + 1);
+    assert!(
+        observer
+            .state()
+            .current(adopted, Duration::from_secs(1))
+            .is_some()
+    );
+    assert_eq!(cloud.lists.load(Ordering::SeqCst), 6);
 }
