@@ -280,7 +280,7 @@ fn examples_round_trip_through_the_types() {
     assert_eq!(pc.spec.credentials.secret_ref.name, "aliyun-credentials");
     let db: DBInstance = round_trips("dbinstance.yaml");
     assert_eq!(db.spec.deletion_policy, DeletionPolicy::Orphan);
-    assert_eq!(db.spec.for_provider.replication_factor, 3);
+    assert_eq!(db.spec.for_provider.replication_factor, Some(3));
     let ips: SecurityIpList = round_trips("securityiplist.yaml");
     assert_eq!(ips.spec.for_provider.entries.len(), 4);
     let audit: AuditLogFilter = round_trips("auditlogfilter.yaml");

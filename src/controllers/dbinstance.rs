@@ -665,6 +665,7 @@ fn change_name(change: &InstanceChange) -> &'static str {
         InstanceChange::Parameters(_) => "ModifyParameters",
         InstanceChange::PublicAddress(true) => "AllocatePublicNetworkAddress",
         InstanceChange::PublicAddress(false) => "ReleasePublicNetworkAddress",
+        InstanceChange::AddNode { .. } => "CreateNode",
     }
 }
 
@@ -712,6 +713,9 @@ fn describe(change: &InstanceChange) -> String {
             "parameters {}",
             values.keys().cloned().collect::<Vec<_>>().join(", ")
         ),
+        InstanceChange::AddNode { kind, class, .. } => {
+            format!("one more {} node ({class})", kind.as_str())
+        }
     }
 }
 
