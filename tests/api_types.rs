@@ -99,7 +99,7 @@ fn dbinstance_schema_validates_what_a_schema_can() {
         (
             "replication factor",
             "replicationFactor",
-            json!({"enum": [3, 5, 7], "default": 3}),
+            json!({"enum": [3, 5, 7], "nullable": true}),
         ),
         (
             "charge type",
@@ -143,12 +143,29 @@ fn dbinstance_schema_validates_what_a_schema_can() {
         }
     }
     let required = &at(&s, p)["required"];
-    for field in ["regionId", "engineVersion", "instanceClass", "storageGB"] {
+    for field in ["regionId", "engineVersion"] {
         assert!(
             required.as_array().expect("list").contains(&json!(field)),
             "{field} required"
         );
     }
+    // A replica set's size or the sharded cluster's nodes: the operator checks which, by name.
+    for field in ["instanceClass", "storageGB", "sharding"] {
+        assert!(
+            !required.as_array().expect("list").contains(&json!(field)),
+            "{field} optional"
+        );
+    }
+    let shards = at(&s, &format!("{p}.sharding.shards.count"));
+    assert_eq!(
+        (shards["minimum"].as_f64(), shards["maximum"].as_f64()),
+        (Some(1.0), Some(50.0))
+    );
+    let mongos = at(&s, &format!("{p}.sharding.mongos.count"));
+    assert_eq!(
+        (mongos["minimum"].as_f64(), mongos["maximum"].as_f64()),
+        (Some(2.0), Some(32.0))
+    );
     assert_eq!(
         at(&s, "spec.operations.restart.requestedAt")["format"],
         "date-time"
