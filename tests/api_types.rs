@@ -344,6 +344,27 @@ fn atlas_examples_round_trip_through_the_types() {
     assert_eq!(user.spec.for_provider.scopes[0].type_, "CLUSTER");
 }
 
+/// The sharded examples pass every check the operator makes before a cloud call.
+#[test]
+fn sharded_examples_pass_the_operators_checks() {
+    use mongocloud_operator::cloud::Cloud;
+    use mongocloud_operator::reconcile::{clouds, dbinstance};
+    for (file, cloud) in [
+        ("dbinstance-sharded.yaml", Cloud::Aliyun),
+        ("atlas/dbinstance-sharded.yaml", Cloud::Atlas),
+    ] {
+        let db: DBInstance = round_trips(file);
+        let sharding = db.spec.for_provider.sharding.as_deref().expect("sharding");
+        assert_eq!(sharding.shards.count, 2, "{file}");
+        assert_eq!(dbinstance::validate(&db.spec), Ok(()), "{file}");
+        assert_eq!(
+            clouds::check_dbinstance(&db.spec, "events", cloud),
+            Ok(()),
+            "{file}"
+        );
+    }
+}
+
 #[test]
 fn omitted_deletion_policy_takes_the_kind_default() {
     let ips: SecurityIpList = serde_json::from_value(json!({

@@ -1,4 +1,4 @@
-//! `DBInstance`: one MongoDB replica-set instance in the cloud.
+//! `DBInstance`: one MongoDB replica set or sharded cluster in the cloud.
 
 use std::collections::BTreeMap;
 
@@ -14,7 +14,7 @@ use super::conditions::Condition;
 use super::dbinstance_backup::{BackupPolicy, BackupsObservation, RestoreFrom, RestoreRecord};
 use super::patterns;
 
-/// A MongoDB replica set managed in the cloud.
+/// A MongoDB replica set or sharded cluster managed in the cloud.
 #[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[kube(
     group = "mongocloud.dev",
@@ -26,7 +26,7 @@ use super::patterns;
     category = "mongocloud",
     status = "DBInstanceStatus",
     derive = "PartialEq",
-    doc = "A MongoDB replica-set instance in the cloud (ApsaraDB for MongoDB or a MongoDB Atlas cluster).",
+    doc = "A MongoDB replica set or sharded cluster in the cloud (ApsaraDB for MongoDB or a MongoDB Atlas cluster).",
     printcolumn = r#"{"name":"ID","type":"string","jsonPath":".status.instanceId"}"#,
     printcolumn = r#"{"name":"STATUS","type":"string","jsonPath":".status.atProvider.status"}"#,
     printcolumn = r#"{"name":"READY","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
@@ -141,7 +141,8 @@ pub struct MaintenanceWindow {
     pub end_time: String,
 }
 
-/// The desired state of a replica-set instance. Field names follow the cloud's parameters.
+/// The desired state of a replica set or sharded cluster. Field names follow the cloud's
+/// parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DBInstanceParameters {

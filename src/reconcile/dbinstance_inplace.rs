@@ -21,7 +21,7 @@ pub enum How {
     UpgradeOnly(&'static str),
     /// Turned on in place; turning it off is refused, as the cloud cannot undo it.
     EnableOnly(&'static str),
-    /// Nodes added in place, one a call (the action named); a decrease is refused.
+    /// Nodes (or shards) added in place, one a call (the action named); a decrease is refused.
     GrowOnly(&'static str),
     /// Set at creation; a change is refused (never "fixed" by replacing the instance).
     CreateOnly,
@@ -52,7 +52,7 @@ impl How {
                 format!("turn on in place ({action}); turning off refused")
             }
             How::GrowOnly(action) => {
-                format!("grow in place, one node a call ({action}); a decrease is refused")
+                format!("grow in place, one a call ({action}); a decrease is refused")
             }
             How::CreateOnly => "set at creation; a change is refused".to_owned(),
             How::NotApplicable => "does not apply (refused by name)".to_owned(),
