@@ -528,3 +528,46 @@ fn the_observation_counts_the_nodes() {
     );
     assert_eq!(observation(&seen(|i| i.sharded = false)), None);
 }
+
+/// The plan preview names the calls a sharded cluster is made and grown with, and the counts
+/// they move, so plan-only shows what removing the annotation sends.
+#[test]
+fn previews_name_the_sharded_calls() {
+    use crate::reconcile::preview;
+    let more_mongos = InstanceChange::AddNode {
+        kind: NodeKind::Mongos,
+        class: "dds.mongos.mid".into(),
+        storage_gb: None,
+    };
+    let planned = preview::instance_change(Cloud::Aliyun, &more_mongos, &running(), None);
+    assert_eq!(planned.action, "CreateNode");
+    let moved: Vec<(&str, Option<&str>, Option<&str>)> = planned
+        .changes
+        .iter()
+        .map(|c| (c.field.as_str(), c.from.as_deref(), c.to.as_deref()))
+        .collect();
+    assert_eq!(moved, [("sharding.mongos.count", Some("2"), Some("3"))]);
+    let more_shards = InstanceChange::AddNode {
+        kind: NodeKind::Shard,
+        class: "M30".into(),
+        storage_gb: Some(40),
+    };
+    let planned = preview::instance_change(Cloud::Atlas, &more_shards, &running(), None);
+    assert_eq!(planned.action, "updateCluster");
+    assert_eq!(planned.changes[0].field, "sharding.shards.count");
+
+    let request = dbinstance::create_request(&spec_of(aliyun()).for_provider, "uid-1", None);
+    let planned = preview::create_instance(Cloud::Aliyun, &request);
+    assert_eq!(planned.action, "CreateShardingDBInstance");
+    let fields: Vec<&str> = planned.changes.iter().map(|c| c.field.as_str()).collect();
+    for field in [
+        "sharding.mongos.count",
+        "sharding.shards.count",
+        "sharding.configServer",
+    ] {
+        assert!(fields.contains(&field), "{fields:?}");
+    }
+    for field in ["instanceClass", "storageGB", "replicationFactor"] {
+        assert!(!fields.contains(&field), "{fields:?}");
+    }
+}
