@@ -1,7 +1,8 @@
 //! Sharded clusters end to end, both clouds: created Ready with the mongos endpoints in the
 //! connection Secret; one more mongos (Atlas: shard) is exactly one cloud call, walked through
-//! the cloud's transitional state back to Ready; a replica-set field beside `sharding` is
-//! refused by name without a cloud call. The real API server, the operator binary, the emulator
+//! the cloud's transitional state back to Ready, and a mongos fewer one DeleteNode; a
+//! replica-set field beside `sharding` or fewer shards is refused by name without a cloud
+//! call. The real API server, the operator binary, the emulator
 //! as the cloud; cloud-side facts come from the emulator.
 
 mod support;
@@ -110,7 +111,7 @@ fn mongos_hosts(cloud: &Value) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn aliyun_sharded_cluster_is_ready_with_its_mongos_and_grows_by_one_create_node() {
+async fn aliyun_sharded_cluster_is_ready_with_its_mongos_and_changes_them_one_node_a_call() {
     let Some(mut h) = support::harness("sharding_aliyun", TRANSITION_MS).await else {
         return;
     };
@@ -167,6 +168,27 @@ async fn aliyun_sharded_cluster_is_ready_with_its_mongos_and_grows_by_one_create
             .is_some_and(|m| m.split(',').count() == 3)
     })
     .await;
+
+    // When the mongos count goes back to 2, then exactly one DeleteNode removes the newest
+    // and the object walks NodeDeleting back to Ready.
+    let newest = mongos_hosts(&cloud).pop().expect("three mongos");
+    h.merge::<DBInstance>(
+        "orders",
+        json!({"spec": {"forProvider": {"sharding": {"mongos": {"count": 2}}}}}),
+    )
+    .await;
+    seen_in(&h, "orders", "NodeDeleting").await;
+    let d = ready(&h, "orders").await;
+    let at = d.status.and_then(|s| s.at_provider).expect("atProvider");
+    assert_eq!(at.sharding.map(|s| s.mongos_count), Some(2));
+    assert_eq!(h.calls_of("DeleteNode").await, 1);
+    assert_eq!(h.calls_of("CreateNode").await, 1);
+    let data = secret_where(&h, "orders", "two mongos in the Secret", |d| {
+        d.get("mongosHosts")
+            .is_some_and(|m| m.split(',').count() == 2)
+    })
+    .await;
+    assert!(!data["mongosHosts"].contains(&newest), "{data:?}");
 
     // When a replica-set field is set beside sharding, then TerminalError names it and no
     // cloud write is made.

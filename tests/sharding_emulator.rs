@@ -101,6 +101,12 @@ async fn calls(e: &Running, action: &str) -> u64 {
     all["actions"][action].as_u64().unwrap_or(0)
 }
 
+async fn cluster_mongos_last(c: &AliyunClient, id: &str) -> String {
+    let (cluster, _) = walk(c, id, running).await;
+    let mongos = cluster.topology.expect("nodes").mongos;
+    mongos.last().expect("a mongos").id.clone()
+}
+
 fn running(i: &Instance) -> bool {
     i.status == "Running"
 }
@@ -190,6 +196,28 @@ async fn a_dds_sharded_cluster_is_created_once_and_grows_node_by_node() {
     assert_eq!(shards.len(), 3);
     assert_eq!(shards[2].storage_gb, Some(30));
     assert_eq!(calls(&e, "CreateNode").await, 3);
+
+    let newest = cluster_mongos_last(&c, &id).await;
+    c.modify_instance(
+        &id,
+        &InstanceChange::RemoveNode {
+            node_id: newest.clone(),
+        },
+    )
+    .await
+    .expect("DeleteNode mongos");
+    let (cluster, statuses) = walk(&c, &id, running).await;
+    assert_eq!(statuses, ["NodeDeleting", "Running"]);
+    let mongos = cluster.topology.expect("nodes").mongos;
+    assert_eq!(mongos.len(), 2);
+    assert!(mongos.iter().all(|m| m.id != newest));
+    let last = mongos[1].id.clone();
+    let refused = c
+        .modify_instance(&id, &InstanceChange::RemoveNode { node_id: last })
+        .await
+        .expect_err("a cluster keeps two mongos");
+    assert_eq!(refused.class, ErrorClass::Terminal, "{refused}");
+    assert_eq!(calls(&e, "DeleteNode").await, 2);
 
     let resize = InstanceChange::Spec {
         instance_class: Some("dds.mongo.large".into()),

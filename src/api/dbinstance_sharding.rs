@@ -28,7 +28,8 @@ pub struct ShardingParameters {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MongosParameters {
-    /// How many, 2 to 32. Grows in place (CreateNode), one node a call; a decrease is refused.
+    /// How many, 2 to 32. Changes in place, one node a call: CreateNode, or DeleteNode of the
+    /// newest mongos.
     #[schemars(range(min = 2, max = 32))]
     pub count: i32,
     /// Node class, e.g. `dds.mongos.standard`. Set at creation.

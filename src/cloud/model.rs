@@ -261,6 +261,10 @@ pub enum InstanceChange {
         class: String,
         storage_gb: Option<i32>,
     },
+    /// Dds DeleteNode of this mongos (shards are never removed: that migrates their data).
+    RemoveNode {
+        node_id: String,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -666,6 +666,7 @@ fn change_name(change: &InstanceChange) -> &'static str {
         InstanceChange::PublicAddress(true) => "AllocatePublicNetworkAddress",
         InstanceChange::PublicAddress(false) => "ReleasePublicNetworkAddress",
         InstanceChange::AddNode { .. } => "CreateNode",
+        InstanceChange::RemoveNode { .. } => "DeleteNode",
     }
 }
 
@@ -716,6 +717,7 @@ fn describe(change: &InstanceChange) -> String {
         InstanceChange::AddNode { kind, class, .. } => {
             format!("one more {} node ({class})", kind.as_str())
         }
+        InstanceChange::RemoveNode { node_id } => format!("mongos {node_id} removed"),
     }
 }
 

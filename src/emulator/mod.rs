@@ -354,6 +354,7 @@ fn dispatch(state: &mut State, call: &Call, action: &str, p: &Params) -> Result<
         "CreateDBInstance" => instances::create(state, call, p),
         "CreateShardingDBInstance" => sharding::create(state, call, p),
         "CreateNode" => sharding::create_node(state, call, p),
+        "DeleteNode" => sharding::delete_node(state, call, p),
         "DescribeDBInstances" => instances::describe_instances(state, p),
         "DescribeDBInstanceAttribute" => instances::describe_attribute(state, p),
         "DeleteDBInstance" => instances::delete(state, call, p),

@@ -1,5 +1,6 @@
 //! Sharded clusters: CreateShardingDBInstance, their nodes in DescribeDBInstanceAttribute
-//! (MongosList / ShardList / ConfigserverList), and CreateNode, which walks `NodeCreating`.
+//! (MongosList / ShardList / ConfigserverList), CreateNode and DeleteNode, which walk
+//! `NodeCreating` / `NodeDeleting`.
 
 use serde_json::{Value, json};
 
@@ -133,6 +134,50 @@ pub fn create_node(state: &mut State, call: &Call, p: &Params) -> Result<Value, 
     nodes.push(new);
     i.begin("NodeCreating", Some("Running"), call.transition_ms);
     Ok(json!({"NodeId": id, "OrderId": format!("order-{}", now_ms())}))
+}
+
+/// DeleteNode: one mongos or shard fewer (NodeDeleting, then Running). The cloud keeps at least
+/// two of each and deletes nodes only of a Running pay-as-you-go sharded cluster.
+pub fn delete_node(state: &mut State, call: &Call, p: &Params) -> Result<Value, ApiError> {
+    let node_id = required(p, "NodeId")?;
+    let i = instance(state, p)?;
+    let Some(sharding) = i.sharding.as_mut() else {
+        return Err(ApiError::new(
+            400,
+            "InvalidDBInstanceType.NotSupport",
+            "DeleteNode applies only to sharded cluster instances.",
+        ));
+    };
+    if i.status != "Running" {
+        return Err(ApiError::denied(&i.status));
+    }
+    if i.charge_type != "PostPaid" {
+        return Err(ApiError::new(
+            400,
+            "ChargeTypeViolation",
+            "Nodes can be deleted only from pay-as-you-go (PostPaid) instances.",
+        ));
+    }
+    let Some(nodes) = [&mut sharding.mongos, &mut sharding.shards]
+        .into_iter()
+        .find(|nodes| nodes.iter().any(|n| n.id == node_id))
+    else {
+        return Err(ApiError::new(
+            404,
+            "InvalidNodeId.NotFound",
+            format!("The specified node {node_id} is not found."),
+        ));
+    };
+    if nodes.len() <= *NODES.start() {
+        return Err(ApiError::new(
+            400,
+            "InvalidNodeCount.Malformed",
+            "A sharded cluster keeps at least two mongos and two shards.",
+        ));
+    }
+    nodes.retain(|n| n.id != node_id);
+    i.begin("NodeDeleting", Some("Running"), call.transition_ms);
+    Ok(json!({"TaskId": now_ms() % 1_000_000_000}))
 }
 
 /// Refuses replica-set actions (ModifyDBInstanceSpec and the like) on a sharded cluster.

@@ -163,7 +163,7 @@ pub const FIELDS: &[FieldRule] = &[
     rule("sharding", How::CreateOnly, How::CreateOnly),
     rule(
         "sharding.mongos.count",
-        How::GrowOnly("CreateNode NodeType=mongos"),
+        How::InPlace("CreateNode / DeleteNode of the newest mongos, one node a call"),
         How::NotApplicable,
     ),
     rule("sharding.mongos.class", How::CreateOnly, How::NotApplicable),
@@ -204,6 +204,11 @@ fn planner_rule(field: &str) -> How {
 /// Whether the planner refuses any change of `field` on an existing instance.
 pub fn is_create_only(field: &str) -> bool {
     planner_rule(field) == How::CreateOnly
+}
+
+/// Whether the planner refuses a decrease of the count `field` (it only grows).
+pub fn is_grow_only(field: &str) -> bool {
+    matches!(planner_rule(field), How::GrowOnly(_))
 }
 
 /// Whether both clouds follow the same kind of rule wherever the field applies.

@@ -250,12 +250,12 @@ fn config_server_change(s: &ShardingParameters, nodes: &[ClusterNode]) -> Option
     })
 }
 
-/// Fewer nodes than the cloud runs: removing a shard migrates its data and removing mongos
-/// drops clients' routes, so neither is done behind the spec's back.
+/// Fewer nodes than the cloud runs where the table says the count only grows: removing a shard
+/// migrates its data, so it is never done from a spec. (Mongos hold no data: DeleteNode.)
 fn decrease(field: &str, want: Option<i32>, have: usize) -> Option<Invalid> {
     let want = want?;
     let have = i32::try_from(have).ok()?;
-    (want < have).then(|| {
+    (want < have && inplace::is_grow_only(&format!("sharding.{field}"))).then(|| {
             Invalid::new(
                 format!("{FP}.sharding.{field}"),
                 format!(
@@ -280,8 +280,9 @@ fn create_only(field: &str, want: Option<&str>, have: Option<&str>) -> Option<In
     }
 }
 
-/// The next node to add: mongos first, then shards, one a reconcile. Only on a read that
-/// carries the nodes (a Dds listing does not).
+/// The next node to add or remove: mongos first, then shards, one a reconcile. A mongos too
+/// many is removed newest first (the last one the cloud lists). Only on a read that carries
+/// the nodes (a Dds listing does not).
 pub fn change(p: &DBInstanceParameters, i: &Instance) -> Option<InstanceChange> {
     let s = p.sharding.as_deref()?;
     let t = i.topology.as_ref()?;
@@ -293,6 +294,14 @@ pub fn change(p: &DBInstanceParameters, i: &Instance) -> Option<InstanceChange> 
             kind: NodeKind::Mongos,
             class: m.class.clone(),
             storage_gb: None,
+        });
+    }
+    if let Some(m) = &s.mongos
+        && usize::try_from(m.count).is_ok_and(|w| w < t.mongos.len())
+        && let Some(newest) = t.mongos.last()
+    {
+        return Some(InstanceChange::RemoveNode {
+            node_id: newest.id.clone(),
         });
     }
     short(s.shards.count, t.shards.len()).then(|| InstanceChange::AddNode {

@@ -187,7 +187,7 @@ fn sharding_plan_rules() {
             Ok(Step::Steady),
         ),
         (
-            "fewer mongos is refused",
+            "a mongos fewer is one DeleteNode of the newest",
             merged(
                 s(),
                 serde_json::json!({"sharding": {"mongos": {"count": 2}}}),
@@ -197,7 +197,25 @@ fn sharding_plan_rules() {
                     t.mongos.push(node("s-3", "dds.mongos.mid", None));
                 }
             }),
-            Err("sharding.mongos.count"),
+            Ok(Step::Change(InstanceChange::RemoveNode {
+                node_id: "s-3".into(),
+            })),
+        ),
+        (
+            "two mongos fewer are removed one a reconcile",
+            merged(
+                s(),
+                serde_json::json!({"sharding": {"mongos": {"count": 2}}}),
+            ),
+            seen(|i| {
+                if let Some(t) = &mut i.topology {
+                    t.mongos.push(node("s-3", "dds.mongos.mid", None));
+                    t.mongos.push(node("s-4", "dds.mongos.mid", None));
+                }
+            }),
+            Ok(Step::Change(InstanceChange::RemoveNode {
+                node_id: "s-4".into(),
+            })),
         ),
         (
             "fewer shards is refused",

@@ -167,6 +167,11 @@ fn apply(c: &InstanceChange, instance: &mut Instance, ssl: &mut Option<SslState>
                 });
             }
         }
+        InstanceChange::RemoveNode { node_id } => {
+            if let Some(t) = &mut instance.topology {
+                t.mongos.retain(|n| &n.id != node_id);
+            }
+        }
         InstanceChange::Restart { .. } | InstanceChange::UpgradeKernel => {}
     }
 }
@@ -191,6 +196,7 @@ pub fn instance_change(
         (Cloud::Aliyun, InstanceChange::EngineVersion(_)) => "UpgradeDBInstanceEngineVersion",
         (Cloud::Aliyun, InstanceChange::EnableTde) => "ModifyDBInstanceTDE",
         (Cloud::Aliyun, InstanceChange::AddNode { .. }) => "CreateNode",
+        (Cloud::Aliyun, InstanceChange::RemoveNode { .. }) => "DeleteNode",
         (Cloud::Aliyun, InstanceChange::AutoScaling(_)) => "ModifyDBInstanceSpec",
         (Cloud::Aliyun, InstanceChange::Parameters(_)) => "ModifyParameters",
         (Cloud::Aliyun, InstanceChange::PublicAddress(true)) => "AllocatePublicNetworkAddress",
@@ -324,6 +330,17 @@ pub fn instance_change(
                 have.map(|n| n.to_string()),
                 have.map(|n| (n + 1).to_string()),
             )]
+        }
+        InstanceChange::RemoveNode { node_id } => {
+            let have = instance.topology.as_ref().map(|t| t.mongos.len());
+            vec![
+                change(
+                    "sharding.mongos.count",
+                    have.map(|n| n.to_string()),
+                    have.map(|n| n.saturating_sub(1).to_string()),
+                ),
+                change("sharding.mongos.removed", None, Some(node_id.clone())),
+            ]
         }
         InstanceChange::Parameters(values) => values
             .iter()

@@ -255,6 +255,10 @@ impl Provider for AliyunClient {
                 set_opt(&mut p, "NodeStorage", *storage_gb);
                 "CreateNode"
             }
+            InstanceChange::RemoveNode { node_id } => {
+                p.insert("NodeId".to_owned(), node_id.clone());
+                "DeleteNode"
+            }
             // The spec check refuses `atlas` for Aliyun, so no plan gets here.
             InstanceChange::AutoScaling(_) => {
                 return Err(CloudError {
