@@ -681,9 +681,10 @@ pub fn late_initialize(
             })
             .map(|t| json!(t)),
     );
+    // A sharded spec refuses readonlyReplicas: never filled into one.
     put(
         "readonlyReplicas",
-        p.readonly_replicas.is_none(),
+        p.readonly_replicas.is_none() && p.sharding.is_none(),
         i.readonly_replicas
             .filter(|n| (0..=5).contains(n))
             .map(|n| json!(n)),

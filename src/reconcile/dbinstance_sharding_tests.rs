@@ -589,3 +589,13 @@ fn previews_name_the_sharded_calls() {
         assert!(!fields.contains(&field), "{fields:?}");
     }
 }
+
+/// LateInitialize never fills a replica-set field into a sharded spec (it would then refuse
+/// itself).
+#[test]
+fn late_initialize_leaves_replica_set_fields_out_of_a_sharded_spec() {
+    let p = spec_of(aliyun()).for_provider;
+    let cloud_side = seen(|i| i.readonly_replicas = Some(0));
+    let filled = dbinstance::late_initialize(Cloud::Aliyun, &p, &cloud_side);
+    assert!(!filled.contains_key("readonlyReplicas"), "{filled:?}");
+}
