@@ -175,7 +175,7 @@ pub fn create(p: &DBInstanceParameters) -> Option<ShardedCreate> {
 }
 
 /// A change the cloud cannot make to this instance: a replica set made sharded or the other
-/// way round, fewer mongos or shards, or a create-only node size changed.
+/// way round, fewer shards, or a create-only node size changed.
 pub fn refusal(p: &DBInstanceParameters, i: &Instance) -> Option<Invalid> {
     match (p.sharding.as_deref(), i.sharded) {
         (None, false) => None,
@@ -200,6 +200,7 @@ pub fn refusal(p: &DBInstanceParameters, i: &Instance) -> Option<Invalid> {
                 .or_else(|| {
                     create_only(
                         "mongos.class",
+                        "mongos.class",
                         mongos.map(|m| m.class.as_str()),
                         first_class(&t.mongos),
                     )
@@ -207,12 +208,14 @@ pub fn refusal(p: &DBInstanceParameters, i: &Instance) -> Option<Invalid> {
                 .or_else(|| {
                     create_only(
                         "shards.class",
+                        "shards.class",
                         Some(s.shards.class.as_str()),
                         first_class(&t.shards),
                     )
                 })
                 .or_else(|| {
                     create_only(
+                        "shards.storageGB",
                         "shards.storageGB",
                         Some(s.shards.storage_gb.to_string()).as_deref(),
                         first_storage(&t.shards).as_deref(),
@@ -237,12 +240,14 @@ fn first_storage(nodes: &[ClusterNode]) -> Option<String> {
 fn config_server_change(s: &ShardingParameters, nodes: &[ClusterNode]) -> Option<Invalid> {
     let c = s.config_server.as_ref()?;
     create_only(
+        "configServer",
         "configServer.class",
         Some(c.class.as_str()),
         first_class(nodes),
     )
     .or_else(|| {
         create_only(
+            "configServer",
             "configServer.storageGB",
             Some(c.storage_gb.to_string()).as_deref(),
             first_storage(nodes).as_deref(),
@@ -265,12 +270,13 @@ fn decrease(field: &str, want: Option<i32>, have: usize) -> Option<Invalid> {
         })
 }
 
-fn create_only(field: &str, want: Option<&str>, have: Option<&str>) -> Option<Invalid> {
-    let rule = format!("sharding.{field}");
+/// A changed `field` whose table row (`sharding.{row}`) says it is set at creation.
+fn create_only(row: &str, field: &str, want: Option<&str>, have: Option<&str>) -> Option<Invalid> {
+    let rule = format!("sharding.{row}");
     match (want, have) {
         (Some(w), Some(h)) if inplace::is_create_only(&rule) && !w.eq_ignore_ascii_case(h) => {
             Some(Invalid::new(
-                format!("{FP}.{rule}"),
+                format!("{FP}.sharding.{field}"),
                 format!(
                     "cannot change on an existing cluster (is {h}); revert it, or create a new DBInstance"
                 ),
