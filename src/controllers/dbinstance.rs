@@ -652,6 +652,8 @@ fn change_name(change: &InstanceChange) -> &'static str {
         InstanceChange::Parameters(_) => "ModifyParameters",
         InstanceChange::PublicAddress(true) => "AllocatePublicNetworkAddress",
         InstanceChange::PublicAddress(false) => "ReleasePublicNetworkAddress",
+        InstanceChange::AddNode { .. } => "CreateNode",
+        InstanceChange::RemoveNode { .. } => "DeleteNode",
     }
 }
 
@@ -699,6 +701,10 @@ fn describe(change: &InstanceChange) -> String {
             "parameters {}",
             values.keys().cloned().collect::<Vec<_>>().join(", ")
         ),
+        InstanceChange::AddNode { kind, class, .. } => {
+            format!("one more {} node ({class})", kind.as_str())
+        }
+        InstanceChange::RemoveNode { node_id } => format!("mongos {node_id} removed"),
     }
 }
 
