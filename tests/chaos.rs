@@ -996,16 +996,30 @@ async fn soak() {
         );
     }
     let after = |m: f64| samples.iter().find(|s| s.minute >= m).map(|s| s.rss_mib);
-    if let (Some(at5), Some(end)) = (after(5.0), samples.last().map(|s| s.rss_mib)) {
-        println!(
-            "RSS growth from minute 5 to the end: {:+.1} %",
-            (end - at5) / at5 * 100.0
-        );
+    let growth = match (after(5.0), samples.last().map(|s| s.rss_mib)) {
+        (Some(at5), Some(end)) if at5 > 0.0 => Some((end - at5) / at5 * 100.0),
+        _ => None,
+    };
+    if let Some(growth) = growth {
+        println!("RSS growth from minute 5 to the end: {growth:+.1} %");
     }
-    println!("secret values found: {:?}", secrets_found(&h).await);
+    let secrets = secrets_found(&h).await;
+    println!("secret values found: {secrets:?}");
     let svg = soak_svg(&samples, resources, minutes);
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/soak.svg");
     std::fs::write(path, svg).expect("write docs/soak.svg");
+    assert_eq!(
+        secrets,
+        Vec::<String>::new(),
+        "secret values in the log, Events or statuses"
+    );
+    if minutes > 5 {
+        let growth = growth.expect("RSS sampled at minute 5 and at the end");
+        assert!(
+            growth <= 10.0,
+            "RSS grew {growth:.1} % from minute 5 to the end"
+        );
+    }
 }
 
 struct Sample {

@@ -347,6 +347,36 @@ async fn atlas_create_whose_answer_is_lost_is_applied_once() {
 }
 
 #[tokio::test]
+async fn a_reset_returns_to_the_plan_of_the_start_and_forgets_the_strikes() {
+    let e = start().await;
+    set_plan(&e, &once("DescribeRegions", Mode::ServerError, 5, 1)).await;
+    let c = dds(&e);
+    let _ = c.check_credentials().await;
+    assert!(struck(&e, "DescribeRegions", Mode::ServerError).await > 0);
+
+    let status = reqwest::Client::new()
+        .post(format!("{}/_emulator/reset", e.url()))
+        .send()
+        .await
+        .expect("admin")
+        .status();
+    assert!(status.is_success(), "reset refused: {status}");
+
+    let report = admin(&e, "/_emulator/faults").await;
+    assert_eq!(report["total"].as_u64(), Some(0), "{report}");
+    assert_eq!(
+        report["plan"],
+        serde_json::to_value(Plan::default()).expect("plan"),
+        "the start plan (none) is back: {report}"
+    );
+    c.check_credentials()
+        .await
+        .expect("no fault is left to strike after the reset");
+    assert_eq!(struck(&e, "DescribeRegions", Mode::ServerError).await, 0);
+    e.stop().await;
+}
+
+#[tokio::test]
 async fn the_run_wide_rate_strikes_about_that_share_and_is_counted() {
     let e = start().await;
     let plan = Plan {

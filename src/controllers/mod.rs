@@ -212,9 +212,13 @@ pub fn requeue_after_error(ctx: &Ctx, key: &str, error: &Error) -> Action {
             }
             ErrorClass::InvalidState | ErrorClass::NotFound => ctx.timing.transitional,
             ErrorClass::Terminal => jittered(ctx.timing.drift, unit),
-            ErrorClass::Transient => jittered(backoff(ctx.count_failure(key)), unit),
+            ErrorClass::Transient => {
+                jittered(backoff(ctx.count_failure(key), ctx.timing.drift), unit)
+            }
         },
-        Error::Kube { .. } | Error::Reference(_) => jittered(backoff(ctx.count_failure(key)), unit),
+        Error::Kube { .. } | Error::Reference(_) => {
+            jittered(backoff(ctx.count_failure(key), ctx.timing.drift), unit)
+        }
         Error::Unobserved { retry } => *retry,
     };
     Action::requeue(delay)

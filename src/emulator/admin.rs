@@ -2,7 +2,8 @@
 //!
 //! - `GET  /_emulator/state`              every instance, as stored
 //! - `GET  /_emulator/calls`              `{"total": N, "actions": {"DescribeDBInstances": n, ...}}`
-//! - `POST /_emulator/reset`              forget everything (instances, tokens, call counts)
+//! - `POST /_emulator/reset`              forget everything (instances, tokens, call counts,
+//!   delays) and return to the fault plan the emulator started with, strikes uncounted
 //! - `POST /_emulator/instances`          create a Running instance directly (for adoption);
 //!   body: CreateDBInstance parameters as a JSON object of strings; answers `{"DBInstanceId": ...}`
 //! - `POST /_emulator/instances/{id}`     change an instance out of band (a console edit, drift):
@@ -62,6 +63,12 @@ async fn calls(AxumState(shared): AxumState<Arc<Shared>>) -> Json<Value> {
 async fn reset(AxumState(shared): AxumState<Arc<Shared>>) -> StatusCode {
     *shared.state() = State::default();
     *shared.atlas() = super::atlas::State::default();
+    shared.faults.reset();
+    shared
+        .delays
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clear();
     shared.dirty.notify_one();
     StatusCode::NO_CONTENT
 }

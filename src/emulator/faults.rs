@@ -162,21 +162,40 @@ struct Inner {
     stats: Stats,
 }
 
-/// The fault state of one emulator.
-pub struct Faults(Mutex<Inner>);
-
-impl Faults {
-    pub fn new(plan: Plan, seed: u64) -> Self {
-        Faults(Mutex::new(Inner {
+impl Inner {
+    fn new(plan: Plan, seed: u64) -> Self {
+        Inner {
             plan,
             rng: StdRng::seed_from_u64(seed),
             bursts: HashMap::new(),
             stats: Stats::default(),
-        }))
+        }
+    }
+}
+
+/// The fault state of one emulator, and the plan and seed it started with (a reset returns to
+/// them, so a test that resets between cases does not inherit the faults of the one before).
+pub struct Faults {
+    inner: Mutex<Inner>,
+    start: (Plan, u64),
+}
+
+impl Faults {
+    pub fn new(plan: Plan, seed: u64) -> Self {
+        Faults {
+            inner: Mutex::new(Inner::new(plan.clone(), seed)),
+            start: (plan, seed),
+        }
     }
 
     fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Back to the plan and seed of the start, with no strikes counted.
+    pub fn reset(&self) {
+        let (plan, seed) = &self.start;
+        *self.inner() = Inner::new(plan.clone(), *seed);
     }
 
     /// Replaces the plan (and the generator, when a seed is given); stats are kept.

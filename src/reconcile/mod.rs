@@ -144,9 +144,11 @@ pub fn jittered(base: Duration, unit: f64) -> Duration {
     base.mul_f64(0.9 + 0.2 * unit.clamp(0.0, 1.0))
 }
 
-/// Backoff for retryable errors: 1 s doubling per consecutive failure, capped at 5 minutes.
-pub fn backoff(failures: u32) -> Duration {
-    Duration::from_secs(1u64 << failures.min(9)).min(Duration::from_secs(300))
+/// Backoff for retryable errors: 1 s doubling per consecutive failure, capped at `cap` (the drift
+/// interval). A longer wait would make an object that failed during a fault storm the last to
+/// notice the storm ended, while one try per drift interval is what a steady object costs anyway.
+pub fn backoff(failures: u32, cap: Duration) -> Duration {
+    Duration::from_secs(1u64 << failures.min(9)).min(cap)
 }
 
 #[cfg(test)]
@@ -225,9 +227,13 @@ mod tests {
 
     #[test]
     fn backoff_doubles_and_caps() {
-        assert_eq!(backoff(0), Duration::from_secs(1));
-        assert_eq!(backoff(3), Duration::from_secs(8));
-        assert_eq!(backoff(40), Duration::from_secs(300));
+        let drift = Duration::from_secs(60);
+        assert_eq!(backoff(0, drift), Duration::from_secs(1));
+        assert_eq!(backoff(3, drift), Duration::from_secs(8));
+        assert_eq!(backoff(5, drift), Duration::from_secs(32));
+        assert_eq!(backoff(6, drift), drift);
+        assert_eq!(backoff(40, drift), drift);
+        assert_eq!(backoff(2, Duration::from_secs(3)), Duration::from_secs(3));
     }
 }
 
