@@ -528,10 +528,22 @@ where
 /// Whether every live object is Ready and Synced for its generation and every deleted one is
 /// gone, within `limit`.
 async fn converge(h: &Harness, model: &Model, limit: Duration) -> bool {
-    let deadline = Instant::now() + limit;
+    let started = Instant::now();
+    let deadline = started + limit;
+    let mut traced = Duration::ZERO;
     while Instant::now() < deadline {
-        if pending(h, model).await.is_empty() {
+        let left = pending(h, model).await;
+        if left.is_empty() {
             return true;
+        }
+        // What holds convergence up, every 10 s: the figure is explained by it.
+        if started.elapsed() >= traced {
+            println!(
+                "converging, {:.0} s: {} left: {left:?}",
+                started.elapsed().as_secs_f64(),
+                left.len()
+            );
+            traced += Duration::from_secs(10);
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }

@@ -13,7 +13,6 @@ use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Resource, ResourceExt};
 use serde_json::json;
-use tokio::sync::broadcast;
 
 use super::dbinstance_backup as backup_glue;
 use super::kube_io::{
@@ -155,30 +154,16 @@ impl Managed for DBInstance {
         let Some(observers) = &ctx.observers else {
             return futures::stream::empty().boxed();
         };
-        futures::stream::unfold(observers.subscribe(), |mut changes| async move {
-            loop {
-                match changes.recv().await {
-                    Ok(id) => return Some((id, changes)),
-                    Err(broadcast::error::RecvError::Lagged(missed)) => {
-                        tracing::warn!(
-                            missed,
-                            "cloud changes missed: their resources wait for their requeue timers"
-                        );
-                        continue;
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return None,
+        super::triggers::received(observers.subscribe(), "cloud changes")
+            .flat_map({
+                let mut index = OwnerIndex::new(store);
+                move |id| {
+                    let owners = index.find(&id);
+                    tracing::debug!(instance_id = %id, owners = owners.len(), "cloud change");
+                    futures::stream::iter(owners)
                 }
-            }
-        })
-        .flat_map({
-            let mut index = OwnerIndex::new(store);
-            move |id| {
-                let owners = index.find(&id);
-                tracing::debug!(instance_id = %id, owners = owners.len(), "cloud change");
-                futures::stream::iter(owners)
-            }
-        })
-        .boxed()
+            })
+            .boxed()
     }
 
     async fn cleanup(&self, cx: &Cx<'_>) -> Result<Option<String>, Error> {

@@ -393,6 +393,7 @@ fn managed_controller<K: managed::Managed>(
         .map_ok(move |event| cache::cached_form(event, &digests))
         .reflect(writer);
     let cloud_changes = K::cloud_changes(ctx, reader.clone());
+    let account_ready = triggers::account_ready(ctx, reader.clone());
     let secret_changes = K::secret_changes(ctx, namespace.as_deref(), reader.clone());
     // The watch is driven through `reconcile_on`, so the scheduler only ever holds the compact
     // references of `triggers`.
@@ -400,6 +401,7 @@ fn managed_controller<K: managed::Managed>(
         .reconcile_on(triggers::spec_changes(events))
         .reconcile_on(cloud_changes)
         .reconcile_on(secret_changes)
+        .reconcile_on(account_ready)
         .with_config(config)
         .shutdown_on_signal()
         .run(

@@ -70,10 +70,14 @@ pub async fn reconcile(pc: Arc<ProviderConfig>, ctx: Arc<Ctx>) -> Result<Action,
         Err((reason, message)) => {
             ctx.providers
                 .set_not_ready(&name, format!("{reason}: {message}"));
-            (
-                Condition::not_ready(reason, message),
-                Duration::from_secs(30),
-            )
+            // A cloud that failed to answer is asked again soon (its resources wait for it);
+            // refused credentials or a bad spec wait for a person.
+            let retry = if reason == CLOUD_UNAVAILABLE {
+                ctx.timing.waiting
+            } else {
+                Duration::from_secs(30)
+            };
+            (Condition::not_ready(reason, message), retry)
         }
     };
     let mut current = vec![ready];
@@ -169,6 +173,9 @@ enum Checked {
 /// The account's client (the one already built when nothing changed) and its settings when the
 /// Secret is complete and the cloud accepts it; otherwise a
 /// condition reason and message that say what to fix.
+/// The reason of a credential check the cloud did not answer (throttled, failing, unreachable).
+const CLOUD_UNAVAILABLE: &str = "CloudUnavailable";
+
 async fn check(pc: &ProviderConfig, ctx: &Ctx) -> Result<Checked, (&'static str, String)> {
     let settings = account_settings(pc, &ctx.client).await?;
     let reused = ctx.providers.reuse(&pc.name_any(), &settings);
@@ -180,7 +187,7 @@ async fn check(pc: &ProviderConfig, ctx: &Ctx) -> Result<Checked, (&'static str,
         Ok(()) => Ok(Checked::Accepted(provider, settings)),
         Err(e) if e.class == ErrorClass::Terminal => Err(("InvalidCredentials", e.to_string())),
         Err(e) if reused.is_some() => Ok(Checked::StillAccepted(e.to_string())),
-        Err(e) => Err(("CloudUnavailable", e.to_string())),
+        Err(e) => Err((CLOUD_UNAVAILABLE, e.to_string())),
     }
 }
 

@@ -10,6 +10,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::core::PartialObjectMeta;
 use kube::runtime::reflector::{ObjectRef, Store};
+use tokio::sync::broadcast;
 
 use crate::api::conditions;
 use crate::api::providerconfig::AllowedNamespaces;
@@ -28,13 +29,26 @@ enum Account {
     NotReady(String),
 }
 
-#[derive(Default)]
 pub struct Providers {
     accounts: RwLock<HashMap<String, Account>>,
+    /// Names of ProviderConfigs whose account just became usable, so the resources waiting for
+    /// it are reconciled at once rather than on their requeue timers.
+    ready: broadcast::Sender<String>,
     /// `spec.allowedNamespaces` of every ProviderConfig seen (`None`: all namespaces).
     allowed: RwLock<HashMap<String, Option<AllowedNamespaces>>>,
     /// Namespace metadata (names and labels), for label selectors.
     namespaces: OnceLock<Store<PartialObjectMeta<Namespace>>>,
+}
+
+impl Default for Providers {
+    fn default() -> Self {
+        Providers {
+            accounts: RwLock::default(),
+            ready: broadcast::channel(64).0,
+            allowed: RwLock::default(),
+            namespaces: OnceLock::new(),
+        }
+    }
 }
 
 /// Why a resource gets no client: the `Synced` condition's reason and message.
@@ -108,8 +122,18 @@ impl Providers {
     }
 
     pub fn set_ready(&self, name: &str, provider: Arc<dyn Provider>, settings: AccountSettings) {
-        self.write()
+        let was = self
+            .write()
             .insert(name.to_owned(), Account::Ready(provider, settings));
+        if !matches!(was, Some(Account::Ready(..))) {
+            // Nobody listening is fine: the waiting resources also retry on their timers.
+            let _ = self.ready.send(name.to_owned());
+        }
+    }
+
+    /// Names of ProviderConfigs as their accounts become usable (see `set_ready`).
+    pub fn subscribe_ready(&self) -> broadcast::Receiver<String> {
+        self.ready.subscribe()
     }
 
     pub fn set_not_ready(&self, name: &str, why: String) {
@@ -164,6 +188,23 @@ mod tests {
 
     fn client(settings: AccountSettings) -> Arc<dyn Provider> {
         Arc::new(crate::cloud::aliyun::AliyunClient::new(settings, None).expect("client"))
+    }
+
+    #[test]
+    fn an_account_announces_only_that_it_became_usable() {
+        let providers = Providers::default();
+        let mut ready = providers.subscribe_ready();
+        providers.set_ready("default", client(settings("one")), settings("one"));
+        assert_eq!(ready.try_recv().ok().as_deref(), Some("default"));
+        providers.set_ready("default", client(settings("one")), settings("one"));
+        assert!(
+            ready.try_recv().is_err(),
+            "a re-check of a usable account is no news"
+        );
+        providers.set_not_ready("default", "cloud unavailable".into());
+        assert!(ready.try_recv().is_err(), "becoming unusable wakes nobody");
+        providers.set_ready("default", client(settings("two")), settings("two"));
+        assert_eq!(ready.try_recv().ok().as_deref(), Some("default"));
     }
 
     #[test]

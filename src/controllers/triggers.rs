@@ -1,14 +1,20 @@
 //! What wakes a managed kind's controller: changes to an object's spec, annotations or
-//! finalizers (our own status writes do not), as compact references.
+//! finalizers (our own status writes do not), as compact references; and a ProviderConfig
+//! whose account became usable, for the objects that use it.
 //!
 //! kube's `predicate_filter` keeps three strings per object and its `ObjectRef`s carry the
 //! resource version and UID, which the scheduler then holds for every requeued object; at
 //! ten thousand objects that was several MiB for what a pair of hashes per object answers.
 
+use futures::stream::BoxStream;
 use futures::{Stream, StreamExt, future};
 use kube::Resource;
-use kube::runtime::reflector::ObjectRef;
+use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher::{self, Event};
+use tokio::sync::broadcast;
+
+use super::Ctx;
+use super::managed::Managed;
 
 use super::cache::{ByObject, hash, identity};
 
@@ -30,6 +36,46 @@ where
         };
         future::ready(changed)
     })
+}
+
+/// The objects of each ProviderConfig whose account just became usable: after a restart, or a
+/// cloud outage during the credential check, they would otherwise wait out their requeue timers.
+pub fn account_ready<K: Managed>(ctx: &Ctx, store: Store<K>) -> BoxStream<'static, ObjectRef<K>> {
+    received(ctx.providers.subscribe_ready(), "ProviderConfig readiness")
+        .flat_map(move |name| {
+            let users: Vec<ObjectRef<K>> = store
+                .state()
+                .iter()
+                .filter(|obj| obj.provider_config() == name)
+                .map(|obj| reference(&**obj))
+                .collect();
+            futures::stream::iter(users)
+        })
+        .boxed()
+}
+
+/// What a broadcast channel carries, as a stream; a receiver that fell behind logs what it
+/// missed (`what`) and goes on, since every object also has its requeue timer.
+pub fn received<T: Clone + Send + 'static>(
+    receiver: broadcast::Receiver<T>,
+    what: &'static str,
+) -> BoxStream<'static, T> {
+    futures::stream::unfold(receiver, move |mut receiver| async move {
+        loop {
+            match receiver.recv().await {
+                Ok(item) => return Some((item, receiver)),
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    tracing::warn!(
+                        missed,
+                        what,
+                        "notifications missed: their resources wait for their requeue timers"
+                    );
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    })
+    .boxed()
 }
 
 /// Fingerprints of what triggers a reconcile, by object.
