@@ -215,7 +215,7 @@ async fn run(n: usize, mode: &'static str, steady: Duration) -> Option<()> {
     }
     let missed = log
         .lines()
-        .filter(|l| l.contains("cloud changes missed"))
+        .filter(|l| l.contains("notifications missed") && l.contains("cloud changes"))
         .count();
     if missed > 0 {
         eprintln!("N = {n}: the change stream fell behind {missed} times");
