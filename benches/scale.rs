@@ -1,7 +1,10 @@
 //! Scale benchmark (not a test): N DBInstances applied at once against the emulator, followed
 //! to Ready, then held steady for several drift intervals — with batched observation and with
 //! per-resource polling (`--no-batching`), side by side. Prints one markdown table row per run.
-//! Needs a cluster:
+//! Each run then stops the operator and measures, with a trivial client on the same API server,
+//! how fast it takes DBInstance status writes (merge patch and server-side apply): N instances
+//! turning Ready together cannot be faster than N such writes, so the row also gives the Ready
+//! lag target 1.5 × N ÷ rate + 1 s. Needs a cluster:
 //!
 //!     scripts/with-cluster.sh cargo bench --bench scale -- [N ...] [--steady SECS] [--batched-only]
 //!
@@ -23,13 +26,19 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStreamExt};
+use kube::api::{Api, ListParams, Patch, PatchParams};
 use kube::runtime::{WatchStreamExt, watcher};
 use mongocloud_operator::api::DBInstance;
+use mongocloud_operator::controllers::MANAGER;
 use mongocloud_operator::shard::SHARD_LABEL;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const TRANSITION_MS: u64 = 3000;
 const DRIFT: &str = "20s";
+/// Concurrent writers of the status-write measurement, as many as the operator's reconciles.
+const WRITERS: usize = 32;
+/// Longest time spent measuring one kind of status write.
+const WRITE_WINDOW: Duration = Duration::from_secs(15);
 
 struct Run {
     n: usize,
@@ -44,6 +53,8 @@ struct Run {
     /// One per operator process.
     peak_rss_mib: Vec<f64>,
     reconciles_per_s: f64,
+    merge_per_s: f64,
+    apply_per_s: f64,
 }
 
 /// How one run spreads its objects.
@@ -88,9 +99,9 @@ async fn main() {
         sizes = vec![100, 1000];
     }
     println!(
-        "| N | observation | apply→all Ready | Ready | calls apply→Ready (by action) | steady calls/min (in the window) | Ready lag p50 / p99 | peak RSS | reconciles/s |"
+        "| N | observation | apply→all Ready | Ready | calls apply→Ready (by action) | per instance | steady calls/min (in the window) | Ready lag p50 / p99 | status writes/s merge / SSA | lag target p99 | met | peak RSS | reconciles/s |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for n in sizes {
         let layouts: Vec<(usize, Layout)> = if shards > 0 {
             let single = (
@@ -132,19 +143,32 @@ fn print_row(r: &Run) {
     actions.sort_by_key(|a| std::cmp::Reverse(a.1));
     let actions: Vec<String> = actions.iter().map(|(k, v)| format!("{k} {v}")).collect();
     let rss: Vec<String> = r.peak_rss_mib.iter().map(|m| format!("{m:.1}")).collect();
+    let total = r.calls["total"].as_u64().unwrap_or(0);
+    // The operator writes statuses the cheaper way; its rate bounds a wave of Ready writes.
+    let rate = r.merge_per_s.max(r.apply_per_s);
+    let target_ms = (1.5 * r.n as f64 / rate + 1.0) * 1000.0;
     println!(
-        "| {} | {} | {:.1} s | {}/{} | {} ({}) | {:.1} ({}) | {} / {} ms | {} MiB | {:.1} |",
+        "| {} | {} | {:.1} s | {}/{} | {} ({}) | {:.2} | {:.1} ({}) | {} / {} ms | {:.0} / {:.0} | {:.0} ms | {} | {} MiB | {:.1} |",
         r.n,
         r.mode,
         r.to_ready.as_secs_f64(),
         r.ready,
         r.n,
-        r.calls["total"],
+        total,
         actions.join(", "),
+        total as f64 / r.n as f64,
         r.steady_per_min,
         r.steady_by_action,
         r.lag_p50,
         r.lag_p99,
+        r.merge_per_s,
+        r.apply_per_s,
+        target_ms,
+        if (r.lag_p99 as f64) <= target_ms {
+            "yes"
+        } else {
+            "no"
+        },
         rss.join(" / "),
         r.reconciles_per_s
     );
@@ -280,7 +304,7 @@ async fn run(n: usize, layout: Layout, steady: Duration) -> Option<()> {
     }
     let missed = log
         .lines()
-        .filter(|l| l.contains("cloud changes missed"))
+        .filter(|l| l.contains("notifications missed") && l.contains("cloud changes"))
         .count();
     if missed > 0 {
         eprintln!("N = {n}: the change stream fell behind {missed} times");
@@ -291,6 +315,18 @@ async fn run(n: usize, layout: Layout, steady: Duration) -> Option<()> {
             .copied()
             .unwrap_or(-1)
     };
+    let peak_rss_mib = pids
+        .iter()
+        .map(|pid| peak_rss_kib(*pid) as f64 / 1024.0)
+        .collect();
+    // Measured alone: the operators' own writes would share the API server's rate.
+    h.kill_operator();
+    for operator in &mut shard_operators {
+        operator.kill();
+    }
+    let api = h.api::<DBInstance>();
+    let merge_per_s = status_write_rate(&api, Write::Merge).await;
+    let apply_per_s = status_write_rate(&api, Write::Apply).await;
     // Printed before the harness is dropped: removing thousands of objects takes minutes.
     print_row(&Run {
         n,
@@ -302,11 +338,10 @@ async fn run(n: usize, layout: Layout, steady: Duration) -> Option<()> {
         steady_by_action: steady_by_action.join(", "),
         lag_p50: pct(0.5),
         lag_p99: pct(0.99),
-        peak_rss_mib: pids
-            .iter()
-            .map(|pid| peak_rss_kib(*pid) as f64 / 1024.0)
-            .collect(),
+        peak_rss_mib,
         reconciles_per_s: reconciles_total / elapsed,
+        merge_per_s,
+        apply_per_s,
     });
     Some(())
 }
@@ -361,6 +396,66 @@ async fn record_ready(api: kube::Api<DBInstance>, ready_at: Arc<Mutex<HashMap<St
             ready_at.lock().expect("lock").entry(id).or_insert(now);
         }
     }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Write {
+    Merge,
+    Apply,
+}
+
+/// Status writes per second the API server takes from a trivial client: every object's own
+/// status written back with the Ready condition's message changed (so each is a real write),
+/// [`WRITERS`] at a time, for at most [`WRITE_WINDOW`] — the operator's write without the
+/// operator.
+async fn status_write_rate(api: &Api<DBInstance>, how: Write) -> f64 {
+    let objects = api.list(&ListParams::default()).await.expect("list");
+    let started = Instant::now();
+    let deadline = started + WRITE_WINDOW;
+    let failed = std::sync::atomic::AtomicUsize::new(0);
+    let written = std::sync::atomic::AtomicUsize::new(0);
+    futures::stream::iter(objects.items.iter().enumerate())
+        .for_each_concurrent(WRITERS, |(i, obj)| {
+            let (failed, written) = (&failed, &written);
+            async move {
+                if Instant::now() >= deadline {
+                    return;
+                }
+                let name = obj.metadata.name.clone().unwrap_or_default();
+                let mut status = serde_json::to_value(&obj.status).expect("status");
+                if let Some(conditions) = status["conditions"].as_array_mut() {
+                    for c in conditions.iter_mut().filter(|c| c["type"] == "Ready") {
+                        c["message"] = json!(format!("status write {how:?} {i}"));
+                    }
+                }
+                let result = match how {
+                    Write::Merge => {
+                        let patch = Patch::Merge(json!({"status": status}));
+                        api.patch_status(&name, &PatchParams::default(), &patch)
+                            .await
+                    }
+                    Write::Apply => {
+                        let patch = Patch::Apply(json!({
+                            "apiVersion": "mongocloud.dev/v1alpha1",
+                            "kind": "DBInstance",
+                            "status": status,
+                        }));
+                        api.patch_status(&name, &PatchParams::apply(MANAGER).force(), &patch)
+                            .await
+                    }
+                };
+                let counter = if result.is_ok() { written } else { failed };
+                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        })
+        .await;
+    let elapsed = started.elapsed().as_secs_f64();
+    let failed = failed.into_inner();
+    let written = written.into_inner();
+    if failed > 0 {
+        eprintln!("{how:?} status writes: {failed} failed, {written} written");
+    }
+    written as f64 / elapsed
 }
 
 fn free_addr() -> String {

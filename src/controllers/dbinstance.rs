@@ -26,7 +26,7 @@ use crate::api::conditions::Condition;
 use crate::api::conditions::REASON_INSTANCE_NOT_FOUND;
 use crate::api::dbinstance::{DBInstance, DBInstanceStatus, HandledOperations};
 use crate::cloud::{Cloud, ErrorClass, Instance, InstanceChange, ListInstances, RestoreSource};
-use crate::observer::{Observer, Seen};
+use crate::observer::{Observer, Peek};
 use crate::reconcile::dbinstance::{self as rules, Observed, Step, UID_TAG};
 use crate::reconcile::dbinstance_backup::{self as backup_rules, BackupSide};
 use crate::reconcile::policy::WithheldPlan;
@@ -404,9 +404,12 @@ async fn observe(
     })
 }
 
-/// The instance from the region's observer, fresh enough for this reconcile: just read when
-/// the spec changed (a plan must not rest on an old view), else as the last listing vouched
-/// for it. Asks the cloud itself when batching is off or the observer cannot answer in time.
+/// The instance from the region's observer, fresh enough for this reconcile: read after this
+/// question when the spec changed (a plan must not rest on an old view), else as the last
+/// listing vouched for it. When the observer has to read it first, the reconcile ends with
+/// [`Error::Unobserved`] instead of holding a concurrency slot while it waits; the answer
+/// wakes it through the change stream. Asks the cloud itself when batching is off or the
+/// observer has not answered in time.
 async fn look_up(obj: &DBInstance, cx: &Cx<'_>, id: &str) -> Result<Option<Instance>, Error> {
     if let Some(observer) = observer(obj, cx) {
         let spec_changed =
@@ -416,13 +419,20 @@ async fn look_up(obj: &DBInstance, cx: &Cx<'_>, id: &str) -> Result<Option<Insta
         } else {
             cx.ctx.timing.drift * 2
         };
-        match observer.instance(id, max_age).await {
-            Some(Seen::Present(instance)) => {
+        match observer.peek(id, max_age) {
+            Peek::Present(instance) => {
                 tracing::debug!(instance_id = %id, status = %instance.status, "observed from the snapshot");
                 return Ok(Some(*instance));
             }
-            Some(Seen::Gone) => return Ok(None),
-            None => tracing::debug!(instance_id = %id, "observer did not answer in time"),
+            Peek::Gone => return Ok(None),
+            Peek::Queued => {
+                return Err(Error::Unobserved {
+                    retry: observer.patience(),
+                });
+            }
+            Peek::Overdue => {
+                tracing::debug!(instance_id = %id, "observer did not answer in time");
+            }
         }
     }
     Ok(cx.provider.describe_instance(id).await?)

@@ -204,6 +204,10 @@ pub enum Error {
     Cloud(#[from] CloudError),
     #[error("{0}")]
     Reference(String),
+    /// The observation the reconcile needs is being read in a batch: the pass ends without
+    /// planning or writing anything and runs again when the answer arrives, or after `retry`.
+    #[error("waiting for the observer's read of the instance")]
+    Unobserved { retry: Duration },
 }
 
 /// An error with its causes, `outer: inner: root`, for logs and condition messages.
@@ -232,6 +236,7 @@ impl Error {
             Error::Kube { .. } => "Kubernetes",
             Error::Cloud(e) => e.class.category(),
             Error::Reference(_) => "Reference",
+            Error::Unobserved { .. } => "Unobserved",
         }
     }
 }
@@ -256,6 +261,7 @@ pub fn requeue_after_error(ctx: &Ctx, key: &str, error: &Error) -> Action {
         Error::Kube { .. } | Error::Reference(_) => {
             jittered(backoff(ctx.count_failure(key), ctx.timing.drift), unit)
         }
+        Error::Unobserved { retry } => *retry,
     };
     Action::requeue(delay)
 }
