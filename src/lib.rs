@@ -2,7 +2,7 @@
 //!
 //! Rooms: `api` (CRD types), `cloud` (the Provider trait and cloud clients), `reconcile` (pure
 //! planning), `controllers` (Kubernetes glue), `emulator` (the local cloud), `import` (manifests from an
-//! existing account).
+//! existing account), `shard` (which objects one operator Deployment owns).
 
 pub mod api;
 pub mod cloud;
@@ -14,4 +14,5 @@ pub mod metrics;
 pub mod observer;
 pub mod reconcile;
 pub mod server;
+pub mod shard;
 pub mod telemetry;

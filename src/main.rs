@@ -12,6 +12,7 @@ use mongocloud_operator::emulator::faults as emulator_faults;
 use mongocloud_operator::metrics::Metrics;
 use mongocloud_operator::reconcile::Timing;
 use mongocloud_operator::server::{self, Health};
+use mongocloud_operator::shard::Shard;
 use mongocloud_operator::telemetry::{self, LogFormat};
 use mongocloud_operator::{api, cloud, leader};
 
@@ -94,6 +95,14 @@ struct RunArgs {
     /// Address of /healthz and /readyz (may equal --metrics-addr).
     #[arg(long, env = "MONGOCLOUD_HEALTH_ADDR", default_value = "0.0.0.0:8081")]
     health_addr: SocketAddr,
+    /// Own only the objects labelled mongocloud.dev/shard=NAME: the watches select them on the
+    /// server, the leader Lease is mongocloud-operator-NAME, writes are made as field manager
+    /// mongocloud-operator/NAME and created instances carry the cloud tag mongocloud-shard=NAME.
+    #[arg(long, env = "MONGOCLOUD_SHARD")]
+    shard: Option<String>,
+    /// Beside shards: own only the objects without a mongocloud.dev/shard label.
+    #[arg(long, env = "MONGOCLOUD_UNSHARDED_ONLY")]
+    unsharded_only: bool,
     /// Take a Lease before reconciling, so only one replica writes.
     #[arg(long, env = "MONGOCLOUD_LEADER_ELECT")]
     leader_elect: bool,
@@ -241,6 +250,13 @@ fn tokio_main(args: RunArgs) -> anyhow::Result<()> {
 
 async fn run(args: RunArgs) -> anyhow::Result<()> {
     telemetry::init(args.log_format, &args.log_level);
+    let shard = Shard::from_args(args.shard.as_deref(), args.unsharded_only)?;
+    controllers::set_field_manager(shard.field_manager());
+    let selector = shard.label_selector();
+    tracing::info!(
+        selector = selector.as_deref().unwrap_or("(every object)"),
+        "objects owned"
+    );
     let client = kube::Client::try_default()
         .await
         .context("no Kubernetes client: set KUBECONFIG or run in a cluster")?;
@@ -287,8 +303,9 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         drift: args.drift_interval,
         ..Timing::default()
     };
-    let mut ctx =
-        Ctx::new(client.clone(), factory, timing, metrics).in_namespaces(&args.namespaces);
+    let mut ctx = Ctx::new(client.clone(), factory, timing, metrics)
+        .in_namespaces(&args.namespaces)
+        .in_shard(shard.clone());
     if !args.no_batching {
         ctx = ctx.batched(mongocloud_operator::observer::Ticks {
             list: args.drift_interval,
@@ -307,15 +324,16 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     let lock = leader::LeaseLock::new(
         client,
         &args.leader_election_namespace,
-        "mongocloud-operator",
+        &shard.lease_name(),
         &identity,
         args.lease_duration,
     );
     // A standby replica is ready: it serves probes and takes over when the leader goes.
     ready.store(true, Ordering::Relaxed);
-    tracing::info!(%identity, "waiting for the leader lease");
+    let lease = shard.lease_name();
+    tracing::info!(%identity, %lease, "waiting for the leader lease");
     leader::acquire(&lock).await;
-    tracing::info!(%identity, "became leader");
+    tracing::info!(%identity, %lease, "became leader");
     tokio::select! {
         () = controllers::run(ctx, args.concurrency, &args.namespaces) => Ok(()),
         () = leader::hold(&lock) => anyhow::bail!("lost leadership; exiting so that only one replica writes"),

@@ -99,7 +99,7 @@ fn dbinstance_schema_validates_what_a_schema_can() {
         (
             "replication factor",
             "replicationFactor",
-            json!({"enum": [3, 5, 7], "default": 3}),
+            json!({"enum": [3, 5, 7], "nullable": true}),
         ),
         (
             "charge type",
@@ -143,12 +143,29 @@ fn dbinstance_schema_validates_what_a_schema_can() {
         }
     }
     let required = &at(&s, p)["required"];
-    for field in ["regionId", "engineVersion", "instanceClass", "storageGB"] {
+    for field in ["regionId", "engineVersion"] {
         assert!(
             required.as_array().expect("list").contains(&json!(field)),
             "{field} required"
         );
     }
+    // A replica set's size or the sharded cluster's nodes: the operator checks which, by name.
+    for field in ["instanceClass", "storageGB", "sharding"] {
+        assert!(
+            !required.as_array().expect("list").contains(&json!(field)),
+            "{field} optional"
+        );
+    }
+    let shards = at(&s, &format!("{p}.sharding.shards.count"));
+    assert_eq!(
+        (shards["minimum"].as_f64(), shards["maximum"].as_f64()),
+        (Some(1.0), Some(50.0))
+    );
+    let mongos = at(&s, &format!("{p}.sharding.mongos.count"));
+    assert_eq!(
+        (mongos["minimum"].as_f64(), mongos["maximum"].as_f64()),
+        (Some(2.0), Some(32.0))
+    );
     assert_eq!(
         at(&s, "spec.operations.restart.requestedAt")["format"],
         "date-time"
@@ -280,7 +297,7 @@ fn examples_round_trip_through_the_types() {
     assert_eq!(pc.spec.credentials.secret_ref.name, "aliyun-credentials");
     let db: DBInstance = round_trips("dbinstance.yaml");
     assert_eq!(db.spec.deletion_policy, DeletionPolicy::Orphan);
-    assert_eq!(db.spec.for_provider.replication_factor, 3);
+    assert_eq!(db.spec.for_provider.replication_factor, Some(3));
     let ips: SecurityIpList = round_trips("securityiplist.yaml");
     assert_eq!(ips.spec.for_provider.entries.len(), 4);
     let audit: AuditLogFilter = round_trips("auditlogfilter.yaml");
@@ -325,6 +342,27 @@ fn atlas_examples_round_trip_through_the_types() {
     let user: DatabaseUser = round_trips("atlas/databaseuser.yaml");
     assert_eq!(user.spec.for_provider.roles.len(), 2);
     assert_eq!(user.spec.for_provider.scopes[0].type_, "CLUSTER");
+}
+
+/// The sharded examples pass every check the operator makes before a cloud call.
+#[test]
+fn sharded_examples_pass_the_operators_checks() {
+    use mongocloud_operator::cloud::Cloud;
+    use mongocloud_operator::reconcile::{clouds, dbinstance};
+    for (file, cloud) in [
+        ("dbinstance-sharded.yaml", Cloud::Aliyun),
+        ("atlas/dbinstance-sharded.yaml", Cloud::Atlas),
+    ] {
+        let db: DBInstance = round_trips(file);
+        let sharding = db.spec.for_provider.sharding.as_deref().expect("sharding");
+        assert_eq!(sharding.shards.count, 2, "{file}");
+        assert_eq!(dbinstance::validate(&db.spec), Ok(()), "{file}");
+        assert_eq!(
+            clouds::check_dbinstance(&db.spec, "events", cloud),
+            Ok(()),
+            "{file}"
+        );
+    }
 }
 
 #[test]

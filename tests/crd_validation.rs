@@ -151,9 +151,24 @@ fn invalid_cases() -> Vec<(&'static str, Value, &'static str)> {
             "spec.forProvider.regionId",
         ),
         (
-            "missing instanceClass",
-            dbi(json!({"instanceClass": null})),
-            "spec.forProvider.instanceClass",
+            "one mongos",
+            dbi(
+                json!({"sharding": {"mongos": {"count": 1, "class": "dds.mongos.mid"},
+                                    "shards": {"count": 2, "class": "dds.shard.mid", "storageGB": 20}}}),
+            ),
+            "spec.forProvider.sharding.mongos.count",
+        ),
+        (
+            "shard storage off the 10 GB step",
+            dbi(
+                json!({"sharding": {"shards": {"count": 2, "class": "dds.shard.mid", "storageGB": 25}}}),
+            ),
+            "spec.forProvider.sharding.shards.storageGB",
+        ),
+        (
+            "sharding without shards",
+            dbi(json!({"sharding": {"mongos": {"count": 2, "class": "dds.mongos.mid"}}})),
+            "spec.forProvider.sharding.shards",
         ),
         (
             "missing forProvider",

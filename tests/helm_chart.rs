@@ -142,6 +142,15 @@ fn bad_values_fail_naming_the_field() {
             "providerConfig.provider: providerConfig.provider must be one of the following",
         ),
         ("replica=2", "Additional property replica is not allowed"),
+        ("shards[0].name=EU", "shards.0.name: Does not match pattern"),
+        (
+            "shards[0].name=a,shards[1].name=a",
+            "shards: the name \"a\" appears twice",
+        ),
+        (
+            "shards[0].name=a,shards[0].replicas=0",
+            "shards.0.replicas: Must be greater than or equal to 1",
+        ),
     ];
     for (set, expected) in cases {
         let error = run(
@@ -204,6 +213,92 @@ fn rendered_deployment_is_locked_down_and_configured() {
     assert!(of_kind(&objects, "ServiceMonitor").is_empty());
     assert!(of_kind(&objects, "ProviderConfig").is_empty());
     assert_eq!(of_kind(&objects, "Service").len(), 1);
+}
+
+fn args(deployment: &Value) -> Vec<&str> {
+    deployment["spec"]["template"]["spec"]["containers"][0]["args"]
+        .as_array()
+        .expect("args")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
+#[test]
+fn shards_get_a_deployment_each_with_an_optional_disruption_budget() {
+    let Some(helm) = helm() else { return };
+    let objects = render(
+        &helm,
+        &[
+            "shards[0].name=eu-1,shards[0].podDisruptionBudget.enabled=true",
+            "shards[1].name=eu-2,shards[1].replicas=3",
+        ],
+    );
+    let deployments = of_kind(&objects, "Deployment");
+    let by_name = |name: &str| {
+        deployments
+            .iter()
+            .find(|d| d["metadata"]["name"] == name)
+            .unwrap_or_else(|| panic!("no Deployment {name}"))
+    };
+    assert_eq!(deployments.len(), 3, "the unlabelled rest and two shards");
+    let rest = by_name("t-mongocloud-operator");
+    assert!(args(rest).contains(&"--unsharded-only"), "{:?}", args(rest));
+    for (shard, replicas) in [("eu-1", 2), ("eu-2", 3)] {
+        let d = by_name(&format!("t-mongocloud-operator-shard-{shard}"));
+        let flag = format!("--shard={shard}");
+        assert!(args(d).contains(&flag.as_str()), "{:?}", args(d));
+        assert!(
+            args(d).contains(&"--leader-elect"),
+            "each shard elects its leader"
+        );
+        assert_eq!(d["spec"]["replicas"], replicas);
+        let selector = &d["spec"]["selector"]["matchLabels"];
+        assert_eq!(selector["mongocloud.dev/operator-shard"], shard);
+        assert_eq!(
+            d["spec"]["template"]["metadata"]["labels"]["mongocloud.dev/operator-shard"],
+            shard
+        );
+    }
+    // The main Deployment's selector must not match a shard's pods.
+    let rest_selector = &rest["spec"]["selector"]["matchLabels"];
+    let shard_pods =
+        &by_name("t-mongocloud-operator-shard-eu-1")["spec"]["template"]["metadata"]["labels"];
+    assert!(
+        rest_selector
+            .as_object()
+            .expect("selector")
+            .iter()
+            .any(|(k, v)| &shard_pods[k] != v),
+        "{rest_selector} matches {shard_pods}"
+    );
+    let pdbs = of_kind(&objects, "PodDisruptionBudget");
+    let [pdb] = pdbs.as_slice() else {
+        panic!("one PodDisruptionBudget (eu-1 only), got {}", pdbs.len());
+    };
+    assert_eq!(pdb["spec"]["minAvailable"], 1);
+    assert_eq!(
+        pdb["spec"]["selector"]["matchLabels"]["mongocloud.dev/operator-shard"],
+        "eu-1"
+    );
+    assert_eq!(
+        of_kind(&objects, "Service").len(),
+        2,
+        "metrics of the main and of the shards"
+    );
+
+    let only_shards = render(&helm, &["shards[0].name=a", "unshardedDeployment=false"]);
+    let deployments = of_kind(&only_shards, "Deployment");
+    assert_eq!(deployments.len(), 1);
+    assert!(args(deployments[0]).contains(&"--shard=a"));
+
+    let unsharded = render(&helm, &[]);
+    let deployments = of_kind(&unsharded, "Deployment");
+    assert_eq!(deployments.len(), 1);
+    assert!(
+        !args(deployments[0]).iter().any(|a| a.contains("shard")),
+        "no shards: every object, as before"
+    );
 }
 
 #[test]

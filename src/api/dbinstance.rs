@@ -1,4 +1,4 @@
-//! `DBInstance`: one MongoDB replica-set instance in the cloud.
+//! `DBInstance`: one MongoDB replica set or sharded cluster in the cloud.
 
 use std::collections::BTreeMap;
 
@@ -14,7 +14,7 @@ use super::conditions::Condition;
 use super::dbinstance_backup::{BackupPolicy, BackupsObservation, RestoreFrom, RestoreRecord};
 use super::patterns;
 
-/// A MongoDB replica set managed in the cloud.
+/// A MongoDB replica set or sharded cluster managed in the cloud.
 #[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[kube(
     group = "mongocloud.dev",
@@ -26,7 +26,7 @@ use super::patterns;
     category = "mongocloud",
     status = "DBInstanceStatus",
     derive = "PartialEq",
-    doc = "A MongoDB replica-set instance in the cloud (ApsaraDB for MongoDB or a MongoDB Atlas cluster).",
+    doc = "A MongoDB replica set or sharded cluster in the cloud (ApsaraDB for MongoDB or a MongoDB Atlas cluster).",
     printcolumn = r#"{"name":"ID","type":"string","jsonPath":".status.instanceId"}"#,
     printcolumn = r#"{"name":"STATUS","type":"string","jsonPath":".status.atProvider.status"}"#,
     printcolumn = r#"{"name":"READY","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
@@ -141,7 +141,8 @@ pub struct MaintenanceWindow {
     pub end_time: String,
 }
 
-/// The desired state of a replica-set instance. Field names follow the cloud's parameters.
+/// The desired state of a replica set or sharded cluster. Field names follow the cloud's
+/// parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DBInstanceParameters {
@@ -162,23 +163,27 @@ pub struct DBInstanceParameters {
     /// (UpgradeDBInstanceEngineVersion; Atlas `mongoDBMajorVersion`), never downgraded.
     pub engine_version: EngineVersion,
     /// Instance class: `dds.mongo.mid` style for Aliyun, the instance size (`M10`, `R40`,
-    /// `M40_NVME`...) for Atlas. Changeable in place.
+    /// `M40_NVME`...) for Atlas. Changeable in place. Required for a replica set; refused with
+    /// `sharding` (shards carry their own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = patterns::INSTANCE_CLASS), length(max = 64))]
-    pub instance_class: String,
-    /// Storage in GB, a multiple of 10 between 10 and 16000. Changeable in place.
-    #[serde(rename = "storageGB")]
+    pub instance_class: Option<String>,
+    /// Storage in GB, a multiple of 10 between 10 and 16000. Changeable in place. Required for
+    /// a replica set; refused with `sharding`.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "storageGB")]
     #[schemars(range(min = 10, max = 16000), extend("multipleOf" = 10))]
-    pub storage_gb: i32,
+    pub storage_gb: Option<i32>,
     /// Storage engine. Cannot change after creation. Atlas runs only WiredTiger.
     #[serde(default)]
     pub storage_engine: StorageEngine,
     /// Aliyun only: disk type; the cloud picks one when absent. Cannot change after creation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_type: Option<StorageType>,
-    /// Number of voting (electable) nodes: 3, 5 or 7. Changeable in place.
-    #[serde(default = "default_replication_factor")]
+    /// Number of voting (electable) nodes: 3 (when absent), 5 or 7. Changeable in place.
+    /// Refused with `sharding` (each shard is a three-node replica set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("enum" = [3, 5, 7]))]
-    pub replication_factor: i32,
+    pub replication_factor: Option<i32>,
     /// Read-only nodes, 0 to 5. Changeable in place.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0, max = 5))]
@@ -205,8 +210,9 @@ pub struct DBInstanceParameters {
     #[schemars(length(min = 2, max = 256), extend("not" = {"pattern": patterns::URL_START}))]
     pub description: Option<String>,
     /// Aliyun only: daily maintenance window (one hour, UTC).
+    // Boxed to keep a cached DBInstance within a kilobyte (see the size test below).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub maintenance_window: Option<MaintenanceWindow>,
+    pub maintenance_window: Option<Box<MaintenanceWindow>>,
     /// Aliyun only: SSL for client connections (Atlas always uses TLS).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ssl: Option<SslMode>,
@@ -255,6 +261,11 @@ pub struct DBInstanceParameters {
     /// a change on an existing instance is refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restore_from: Option<Box<RestoreFrom>>,
+    /// A sharded cluster (mongos, shards, config server) instead of a replica set. Set at
+    /// creation; shards and mongos are added in place.
+    // Boxed like the other rarely set parts: see the size test at the end of this file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sharding: Option<Box<super::dbinstance_sharding::ShardingParameters>>,
     /// Atlas only: what Atlas needs beyond the shared fields. Required with an Atlas
     /// ProviderConfig, refused with an Aliyun one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -311,10 +322,6 @@ pub struct AtlasClusterParameters {
     pub auto_scaling: Option<Box<super::dbinstance_changes::AtlasAutoScaling>>,
 }
 
-fn default_replication_factor() -> i32 {
-    3
-}
-
 /// One requested run of an operation; a new `requestedAt` value runs it again.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -364,11 +371,11 @@ pub struct HandledOperations {
     pub rotate_ssl_certificate: Option<String>,
 }
 
-/// One network endpoint of the replica set.
+/// One network endpoint of the replica set, or one mongos of a sharded cluster.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Endpoint {
-    /// `Primary`, `Secondary` or `ReadOnly`.
+    /// `Primary`, `Secondary`, `ReadOnly` or `Mongos`.
     pub role: String,
     pub host: String,
     pub port: i32,
@@ -430,6 +437,9 @@ pub struct DBInstanceObservation {
     /// Whether the cloud refuses to delete the instance (release / termination protection).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deletion_protection: Option<bool>,
+    /// A sharded cluster's mongos and shard counts and node ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sharding: Option<super::dbinstance_sharding::ShardingObservation>,
 }
 
 /// What the operator last saw and did.

@@ -9,6 +9,7 @@ pub mod databaseuser;
 pub mod dbinstance;
 pub mod dbinstance_backup;
 pub mod dbinstance_changes;
+pub mod dbinstance_sharding;
 pub mod patterns;
 pub mod providerconfig;
 pub mod securityiplist;

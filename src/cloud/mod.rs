@@ -8,6 +8,7 @@ pub mod backups;
 pub mod error;
 pub mod model;
 pub mod ratelimit;
+pub mod sharding;
 pub mod users;
 
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use async_trait::async_trait;
 pub use backups::*;
 pub use error::{CloudError, ErrorClass};
 pub use model::*;
+pub use sharding::*;
 pub use users::*;
 
 /// Told about every cloud call, for metrics. Labels are bounded words.

@@ -142,6 +142,11 @@ pub struct Instance {
     pub public_endpoints: Vec<InstanceEndpoint>,
     /// Dds instance parameters (DescribeParameters); read only when a spec sets some.
     pub parameters: Option<InstanceParameters>,
+    /// A sharded cluster (Dds `DBInstanceType` `sharding`, Atlas `clusterType` `SHARDED`); its
+    /// mongos are the `endpoints` (role `Mongos`).
+    pub sharded: bool,
+    /// Its nodes, where the read carries them (see [`super::Topology`]).
+    pub topology: Option<super::Topology>,
 }
 
 /// Instance parameters as the cloud holds them.
@@ -196,6 +201,9 @@ pub struct CreateInstance {
     /// Dds: clone from a backup or a point in time (SrcDBInstanceId + BackupId | RestoreTime).
     /// Atlas restores into the created cluster with a restore job afterwards.
     pub restore: Option<super::RestoreSource>,
+    /// A sharded cluster instead of a replica set (then `instance_class`, `storage_gb` and
+    /// `replication_factor` are unused).
+    pub sharding: Option<super::ShardedCreate>,
 }
 
 impl std::fmt::Debug for CreateInstance {
@@ -246,6 +254,17 @@ pub enum InstanceChange {
     PublicAddress(bool),
     /// ModifyParameters with these names and values; never restarts the instance.
     Parameters(BTreeMap<String, String>),
+    /// Dds CreateNode (`NodeType`, `NodeClass`, `NodeStorage` for a shard); Atlas: one more
+    /// replication spec like the others (shards only).
+    AddNode {
+        kind: super::NodeKind,
+        class: String,
+        storage_gb: Option<i32>,
+    },
+    /// Dds DeleteNode of this mongos (shards are never removed: that migrates their data).
+    RemoveNode {
+        node_id: String,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

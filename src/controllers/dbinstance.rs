@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use chrono::{SecondsFormat, Utc};
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use kube::api::{Api, Patch, PatchParams};
+use kube::api::{Api, Patch};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Resource, ResourceExt};
 use serde_json::json;
@@ -26,7 +26,7 @@ use crate::api::conditions::Condition;
 use crate::api::conditions::REASON_INSTANCE_NOT_FOUND;
 use crate::api::dbinstance::{DBInstance, DBInstanceStatus, HandledOperations};
 use crate::cloud::{Cloud, ErrorClass, Instance, InstanceChange, ListInstances, RestoreSource};
-use crate::observer::{Observer, Seen};
+use crate::observer::{Observer, Peek};
 use crate::reconcile::dbinstance::{self as rules, Observed, Step, UID_TAG};
 use crate::reconcile::dbinstance_backup::{self as backup_rules, BackupSide};
 use crate::reconcile::policy::WithheldPlan;
@@ -344,7 +344,7 @@ async fn late_initialize(obj: &DBInstance, cx: &Cx<'_>, seen: &Observed) -> Resu
     api(obj, cx)
         .patch(
             &obj.name_any(),
-            &PatchParams::default(),
+            &super::kube_io::writes(),
             &Patch::Merge(json!({"spec": {"forProvider": fill}})),
         )
         .await
@@ -411,9 +411,12 @@ async fn observe(
     })
 }
 
-/// The instance from the region's observer, fresh enough for this reconcile: just read when
-/// the spec changed (a plan must not rest on an old view), else as the last listing vouched
-/// for it. Asks the cloud itself when batching is off or the observer cannot answer in time.
+/// The instance from the region's observer, fresh enough for this reconcile: read after this
+/// question when the spec changed (a plan must not rest on an old view), else as the last
+/// listing vouched for it. When the observer has to read it first, the reconcile ends with
+/// [`Error::Unobserved`] instead of holding a concurrency slot while it waits; the answer
+/// wakes it through the change stream. Asks the cloud itself when batching is off or the
+/// observer has not answered in time.
 async fn look_up(obj: &DBInstance, cx: &Cx<'_>, id: &str) -> Result<Option<Instance>, Error> {
     if let Some(observer) = observer(obj, cx) {
         let spec_changed =
@@ -423,13 +426,20 @@ async fn look_up(obj: &DBInstance, cx: &Cx<'_>, id: &str) -> Result<Option<Insta
         } else {
             cx.ctx.timing.drift * 2
         };
-        match observer.instance(id, max_age).await {
-            Some(Seen::Present(instance)) => {
+        match observer.peek(id, max_age) {
+            Peek::Present(instance) => {
                 tracing::debug!(instance_id = %id, status = %instance.status, "observed from the snapshot");
                 return Ok(Some(*instance));
             }
-            Some(Seen::Gone) => return Ok(None),
-            None => tracing::debug!(instance_id = %id, "observer did not answer in time"),
+            Peek::Gone => return Ok(None),
+            Peek::Queued => {
+                return Err(Error::Unobserved {
+                    retry: observer.patience(),
+                });
+            }
+            Peek::Overdue => {
+                tracing::debug!(instance_id = %id, "observer did not answer in time");
+            }
         }
     }
     Ok(cx.provider.describe_instance(id).await?)
@@ -548,6 +558,8 @@ async fn run_step(
                 .then(|| clouds::cluster_name(&obj.spec, &obj.name_any()));
             let mut request =
                 rules::create_request(&obj.spec.for_provider, &obj.uid().unwrap_or_default(), name);
+            // The shard's observer lists only instances with its tag.
+            request.tags.extend(cx.ctx.shard.cloud_tag());
             request.password = account_password(obj, cx)
                 .await?
                 .map(crate::cloud::error::Redacted);
@@ -657,6 +669,8 @@ fn change_name(change: &InstanceChange) -> &'static str {
         InstanceChange::Parameters(_) => "ModifyParameters",
         InstanceChange::PublicAddress(true) => "AllocatePublicNetworkAddress",
         InstanceChange::PublicAddress(false) => "ReleasePublicNetworkAddress",
+        InstanceChange::AddNode { .. } => "CreateNode",
+        InstanceChange::RemoveNode { .. } => "DeleteNode",
     }
 }
 
@@ -704,6 +718,10 @@ fn describe(change: &InstanceChange) -> String {
             "parameters {}",
             values.keys().cloned().collect::<Vec<_>>().join(", ")
         ),
+        InstanceChange::AddNode { kind, class, .. } => {
+            format!("one more {} node ({class})", kind.as_str())
+        }
+        InstanceChange::RemoveNode { node_id } => format!("mongos {node_id} removed"),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Resolving the instance a sub-resource targets.
 
+use kube::ResourceExt;
 use kube::api::Api;
 
 use super::{Ctx, Error};
@@ -28,6 +29,11 @@ pub async fn resolve(
             "DBInstance {name} does not exist in namespace {namespace}"
         )));
     };
+    // Read from the API server, so an object of another shard is found too: it is refused
+    // rather than used, since that shard reconciles it and this one never sees its changes.
+    if let Some(why) = ctx.shard.mismatch("DBInstance", &name, dbi.labels()) {
+        return Ok(Err(why));
+    }
     let status = dbi.status.unwrap_or_default();
     let ready = conditions::find(&status.conditions, READY);
     match (ready, status.instance_id) {

@@ -12,8 +12,16 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use super::{Ctx, Error, MANAGER};
+use super::{Ctx, Error, MANAGER, field_manager};
 use crate::api::common::FINALIZER;
+
+/// Parameters of a merge or JSON patch: named after this process's shard, like its applies.
+pub fn writes() -> PatchParams {
+    PatchParams {
+        field_manager: Some(field_manager().to_owned()),
+        ..PatchParams::default()
+    }
+}
 
 /// Writes the whole status with server-side apply under our field manager.
 pub async fn apply_status<K, S>(api: &Api<K>, obj: &K, status: &S) -> Result<(), Error>
@@ -28,7 +36,7 @@ where
     });
     api.patch_status(
         &obj.name_any(),
-        &PatchParams::apply(MANAGER).force(),
+        &PatchParams::apply(field_manager()).force(),
         &Patch::Apply(&patch),
     )
     .await
@@ -64,13 +72,9 @@ where
     if let Some(version) = resource_version {
         patch["metadata"] = json!({ "resourceVersion": version });
     }
-    api.patch_status(
-        &obj.name_any(),
-        &PatchParams::default(),
-        &Patch::Merge(patch),
-    )
-    .await
-    .map_err(Error::kube("record status"))?;
+    api.patch_status(&obj.name_any(), &writes(), &Patch::Merge(patch))
+        .await
+        .map_err(Error::kube("record status"))?;
     Ok(())
 }
 
@@ -85,11 +89,7 @@ where
     let patch =
         json!({"metadata": {"finalizers": finalizers, "resourceVersion": obj.resource_version()}});
     let patched = api
-        .patch(
-            &obj.name_any(),
-            &PatchParams::default(),
-            &Patch::Merge(patch),
-        )
+        .patch(&obj.name_any(), &writes(), &Patch::Merge(patch))
         .await
         .map_err(Error::kube("add finalizer"))?;
     Ok(patched.resource_version())
@@ -111,11 +111,7 @@ where
     ]))
     .map_err(|e| Error::Reference(format!("finalizer patch: {e}")))?;
     match api
-        .patch(
-            &obj.name_any(),
-            &PatchParams::default(),
-            &Patch::<()>::Json(patch),
-        )
+        .patch(&obj.name_any(), &writes(), &Patch::<()>::Json(patch))
         .await
     {
         Ok(_) => Ok(()),
@@ -197,7 +193,7 @@ where
     Api::<Secret>::namespaced(client.clone(), &namespace)
         .patch(
             name,
-            &PatchParams::apply(MANAGER).force(),
+            &PatchParams::apply(field_manager()).force(),
             &Patch::Apply(&secret),
         )
         .await

@@ -76,8 +76,25 @@ use crate::cloud::{CloudError, ErrorClass};
 use crate::reconcile::{Timing, backoff, jittered};
 pub use providers::{ProviderFactory, Providers};
 
-/// Field manager and event reporter name.
+/// Event reporter name, and the field manager of an unsharded operator.
 pub const MANAGER: &str = "mongocloud-operator";
+
+/// The field manager of every write this process makes: set once at start, since one process
+/// is one shard (see [`crate::shard::Shard::field_manager`]), and read by the small write
+/// helpers of [`kube_io`], which have no context to carry it.
+static FIELD_MANAGER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Names this process's writes after its shard; the first call wins.
+pub fn set_field_manager(manager: String) {
+    if FIELD_MANAGER.set(manager).is_err() {
+        tracing::warn!("the field manager was already set; keeping the first");
+    }
+}
+
+/// See [`set_field_manager`]; [`MANAGER`] until it is set.
+pub fn field_manager() -> &'static str {
+    FIELD_MANAGER.get().map_or(MANAGER, String::as_str)
+}
 
 /// What every reconcile shares.
 pub struct Ctx {
@@ -97,6 +114,8 @@ pub struct Ctx {
     pub policy_reads: dbinstance_backup::PolicyReads,
     /// The namespaces watched (all when empty), where a ProviderConfig's users are looked for.
     pub namespaces: Vec<String>,
+    /// Which objects this process owns (every object when not sharded).
+    pub shard: crate::shard::Shard,
 }
 
 impl Ctx {
@@ -119,6 +138,28 @@ impl Ctx {
             failures: Mutex::default(),
             policy_reads: Default::default(),
             namespaces: Vec::new(),
+            shard: crate::shard::Shard::All,
+        }
+    }
+
+    /// Owns only this shard's objects: its watches select them by label, its instances carry
+    /// its tag and its observers list only those.
+    pub fn in_shard(mut self, shard: crate::shard::Shard) -> Self {
+        self.observers = self
+            .observers
+            .take()
+            .map(|observers| observers.listing_tag(shard.cloud_tag()));
+        self.shard = shard;
+        self
+    }
+
+    /// The watch of a namespaced kind: filtered by the shard's label selector on the server,
+    /// so a shard caches only its own objects.
+    pub fn watch_config(&self) -> kube::runtime::watcher::Config {
+        let config = kube::runtime::watcher::Config::default();
+        match self.shard.label_selector() {
+            Some(selector) => config.labels(&selector),
+            None => config,
         }
     }
 
@@ -130,7 +171,8 @@ impl Ctx {
 
     /// Observes instances in batches per account and region (see [`crate::observer`]).
     pub fn batched(mut self, ticks: crate::observer::Ticks) -> Self {
-        self.observers = Some(crate::observer::Observers::new(ticks));
+        self.observers =
+            Some(crate::observer::Observers::new(ticks).listing_tag(self.shard.cloud_tag()));
         self
     }
 
@@ -162,6 +204,10 @@ pub enum Error {
     Cloud(#[from] CloudError),
     #[error("{0}")]
     Reference(String),
+    /// The observation the reconcile needs is being read in a batch: the pass ends without
+    /// planning or writing anything and runs again when the answer arrives, or after `retry`.
+    #[error("waiting for the observer's read of the instance")]
+    Unobserved { retry: Duration },
 }
 
 /// An error with its causes, `outer: inner: root`, for logs and condition messages.
@@ -190,6 +236,7 @@ impl Error {
             Error::Kube { .. } => "Kubernetes",
             Error::Cloud(e) => e.class.category(),
             Error::Reference(_) => "Reference",
+            Error::Unobserved { .. } => "Unobserved",
         }
     }
 }
@@ -214,6 +261,7 @@ pub fn requeue_after_error(ctx: &Ctx, key: &str, error: &Error) -> Action {
         Error::Kube { .. } | Error::Reference(_) => {
             jittered(backoff(ctx.count_failure(key), ctx.timing.drift), unit)
         }
+        Error::Unobserved { retry } => *retry,
     };
     Action::requeue(delay)
 }
@@ -379,7 +427,7 @@ fn managed_controller<K: managed::Managed>(
     // Guarded: one object that cannot be decoded is reported and skipped, and never fails the
     // list or watch for every other object of the kind.
     let namespace = api.namespace().map(str::to_owned);
-    let events = watcher(api, watcher::Config::default())
+    let events = watcher(api, ctx.watch_config())
         .default_backoff()
         .try_filter_map(move |event| {
             futures::future::ready(Ok(guard::unguard(event, &store, &guard_ctx)))

@@ -39,7 +39,7 @@ pub fn running(i: &InstanceRecord) -> Result<(), ApiError> {
     }
 }
 
-fn int_param(p: &Params, name: &str) -> Result<Option<i64>, ApiError> {
+pub fn int_param(p: &Params, name: &str) -> Result<Option<i64>, ApiError> {
     param(p, name)
         .map(|v| {
             v.parse::<i64>()
@@ -62,7 +62,7 @@ pub fn tags(p: &Params) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn new_id(prefix: &str) -> String {
+pub fn new_id(prefix: &str) -> String {
     let mut rng = rand::rng();
     let tail: String = (0..16)
         .map(|_| char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[rng.random_range(0..36)]))
@@ -71,15 +71,56 @@ fn new_id(prefix: &str) -> String {
 }
 
 pub fn create(state: &mut State, call: &Call, p: &Params) -> Result<Value, ApiError> {
-    let region = required(p, "RegionId")?;
     let class = required(p, "DBInstanceClass")?;
     let storage =
         int_param(p, "DBInstanceStorage")?.ok_or_else(|| ApiError::missing("DBInstanceStorage"))?;
+    let mut record = match new_record(state, call, p)? {
+        Ok(record) => record,
+        Err(answer) => return Ok(answer),
+    };
+    if !class.starts_with("dds.mongo.") {
+        return Err(ApiError::new(
+            404,
+            "InvalidDBInstanceClass.NotFound",
+            format!("The specified instance class {class} does not exist."),
+        ));
+    }
+    if !(10..=16000).contains(&storage) || storage % 10 != 0 {
+        return Err(ApiError::new(
+            400,
+            "InvalidCapacity.NotFound",
+            format!("Storage {storage} GB is not offered (10-16000, step 10)."),
+        ));
+    }
+    let factor = int_param(p, "ReplicationFactor")?.unwrap_or(3);
+    if ![1, 3, 5, 7].contains(&factor) {
+        return Err(ApiError::invalid(
+            "ReplicationFactor",
+            "must be 1, 3, 5 or 7",
+        ));
+    }
+    record.class = class;
+    record.storage_gb = storage;
+    record.replication_factor = factor;
+    record.readonly_replicas = int_param(p, "ReadonlyReplicas")?.unwrap_or(0);
+    Ok(insert(state, call, p, record))
+}
+
+/// The checks and the record every create shares (region, zone, engine, billing, password);
+/// `Err` holds the first answer when the ClientToken was seen before.
+pub fn new_record(
+    state: &State,
+    call: &Call,
+    p: &Params,
+) -> Result<Result<InstanceRecord, Value>, ApiError> {
+    let region = required(p, "RegionId")?;
     let engine = required(p, "EngineVersion")?;
     if let Some(token) = param(p, "ClientToken") {
         let key = format!("{}/{token}", call.access_key);
         if let Some(id) = state.client_tokens.get(&key) {
-            return Ok(json!({"DBInstanceId": id, "OrderId": format!("order-{id}")}));
+            return Ok(Err(
+                json!({"DBInstanceId": id, "OrderId": format!("order-{id}")}),
+            ));
         }
     }
     let Some((_, zones)) = REGIONS.iter().find(|(r, _)| *r == region) else {
@@ -103,27 +144,6 @@ pub fn create(state: &mut State, call: &Call, p: &Params) -> Result<Value, ApiEr
             format!("{engine} is not offered"),
         ));
     }
-    if !class.starts_with("dds.mongo.") {
-        return Err(ApiError::new(
-            404,
-            "InvalidDBInstanceClass.NotFound",
-            format!("The specified instance class {class} does not exist."),
-        ));
-    }
-    if !(10..=16000).contains(&storage) || storage % 10 != 0 {
-        return Err(ApiError::new(
-            400,
-            "InvalidCapacity.NotFound",
-            format!("Storage {storage} GB is not offered (10-16000, step 10)."),
-        ));
-    }
-    let factor = int_param(p, "ReplicationFactor")?.unwrap_or(3);
-    if ![1, 3, 5, 7].contains(&factor) {
-        return Err(ApiError::invalid(
-            "ReplicationFactor",
-            "must be 1, 3, 5 or 7",
-        ));
-    }
     let charge = param(p, "ChargeType").unwrap_or_else(|| "PostPaid".to_owned());
     if charge == "PrePaid" && param(p, "Period").is_none() {
         return Err(ApiError::missing("Period"));
@@ -140,20 +160,20 @@ pub fn create(state: &mut State, call: &Call, p: &Params) -> Result<Value, ApiEr
     let restored_from = super::backups::clone_source(state, p, &region)?;
     let id = new_id("dds-");
     let created = now_ms();
-    let mut record = InstanceRecord {
-        id: id.clone(),
+    Ok(Ok(InstanceRecord {
+        id,
         owner: call.access_key.clone(),
         region,
         zone,
         description: param(p, "DBInstanceDescription").unwrap_or_default(),
-        class,
-        storage_gb: storage,
+        class: String::new(),
+        storage_gb: 0,
         kernel_version: format!("mongodb_20250101_{engine}.0"),
         engine_version: engine,
         storage_engine: param(p, "StorageEngine").unwrap_or_else(|| "WiredTiger".to_owned()),
         storage_type: param(p, "StorageType").unwrap_or_else(|| "cloud_essd1".to_owned()),
-        replication_factor: factor,
-        readonly_replicas: int_param(p, "ReadonlyReplicas")?.unwrap_or(0),
+        replication_factor: 3,
+        readonly_replicas: 0,
         charge_type: charge,
         vpc_id: param(p, "VpcId").unwrap_or_default(),
         vswitch_id: param(p, "VSwitchId").unwrap_or_default(),
@@ -186,7 +206,13 @@ pub fn create(state: &mut State, call: &Call, p: &Params) -> Result<Value, ApiEr
         public_address: false,
         backup_policy: Default::default(),
         restored_from,
-    };
+        sharding: None,
+    }))
+}
+
+/// Stores a new instance in `Creating` and remembers its ClientToken.
+pub fn insert(state: &mut State, call: &Call, p: &Params, mut record: InstanceRecord) -> Value {
+    let id = record.id.clone();
     record.begin("Creating", Some("Running"), call.transition_ms);
     state.instances.insert(id.clone(), record);
     if let Some(token) = param(p, "ClientToken") {
@@ -194,7 +220,7 @@ pub fn create(state: &mut State, call: &Call, p: &Params) -> Result<Value, ApiEr
             .client_tokens
             .insert(format!("{}/{token}", call.access_key), id.clone());
     }
-    Ok(json!({"DBInstanceId": id, "OrderId": format!("order-{id}")}))
+    json!({"DBInstanceId": id, "OrderId": format!("order-{id}")})
 }
 
 /// The attribute view of an instance, with the cloud's field names and string quirks.
@@ -236,6 +262,7 @@ pub fn attributes(i: &InstanceRecord) -> Value {
             .collect();
         sets.extend(public);
     }
+    super::sharding::add_nodes(i, &mut v);
     v
 }
 
@@ -280,7 +307,7 @@ fn listed(i: &InstanceRecord) -> Value {
         "DBInstanceId": i.id,
         "DBInstanceDescription": i.description,
         "DBInstanceStatus": i.status,
-        "DBInstanceType": "replicate",
+        "DBInstanceType": if i.sharding.is_some() { "sharding" } else { "replicate" },
         "DBInstanceClass": i.class,
         "DBInstanceStorage": i.storage_gb,
         "Engine": "MongoDB",
@@ -328,6 +355,9 @@ pub fn describe_instances(state: &mut State, p: &Params) -> Result<Value, ApiErr
         .filter(|i| param(p, "RegionId").is_none_or(|r| i.region == r))
         .filter(|i| ids.as_ref().is_none_or(|ids| ids.contains(&i.id)))
         .filter(|i| param(p, "DBInstanceStatus").is_none_or(|s| i.status == s))
+        .filter(|i| {
+            param(p, "DBInstanceType").is_none_or(|t| (t == "sharding") == i.sharding.is_some())
+        })
         .filter(|i| wanted_tags.iter().all(|(k, v)| i.tags.get(k) == Some(v)))
         .collect();
     let skip = usize::try_from((number - 1) * size).unwrap_or(usize::MAX);
@@ -396,7 +426,7 @@ pub fn modify_spec(state: &mut State, call: &Call, p: &Params) -> Result<Value, 
     let factor = int_param(p, "ReplicationFactor")?;
     let readonly = int_param(p, "ReadonlyReplicas")?;
     let i = instance(state, p)?;
-    running(i)?;
+    super::sharding::replica_set_only(i)?;
     if let Some(class) = &class
         && !class.starts_with("dds.mongo.")
     {

@@ -15,6 +15,7 @@ mod instances;
 mod model;
 mod parameters;
 mod render;
+mod sharding;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -351,6 +352,9 @@ async fn rpc(
 fn dispatch(state: &mut State, call: &Call, action: &str, p: &Params) -> Result<Value, ApiError> {
     match action {
         "CreateDBInstance" => instances::create(state, call, p),
+        "CreateShardingDBInstance" => sharding::create(state, call, p),
+        "CreateNode" => sharding::create_node(state, call, p),
+        "DeleteNode" => sharding::delete_node(state, call, p),
         "DescribeDBInstances" => instances::describe_instances(state, p),
         "DescribeDBInstanceAttribute" => instances::describe_attribute(state, p),
         "DeleteDBInstance" => instances::delete(state, call, p),

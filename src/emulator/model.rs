@@ -148,6 +148,27 @@ pub struct InstanceRecord {
     /// Set on a clone: the instance and backup (or time) its data came from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restored_from: Option<RestoredFrom>,
+    /// A sharded cluster (CreateShardingDBInstance): its nodes. A replica set has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sharding: Option<ShardingRecord>,
+}
+
+/// The nodes of a sharded cluster, in the order they were created.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShardingRecord {
+    pub mongos: Vec<NodeRecord>,
+    pub shards: Vec<NodeRecord>,
+    pub config_servers: Vec<NodeRecord>,
+}
+
+/// One mongos (`s-…`), shard (`d-…`) or config server (`cs-…`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeRecord {
+    pub id: String,
+    pub class: String,
+    pub storage_gb: i64,
 }
 
 impl InstanceRecord {

@@ -320,6 +320,9 @@ pub fn parameters(
                 i.engine_version.as_deref().unwrap_or("(none)")
             )
         })?;
+    if i.sharded {
+        return Err("sharded clusters are not imported yet; write their DBInstance by hand".into());
+    }
     let instance_class = i
         .instance_class
         .clone()
@@ -330,11 +333,11 @@ pub fn parameters(
         region_id: i.region.clone(),
         zone_id: None,
         engine_version: engine,
-        instance_class,
-        storage_gb,
+        instance_class: Some(instance_class),
+        storage_gb: Some(storage_gb),
         storage_engine: StorageEngine::WiredTiger,
         storage_type: None,
-        replication_factor: i.replication_factor.unwrap_or(3),
+        replication_factor: Some(i.replication_factor.unwrap_or(3)),
         readonly_replicas: i.readonly_replicas,
         charge_type: ChargeType::PostPaid,
         period: None,
@@ -353,6 +356,7 @@ pub fn parameters(
         deletion_protection: i.deletion_protection,
         backup_policy: None,
         restore_from: None,
+        sharding: None,
     };
     match cloud {
         Cloud::Aliyun => aliyun_fields(&mut p, i, ssl)?,
@@ -418,10 +422,10 @@ fn aliyun_fields(
     }
     p.description = i.description.clone().filter(|d| !d.is_empty());
     p.maintenance_window = match (&i.maintain_start, &i.maintain_end) {
-        (Some(start), Some(end)) => Some(MaintenanceWindow {
+        (Some(start), Some(end)) => Some(Box::new(MaintenanceWindow {
             start_time: start.clone(),
             end_time: end.clone(),
-        }),
+        })),
         _ => None,
     };
     p.ssl = ssl.map(|s| {

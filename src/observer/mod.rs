@@ -1,9 +1,10 @@
 //! Batched, shared observation of many instances: one observer per cloud account and region
 //! lists every instance with DescribeDBInstances (100 a page) on a slow tick and refreshes the
 //! instances in transition — or just asked about — with DescribeDBInstanceAttribute, 30 ids a
-//! call, on a fast tick. Reconciles read its snapshot instead of calling the cloud; concurrent
-//! questions about stale instances share one batched call. Changes it sees are broadcast so the
-//! affected resource is reconciled at once, not at its next timer.
+//! call, on a fast tick. Reconciles read its snapshot instead of calling the cloud and never
+//! wait for it: a question about a stale instance is queued (concurrent questions share one
+//! batched call) and its answer, like every change the observer sees, is broadcast so the
+//! resource is reconciled again at once, not at its next timer.
 
 pub mod packed;
 pub mod plan;
@@ -15,7 +16,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{Notify, broadcast, watch};
+use tokio::sync::{Notify, broadcast};
 use tokio::time::Instant;
 
 use crate::cloud::{CloudError, Instance, ListInstances, Provider};
@@ -41,6 +42,8 @@ struct State {
     known: HashMap<String, Known>,
     /// Ids to refresh on the next fast tick.
     hot: BTreeSet<String>,
+    /// Ids asked about and not yet answered, with when they were first asked.
+    asked: HashMap<String, Instant>,
     /// Ids the last refresh found gone.
     gone: BTreeSet<String>,
     /// Sweep reads owed but not yet spent (see [`plan::sweep_size`]).
@@ -65,6 +68,10 @@ struct Held {
     /// [`plan::fingerprint`] of the instance, to compare with listings without unpacking it.
     listed: u64,
     at: Instant,
+    /// Read by a call sent after a question about it, which has not been told yet: the one who
+    /// asked takes it as fresh whatever age it asks for (for a spec change, `max_age` is zero:
+    /// only a read made after the question makes its plan safe).
+    answers: bool,
 }
 
 impl State {
@@ -72,9 +79,14 @@ impl State {
         self.known.get(id)?.held.as_ref()
     }
 
-    /// The instance's attributes if they were known current within `max_age`.
-    fn current(&self, id: &str, max_age: Duration) -> Option<Box<Instance>> {
-        let held = self.held(id).filter(|held| held.at.elapsed() <= max_age)?;
+    /// The instance's attributes if they were known current within `max_age`, or read in
+    /// answer to a question (which this call takes: a later question needs a later read).
+    fn current(&mut self, id: &str, max_age: Duration) -> Option<Box<Instance>> {
+        let held = self.known.get_mut(id)?.held.as_mut()?;
+        if !held.answers && held.at.elapsed() > max_age {
+            return None;
+        }
+        held.answers = false;
         match held.instance.unpack() {
             Ok(instance) => Some(Box::new(instance)),
             Err(error) => {
@@ -88,36 +100,44 @@ impl State {
 pub struct Observer {
     provider: Arc<dyn Provider>,
     region: String,
+    /// Only instances with this tag are listed (a shard's own, see [`crate::shard`]).
+    tag: Option<(String, String)>,
     ticks: Ticks,
     state: Mutex<State>,
     wake: Notify,
-    refreshed: watch::Sender<u64>,
     changes: broadcast::Sender<String>,
 }
 
-/// What the observer knows about one instance.
+/// What the observer can say about one instance right now.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Seen {
+pub enum Peek {
     Present(Box<Instance>),
     Gone,
+    /// Not known fresh enough: queued for a batched refresh, whose answer is sent on the
+    /// change stream.
+    Queued,
+    /// Asked about for longer than [`Observer::patience`] without an answer: the caller reads
+    /// the cloud itself.
+    Overdue,
 }
 
 impl Observer {
-    /// An observer of one account's region; ids whose observation changes are sent to `changes`.
+    /// An observer of one account's region, listing the instances with `tag` (all when
+    /// `None`); ids whose observation changes are sent to `changes`.
     pub fn new(
         provider: Arc<dyn Provider>,
         region: String,
+        tag: Option<(String, String)>,
         ticks: Ticks,
         changes: broadcast::Sender<String>,
     ) -> Arc<Self> {
-        let (refreshed, _) = watch::channel(0);
         Arc::new(Observer {
             provider,
             region,
+            tag,
             ticks,
             state: Mutex::default(),
             wake: Notify::new(),
-            refreshed,
             changes,
         })
     }
@@ -126,46 +146,37 @@ impl Observer {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The instance's full attributes, at most `max_age` old. A stale or unknown instance is
-    /// queued for the next batched refresh, which this call waits for (shared with every other
-    /// caller asking meanwhile).
-    pub async fn instance(&self, id: &str, max_age: Duration) -> Option<Seen> {
-        let mut refreshed = self.refreshed.subscribe();
-        {
-            let mut state = self.state();
-            if let Some(instance) = state.current(id, max_age) {
-                return Some(Seen::Present(instance));
-            }
-            if state.gone.contains(id) {
-                return Some(Seen::Gone);
-            }
-            let age = state.held(id).map(|held| held.at.elapsed());
-            tracing::debug!(instance_id = %id, ?age, ?max_age, "queued for a batched refresh");
-            state.hot.insert(id.to_owned());
+    /// What is known about the instance, without waiting: its attributes if they were known
+    /// current within `max_age` or were read in answer to an earlier question, else
+    /// [`Peek::Queued`]: the id is refreshed in the next batched call (shared with every other
+    /// question meanwhile) and sent on the change stream once answered, changed or not. A
+    /// question unanswered for [`Observer::patience`] is [`Peek::Overdue`].
+    pub fn peek(&self, id: &str, max_age: Duration) -> Peek {
+        let mut state = self.state();
+        if let Some(instance) = state.current(id, max_age) {
+            return Peek::Present(instance);
         }
+        if state.gone.contains(id) {
+            return Peek::Gone;
+        }
+        let now = Instant::now();
+        let asked = *state.asked.entry(id.to_owned()).or_insert(now);
+        if now.duration_since(asked) >= self.patience() {
+            state.asked.remove(id);
+            return Peek::Overdue;
+        }
+        let age = state.held(id).map(|held| held.at.elapsed());
+        tracing::debug!(instance_id = %id, ?age, ?max_age, "queued for a batched refresh");
+        state.hot.insert(id.to_owned());
+        drop(state);
         self.wake.notify_one();
-        // Two refresh rounds at most: the first may have started before this id was queued.
-        for _ in 0..2 {
-            if tokio::time::timeout(self.patience(), refreshed.changed())
-                .await
-                .is_err()
-            {
-                return None;
-            }
-            let state = self.state();
-            if state.gone.contains(id) {
-                return Some(Seen::Gone);
-            }
-            if let Some(instance) = state.current(id, max_age.max(self.ticks.hot)) {
-                return Some(Seen::Present(instance));
-            }
-        }
-        None
+        Peek::Queued
     }
 
-    /// How long a question waits for a refresh before giving up (the caller then asks the
-    /// cloud itself or tries again later).
-    fn patience(&self) -> Duration {
+    /// How long a question may stay unanswered before the caller asks the cloud itself (a
+    /// refresh that keeps failing, a wake-up the change stream lost); also when a caller told
+    /// [`Peek::Queued`] looks again at the latest.
+    pub fn patience(&self) -> Duration {
         (self.ticks.hot * 4).max(Duration::from_secs(10))
     }
 
@@ -219,7 +230,7 @@ impl Observer {
                 region: self.region.clone(),
                 page_number: page,
                 page_size: plan::PAGE_SIZE,
-                tag: None,
+                tag: self.tag.clone(),
             };
             let answer = self.provider.list_instances(&query).await?;
             let short = answer.instances.len() < plan::PAGE_SIZE as usize;
@@ -254,6 +265,16 @@ impl Observer {
                 .collect();
             state.hot.extend(changed.iter().cloned());
             state.hot.extend(transitional);
+            // Instances asked about that this listing does not show: gone, or (with a tag
+            // filter) adopted or created by another shard. The attribute calls read them, 30 a
+            // call, where listing the whole account would cost every shard every page.
+            let unlisted: Vec<String> = state
+                .known
+                .keys()
+                .filter(|id| !fingerprints.contains_key(*id))
+                .cloned()
+                .collect();
+            state.hot.extend(unlisted);
             let count = state.known.len();
             let size = plan::sweep_size(
                 &mut state.owed,
@@ -295,7 +316,6 @@ impl Observer {
             }
         }
         self.state().hot.extend(still_hot);
-        self.refreshed.send_modify(|n| *n += 1);
     }
 
     fn record(
@@ -306,11 +326,20 @@ impl Observer {
         still_hot: &mut BTreeSet<String>,
     ) {
         let now = Instant::now();
-        let mut changed = Vec::new();
+        // Ids whose observation changed, and ids asked about before this call was sent: an
+        // unchanged answer must wake the one who asked too.
+        let mut wake = Vec::new();
         {
             let mut state = self.state();
             let outdated =
                 |state: &State, id: &str| state.mutated.get(id).is_some_and(|at| *at >= sent);
+            let answered = |state: &mut State, id: &str| {
+                let asked = state.asked.get(id).is_some_and(|at| *at <= sent);
+                if asked {
+                    state.asked.remove(id);
+                }
+                asked
+            };
             for instance in found {
                 if outdated(&state, &instance.id) {
                     still_hot.insert(instance.id);
@@ -323,15 +352,19 @@ impl Observer {
                 }
                 state.gone.remove(&instance.id);
                 let id = instance.id.clone();
+                let asked = answered(&mut state, &id);
                 let held = match Packed::new(&instance) {
                     Ok(packed) => {
-                        if state.held(&id).is_none_or(|was| was.instance != packed) {
-                            changed.push(id.clone());
+                        let was = state.held(&id);
+                        let untold = was.is_some_and(|was| was.answers);
+                        if asked || was.is_none_or(|was| was.instance != packed) {
+                            wake.push(id.clone());
                         }
                         Some(Held {
                             instance: packed,
                             listed: plan::fingerprint(&instance),
                             at: now,
+                            answers: asked || untold,
                         })
                     }
                     Err(error) => {
@@ -346,15 +379,16 @@ impl Observer {
                     still_hot.insert(id);
                     continue;
                 }
+                let asked = answered(&mut state, &id);
                 state.known.remove(&id);
                 state.listed.remove(&id);
                 state.mutated.remove(&id);
-                if state.gone.insert(id.clone()) {
-                    changed.push(id);
+                if state.gone.insert(id.clone()) || asked {
+                    wake.push(id);
                 }
             }
         }
-        for id in changed {
+        for id in wake {
             // Nobody listening is fine: resources are also reconciled on their timers.
             let _ = self.changes.send(id);
         }

@@ -81,6 +81,15 @@ mod tests {
                 config: [("operationProfiling.mode".to_owned(), "slowOp".to_owned())].into(),
                 pending_restart: vec!["net.serviceExecutor".to_owned()],
             }),
+            sharded: true,
+            topology: Some(crate::cloud::Topology {
+                mongos: vec![crate::cloud::ClusterNode {
+                    id: "s-bp1".into(),
+                    class: Some("dds.mongos.mid".into()),
+                    storage_gb: None,
+                }],
+                ..Default::default()
+            }),
         }
     }
 

@@ -31,6 +31,8 @@ impl Drop for Running {
 
 pub struct Observers {
     ticks: Ticks,
+    /// The tag every listing filters by (a shard's), or `None` for the whole account.
+    tag: Option<(String, String)>,
     changes: broadcast::Sender<String>,
     running: Mutex<HashMap<(String, String), Running>>,
 }
@@ -40,9 +42,17 @@ impl Observers {
         let (changes, _) = broadcast::channel(CHANGE_BUFFER);
         Observers {
             ticks,
+            tag: None,
             changes,
             running: Mutex::default(),
         }
+    }
+
+    /// Lists only instances carrying `tag` (a shard's, see [`crate::shard`]); instances asked
+    /// about that do not carry it are read by the batched attribute calls instead.
+    pub fn listing_tag(mut self, tag: Option<(String, String)>) -> Self {
+        self.tag = tag;
+        self
     }
 
     /// The observer of `account`'s `region`, started (or restarted for a new client) on demand.
@@ -58,6 +68,7 @@ impl Observers {
         let observer = Observer::new(
             provider.clone(),
             region.to_owned(),
+            self.tag.clone(),
             self.ticks,
             self.changes.clone(),
         );

@@ -1,5 +1,5 @@
 //! The observer against an in-memory account that counts calls: paging, batching, coalescing,
-//! snapshot ageing and the change stream.
+//! snapshot ageing, questions and their answers, and the change stream.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -14,6 +14,8 @@ struct Cloud {
     lists: AtomicUsize,
     describes: AtomicUsize,
     largest_batch: AtomicUsize,
+    /// Attribute calls fail while set (a cloud outage).
+    failing: std::sync::atomic::AtomicBool,
 }
 
 impl Cloud {
@@ -64,7 +66,10 @@ impl Provider for Cloud {
     }
     async fn list_instances(&self, q: &ListInstances) -> Result<InstancePage, CloudError> {
         self.lists.fetch_add(1, Ordering::SeqCst);
-        let all = self.instances.lock().expect("lock").clone();
+        let mut all = self.instances.lock().expect("lock").clone();
+        if let Some((key, value)) = &q.tag {
+            all.retain(|i| i.tags.get(key) == Some(value));
+        }
         let start = ((q.page_number - 1) * q.page_size) as usize;
         let instances = all
             .iter()
@@ -82,6 +87,12 @@ impl Provider for Cloud {
     async fn describe_instances(&self, ids: &[String]) -> Result<Vec<Instance>, CloudError> {
         self.describes.fetch_add(1, Ordering::SeqCst);
         self.largest_batch.fetch_max(ids.len(), Ordering::SeqCst);
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(CloudError {
+                class: ErrorClass::Transient,
+                ..unused()
+            });
+        }
         Ok(self
             .instances
             .lock()
@@ -170,7 +181,7 @@ fn ticks() -> Ticks {
 
 fn observer(cloud: &Arc<Cloud>) -> Arc<Observer> {
     let (changes, _) = broadcast::channel(1024);
-    Observer::new(cloud.clone(), "cn-hangzhou".into(), ticks(), changes)
+    Observer::new(cloud.clone(), "cn-hangzhou".into(), None, ticks(), changes)
 }
 
 #[tokio::test]
@@ -196,56 +207,186 @@ async fn transitional_instances_are_refreshed_in_batches_of_thirty() {
     assert_eq!(cloud.largest_batch.load(Ordering::SeqCst), 30);
 }
 
+/// Ids sent on the change stream so far.
+fn drain(changes: &mut broadcast::Receiver<String>) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    while let Ok(id) = changes.try_recv() {
+        seen.insert(id);
+    }
+    seen
+}
+
 #[tokio::test]
-async fn concurrent_questions_share_one_batched_call() {
+async fn concurrent_questions_share_one_batched_call_and_each_asker_is_woken() {
     let cloud = Cloud::with(60, "Running");
     let observer = observer(&cloud);
+    let mut changes = observer.changes.subscribe();
+    let ids: Vec<String> = (0..60).map(|i| format!("dds-{i:05}")).collect();
+    let first: Vec<Peek> = ids
+        .iter()
+        .map(|id| observer.peek(id, Duration::from_secs(30)))
+        .collect();
+    assert!(first.iter().all(|p| *p == Peek::Queued), "{first:?}");
     let runner = tokio::spawn(observer.clone().run());
-    let asks = (0..60).map(|i| {
-        let observer = observer.clone();
-        async move {
-            observer
-                .instance(&format!("dds-{i:05}"), Duration::from_secs(30))
-                .await
+    let mut woken = BTreeSet::new();
+    let waited = tokio::time::timeout(Duration::from_secs(5), async {
+        while woken.len() < ids.len() {
+            woken.insert(changes.recv().await.expect("change stream"));
         }
-    });
-    let answers = futures::future::join_all(asks).await;
+    })
+    .await;
     runner.abort();
-    assert!(
-        answers.iter().all(|a| matches!(a, Some(Seen::Present(_)))),
-        "{answers:?}"
-    );
+    assert!(waited.is_ok(), "woken only: {woken:?}");
+    for id in &ids {
+        let seen = observer.peek(id, Duration::from_secs(30));
+        assert!(matches!(seen, Peek::Present(_)), "{id}: {seen:?}");
+    }
     let calls = cloud.describes.load(Ordering::SeqCst);
     assert!(calls <= 4, "60 questions made {calls} attribute calls");
 }
 
 #[tokio::test]
-async fn fresh_snapshot_answers_without_a_call_and_stale_one_refreshes() {
+async fn fresh_snapshot_answers_without_a_call_and_stale_one_is_queued() {
     let cloud = Cloud::with(1, "Running");
     let observer = observer(&cloud);
-    let runner = tokio::spawn(observer.clone().run());
-    let first = observer
-        .instance("dds-00000", Duration::from_secs(30))
-        .await;
-    assert!(matches!(first, Some(Seen::Present(_))));
+    let id = "dds-00000";
+    assert_eq!(observer.peek(id, Duration::from_secs(30)), Peek::Queued);
+    observer.refresh_hot().await;
     let calls = cloud.describes.load(Ordering::SeqCst);
-    observer
-        .instance("dds-00000", Duration::from_secs(30))
-        .await;
+    assert!(matches!(
+        observer.peek(id, Duration::from_secs(30)),
+        Peek::Present(_)
+    ));
+    assert!(
+        matches!(observer.peek(id, Duration::from_secs(30)), Peek::Present(_)),
+        "fresh by age, with the answer taken"
+    );
     assert_eq!(
         cloud.describes.load(Ordering::SeqCst),
         calls,
         "fresh: no call"
     );
     tokio::time::sleep(Duration::from_millis(20)).await;
-    observer
-        .instance("dds-00000", Duration::from_millis(10))
-        .await;
-    assert!(
-        cloud.describes.load(Ordering::SeqCst) > calls,
-        "stale: refreshed"
+    assert_eq!(observer.peek(id, Duration::from_millis(10)), Peek::Queued);
+    assert!(observer.state().hot.contains(id), "stale: queued");
+}
+
+/// A spec change asks with `max_age` zero: only a read made after the question answers it,
+/// the answer wakes the asker even when nothing changed, and it answers one question only.
+#[tokio::test]
+async fn an_unchanged_answer_wakes_the_asker_and_answers_one_question() {
+    let cloud = Cloud::with(1, "Running");
+    let observer = observer(&cloud);
+    let mut changes = observer.changes.subscribe();
+    let id = "dds-00000";
+    observer.peek(id, Duration::ZERO);
+    observer.refresh_hot().await;
+    drain(&mut changes);
+    assert!(matches!(
+        observer.peek(id, Duration::ZERO),
+        Peek::Present(_)
+    ));
+
+    assert_eq!(
+        observer.peek(id, Duration::ZERO),
+        Peek::Queued,
+        "answer taken"
     );
-    runner.abort();
+    assert_eq!(
+        observer.peek(id, Duration::ZERO),
+        Peek::Queued,
+        "asked again"
+    );
+    observer.refresh_hot().await;
+    assert_eq!(
+        drain(&mut changes),
+        BTreeSet::from([id.to_owned()]),
+        "unchanged, and still woken"
+    );
+    assert!(matches!(
+        observer.peek(id, Duration::ZERO),
+        Peek::Present(_)
+    ));
+    assert!(
+        observer.state().asked.is_empty(),
+        "the question is forgotten"
+    );
+    observer.state().hot.insert(id.to_owned());
+    observer.refresh_hot().await;
+    assert!(
+        drain(&mut changes).is_empty(),
+        "no question, no change: nobody is woken"
+    );
+}
+
+#[tokio::test]
+async fn an_answer_to_a_call_sent_before_the_question_does_not_count() {
+    let cloud = Cloud::with(1, "Running");
+    let observer = observer(&cloud);
+    let mut changes = observer.changes.subscribe();
+    let id = "dds-00000";
+    observer.peek(id, Duration::ZERO);
+    observer.refresh_hot().await;
+    observer.peek(id, Duration::ZERO);
+    drain(&mut changes);
+
+    let sent = Instant::now();
+    tokio::time::sleep(Duration::from_millis(2)).await;
+    assert_eq!(observer.peek(id, Duration::ZERO), Peek::Queued);
+    let answer = cloud.instances.lock().expect("lock").clone();
+    observer.record(sent, answer, Vec::new(), &mut BTreeSet::new());
+    assert!(
+        drain(&mut changes).is_empty(),
+        "not an answer: nobody woken"
+    );
+    assert_eq!(observer.peek(id, Duration::ZERO), Peek::Queued);
+    assert!(observer.state().hot.contains(id), "still to be read");
+}
+
+#[tokio::test]
+async fn a_question_about_a_vanished_instance_is_answered_gone() {
+    let cloud = Cloud::with(1, "Running");
+    let observer = observer(&cloud);
+    let mut changes = observer.changes.subscribe();
+    let id = "dds-00000";
+    assert_eq!(observer.peek(id, Duration::ZERO), Peek::Queued);
+    cloud.instances.lock().expect("lock").clear();
+    observer.refresh_hot().await;
+    assert_eq!(drain(&mut changes), BTreeSet::from([id.to_owned()]));
+    assert_eq!(observer.peek(id, Duration::ZERO), Peek::Gone);
+    assert!(observer.state().asked.is_empty());
+}
+
+/// A refresh that keeps failing wakes nobody; the asker's fallback timer finds the question
+/// overdue and reads the cloud itself, and a later question starts its own wait.
+#[tokio::test(start_paused = true)]
+async fn a_question_a_failing_refresh_leaves_unanswered_becomes_overdue() {
+    let cloud = Cloud::with(1, "Running");
+    cloud.failing.store(true, Ordering::SeqCst);
+    let observer = observer(&cloud);
+    let mut changes = observer.changes.subscribe();
+    let id = "dds-00000";
+    assert_eq!(observer.peek(id, Duration::ZERO), Peek::Queued);
+    observer.refresh_hot().await;
+    assert!(drain(&mut changes).is_empty());
+    assert!(observer.state().hot.contains(id), "retried next tick");
+    tokio::time::advance(observer.patience() / 2).await;
+    assert_eq!(observer.peek(id, Duration::ZERO), Peek::Queued);
+    tokio::time::advance(observer.patience() / 2).await;
+    assert_eq!(observer.peek(id, Duration::ZERO), Peek::Overdue);
+    assert_eq!(
+        observer.peek(id, Duration::ZERO),
+        Peek::Queued,
+        "a new question"
+    );
+
+    cloud.failing.store(false, Ordering::SeqCst);
+    observer.refresh_hot().await;
+    assert_eq!(drain(&mut changes), BTreeSet::from([id.to_owned()]));
+    assert!(matches!(
+        observer.peek(id, Duration::ZERO),
+        Peek::Present(_)
+    ));
 }
 
 #[tokio::test]
@@ -262,19 +403,14 @@ async fn status_changes_and_disappearances_are_broadcast() {
         .expect("lock")
         .retain(|i| i.id != "dds-00000");
     observer.refresh_hot().await;
-    let mut seen = BTreeSet::new();
-    while let Ok(id) = changes.try_recv() {
-        seen.insert(id);
-    }
+    let seen = drain(&mut changes);
     assert!(
         seen.contains("dds-00001") && seen.contains("dds-00000"),
         "{seen:?}"
     );
     assert_eq!(
-        observer
-            .instance("dds-00000", Duration::from_secs(30))
-            .await,
-        Some(Seen::Gone)
+        observer.peek("dds-00000", Duration::from_secs(30)),
+        Peek::Gone
     );
 }
 
@@ -290,10 +426,8 @@ async fn a_steady_fleet_is_confirmed_by_the_listing_without_attribute_calls() {
     tokio::time::advance(Duration::from_secs(120)).await;
     observer.list_all().await.expect("list");
     for i in 0..100 {
-        let seen = observer
-            .instance(&format!("dds-{i:05}"), Duration::from_secs(60))
-            .await;
-        assert!(matches!(seen, Some(Seen::Present(_))), "{i}: {seen:?}");
+        let seen = observer.peek(&format!("dds-{i:05}"), Duration::from_secs(60));
+        assert!(matches!(seen, Peek::Present(_)), "{i}: {seen:?}");
     }
     assert_eq!(
         cloud.describes.load(Ordering::SeqCst),
@@ -314,7 +448,7 @@ async fn an_instance_edited_or_deleted_out_of_band_is_seen_within_one_tick() {
     let mut changes = observer.changes.subscribe();
     observer.list_all().await.expect("list");
     observer.refresh_hot().await;
-    while changes.try_recv().is_ok() {}
+    drain(&mut changes);
 
     cloud
         .instances
@@ -324,19 +458,13 @@ async fn an_instance_edited_or_deleted_out_of_band_is_seen_within_one_tick() {
     cloud.set_status("dds-00001", "Rebooting");
     observer.list_all().await.expect("list");
     observer.refresh_hot().await;
-    let mut seen = BTreeSet::new();
-    while let Ok(id) = changes.try_recv() {
-        seen.insert(id);
-    }
     assert_eq!(
-        seen,
+        drain(&mut changes),
         BTreeSet::from(["dds-00000".into(), "dds-00001".into()])
     );
     assert_eq!(
-        observer
-            .instance("dds-00000", Duration::from_secs(30))
-            .await,
-        Some(Seen::Gone)
+        observer.peek("dds-00000", Duration::from_secs(30)),
+        Peek::Gone
     );
 }
 
@@ -394,9 +522,9 @@ async fn an_answer_sent_before_a_mutation_is_not_taken_as_current() {
 
     cloud.set_status(id, "DBInstanceClassChanging");
     observer.refresh_hot().await;
-    let seen = observer.instance(id, Duration::from_secs(30)).await;
+    let seen = observer.peek(id, Duration::from_secs(30));
     assert!(
-        matches!(&seen, Some(Seen::Present(i)) if i.status == "DBInstanceClassChanging"),
+        matches!(&seen, Peek::Present(i) if i.status == "DBInstanceClassChanging"),
         "{seen:?}"
     );
 }
@@ -419,4 +547,52 @@ async fn a_listing_that_only_repeats_what_refreshes_saw_costs_no_attribute_calls
         0,
         "the listing's Creating -> Running was already known, and no sweep is owed yet"
     );
+}
+
+/// A shard's observer lists only its tagged instances; an instance it was asked about without
+/// the tag (adopted, or created by another shard) is read by a batched attribute call at each
+/// listing instead of costing every shard the whole account's pages.
+#[tokio::test]
+async fn a_tagged_listing_reads_only_the_shards_pages_and_untagged_instances_by_attributes() {
+    let cloud = Cloud::with(1000, "Running");
+    let tag = ("mongocloud-shard".to_owned(), "a".to_owned());
+    for instance in cloud.instances.lock().expect("lock").iter_mut().take(300) {
+        instance.tags = Tags::from_iter([tag.clone()]);
+    }
+    let (changes, _) = broadcast::channel(1024);
+    let observer = Observer::new(
+        cloud.clone(),
+        "cn-hangzhou".into(),
+        Some(tag),
+        ticks(),
+        changes,
+    );
+    observer.list_all().await.expect("list");
+    assert_eq!(
+        cloud.lists.load(Ordering::SeqCst),
+        3,
+        "300 tagged: 3 pages, not 10"
+    );
+
+    let adopted = "dds-00900";
+    let (asked, ()) = tokio::join!(observer.instance(adopted, Duration::from_secs(60)), async {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        observer.refresh_hot().await;
+    });
+    assert!(matches!(asked, Some(Seen::Present(_))), "{asked:?}");
+    let described = cloud.describes.load(Ordering::SeqCst);
+    observer.list_all().await.expect("list");
+    assert!(
+        observer.state().hot.contains(adopted),
+        "unlisted and known: read again"
+    );
+    observer.refresh_hot().await;
+    assert_eq!(cloud.describes.load(Ordering::SeqCst), described + 1);
+    assert!(
+        observer
+            .state()
+            .current(adopted, Duration::from_secs(1))
+            .is_some()
+    );
+    assert_eq!(cloud.lists.load(Ordering::SeqCst), 6);
 }

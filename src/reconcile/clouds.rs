@@ -16,6 +16,7 @@ pub fn check_dbinstance(spec: &DBInstanceSpec, name: &str, cloud: Cloud) -> Resu
         Cloud::Aliyun => check_aliyun(spec)?,
         Cloud::Atlas => check_atlas(spec, name)?,
     }
+    super::dbinstance_sharding::check_cloud(&spec.for_provider, cloud)?;
     super::dbinstance_backup::check(&spec.for_provider, cloud)?;
     super::dbinstance_restore::check(&spec.for_provider, cloud)
 }
@@ -37,13 +38,10 @@ fn check_aliyun(spec: &DBInstanceSpec) -> Result<(), Invalid> {
             ),
         ));
     }
-    if !p.instance_class.contains('.') {
+    if let Some(class) = p.instance_class.as_deref().filter(|c| !c.contains('.')) {
         return Err(Invalid::new(
             format!("{FP}.instanceClass"),
-            format!(
-                "must be an Aliyun instance class such as dds.mongo.mid (is {:?})",
-                p.instance_class
-            ),
+            format!("must be an Aliyun instance class such as dds.mongo.mid (is {class:?})"),
         ));
     }
     Ok(())
@@ -101,7 +99,7 @@ fn check_atlas(spec: &DBInstanceSpec, name: &str) -> Result<(), Invalid> {
             ),
         ));
     }
-    let size = p.instance_class.as_str();
+    let size = p.instance_class.as_deref().unwrap_or_default();
     if size.contains('.') {
         return Err(Invalid::new(
             format!("{FP}.instanceClass"),

@@ -6,6 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveTime, Timelike};
 
 use super::dbinstance_inplace as inplace;
+use super::dbinstance_sharding as sharding;
 use super::policy::Verb;
 use super::{Invalid, Mode, Timing};
 use crate::api::conditions::{self, Condition};
@@ -65,21 +66,23 @@ pub fn validate(spec: &DBInstanceSpec) -> Result<(), Invalid> {
             "and vpcId must be given together",
         ));
     }
-    if p.storage_gb % 10 != 0 || !(10..=16000).contains(&p.storage_gb) {
+    if let Some(gb) = p.storage_gb
+        && (gb % 10 != 0 || !(10..=16000).contains(&gb))
+    {
         return Err(Invalid::new(
             format!("{FP}.storageGB"),
-            format!(
-                "must be a multiple of 10 from 10 to 16000 (is {})",
-                p.storage_gb
-            ),
+            format!("must be a multiple of 10 from 10 to 16000 (is {gb})"),
         ));
     }
-    if !matches!(p.replication_factor, 3 | 5 | 7) {
+    if let Some(n) = p.replication_factor
+        && !matches!(n, 3 | 5 | 7)
+    {
         return Err(Invalid::new(
             format!("{FP}.replicationFactor"),
-            format!("must be 3, 5 or 7 (is {})", p.replication_factor),
+            format!("must be 3, 5 or 7 (is {n})"),
         ));
     }
+    sharding::check_shape(p)?;
     for key in p.tags.keys() {
         if ["aliyun", "acs:", "http://", "https://"]
             .iter()
@@ -244,7 +247,10 @@ pub fn plan(
         Observed::Gone(id) => return Step::Missing(id.clone()),
         Observed::Present { instance, ssl } => (instance, ssl),
     };
-    if let Some(invalid) = immutable_change(p, instance).or_else(|| inplace::refusal(p, instance)) {
+    if let Some(invalid) = sharding::refusal(p, instance)
+        .or_else(|| immutable_change(p, instance))
+        .or_else(|| inplace::refusal(p, instance))
+    {
         return Step::Reject(invalid);
     }
     if !mode.plans_writes() {
@@ -257,6 +263,7 @@ pub fn plan(
         .map(Step::Change)
         .or_else(|| drift(p, instance, ssl.as_ref()))
         .or_else(|| inplace::change(p, instance).map(Step::Change))
+        .or_else(|| sharding::change(p, instance).map(Step::Change))
         .or_else(|| due_operation(spec, handled))
         .unwrap_or(Step::Steady)
 }
@@ -299,7 +306,7 @@ fn immutable_change(p: &DBInstanceParameters, i: &Instance) -> Option<Invalid> {
     let numbers = [
         (
             "replicationFactor",
-            Some(p.replication_factor),
+            p.replication_factor,
             i.replication_factor,
         ),
         ("readonlyReplicas", p.readonly_replicas, i.readonly_replicas),
@@ -326,11 +333,14 @@ fn immutable_change(p: &DBInstanceParameters, i: &Instance) -> Option<Invalid> {
 
 fn drift(p: &DBInstanceParameters, i: &Instance, ssl: Option<&SslState>) -> Option<Step> {
     // Atlas autoscaling owns the size while it is on: what it chose is never resized back.
-    let class = (i.instance_class.as_deref() != Some(p.instance_class.as_str())
-        && !inplace::scaling_holds_class(p))
-    .then(|| p.instance_class.clone());
-    let storage = (i.storage_gb != Some(p.storage_gb) && !inplace::scaling_holds_storage(p))
-        .then_some(p.storage_gb);
+    // A sharded spec has neither: its shards carry their own sizes.
+    let class = p
+        .instance_class
+        .clone()
+        .filter(|want| i.instance_class.as_ref() != Some(want) && !inplace::scaling_holds_class(p));
+    let storage = p
+        .storage_gb
+        .filter(|want| i.storage_gb != Some(*want) && !inplace::scaling_holds_storage(p));
     if class.is_some() || storage.is_some() {
         return Some(Step::Change(InstanceChange::Spec {
             instance_class: class,
@@ -462,11 +472,12 @@ pub fn create_request(
         region: p.region_id.clone(),
         zone: p.zone_id.clone(),
         engine_version: p.engine_version.as_str().to_owned(),
-        instance_class: p.instance_class.clone(),
-        storage_gb: p.storage_gb,
+        // A sharded create sends the shards' sizes instead (`sharding`).
+        instance_class: p.instance_class.clone().unwrap_or_default(),
+        storage_gb: p.storage_gb.unwrap_or_default(),
         storage_engine: Some(storage_engine(p).to_owned()),
         storage_type: p.storage_type.map(|t| storage_type(t).to_owned()),
-        replication_factor: p.replication_factor,
+        replication_factor: p.replication_factor.unwrap_or(3),
         readonly_replicas: p.readonly_replicas,
         charge_type: charge_type(p).to_owned(),
         period: p.period,
@@ -485,6 +496,7 @@ pub fn create_request(
         backup_enabled: p.atlas.as_ref().and_then(|a| a.backup_enabled),
         auto_scaling: inplace::wanted_scaling(p),
         restore: None,
+        sharding: sharding::create(p),
     }
 }
 
@@ -528,6 +540,7 @@ pub fn observation(i: &Instance, ssl: Option<&SslState>) -> DBInstanceObservatio
         zone_id: i.zone.clone(),
         description: i.description.clone(),
         deletion_protection: i.deletion_protection,
+        sharding: sharding::observation(i),
     }
 }
 
@@ -622,6 +635,7 @@ pub fn connection_details(i: &Instance, password: Option<&str>) -> BTreeMap<Stri
         data.insert("connectionStringSrv".to_owned(), srv.clone());
     }
     data.extend(inplace::public_connection(i));
+    data.extend(sharding::connection(i));
     if let Some(password) = password {
         data.insert("username".to_owned(), "root".to_owned());
         data.insert("password".to_owned(), password.to_owned());
@@ -667,9 +681,10 @@ pub fn late_initialize(
             })
             .map(|t| json!(t)),
     );
+    // A sharded spec refuses readonlyReplicas: never filled into one.
     put(
         "readonlyReplicas",
-        p.readonly_replicas.is_none(),
+        p.readonly_replicas.is_none() && p.sharding.is_none(),
         i.readonly_replicas
             .filter(|n| (0..=5).contains(n))
             .map(|n| json!(n)),

@@ -21,6 +21,8 @@ pub enum How {
     UpgradeOnly(&'static str),
     /// Turned on in place; turning it off is refused, as the cloud cannot undo it.
     EnableOnly(&'static str),
+    /// Nodes (or shards) added in place, one a call (the action named); a decrease is refused.
+    GrowOnly(&'static str),
     /// Set at creation; a change is refused (never "fixed" by replacing the instance).
     CreateOnly,
     /// The field does not apply to this cloud: refused by name before any cloud call.
@@ -36,6 +38,7 @@ impl How {
             How::EnableOnly(_) => 2,
             How::CreateOnly => 3,
             How::NotApplicable => 4,
+            How::GrowOnly(_) => 5,
         }
     }
 
@@ -47,6 +50,9 @@ impl How {
             }
             How::EnableOnly(action) => {
                 format!("turn on in place ({action}); turning off refused")
+            }
+            How::GrowOnly(action) => {
+                format!("grow in place, one a call ({action}); a decrease is refused")
             }
             How::CreateOnly => "set at creation; a change is refused".to_owned(),
             How::NotApplicable => "does not apply (refused by name)".to_owned(),
@@ -154,6 +160,25 @@ pub const FIELDS: &[FieldRule] = &[
         How::InPlace("TagResources"),
         How::InPlace("updateCluster tags"),
     ),
+    rule("sharding", How::CreateOnly, How::CreateOnly),
+    rule(
+        "sharding.mongos.count",
+        How::InPlace("CreateNode / DeleteNode of the newest mongos, one node a call"),
+        How::NotApplicable,
+    ),
+    rule("sharding.mongos.class", How::CreateOnly, How::NotApplicable),
+    rule(
+        "sharding.shards.count",
+        How::GrowOnly("CreateNode NodeType=shard"),
+        How::GrowOnly("updateCluster, one more replicationSpec"),
+    ),
+    rule("sharding.shards.class", How::CreateOnly, How::CreateOnly),
+    rule(
+        "sharding.shards.storageGB",
+        How::CreateOnly,
+        How::CreateOnly,
+    ),
+    rule("sharding.configServer", How::CreateOnly, How::NotApplicable),
 ];
 
 /// The rule of one field; fields missing from the table are treated as create-only.
@@ -179,6 +204,11 @@ fn planner_rule(field: &str) -> How {
 /// Whether the planner refuses any change of `field` on an existing instance.
 pub fn is_create_only(field: &str) -> bool {
     planner_rule(field) == How::CreateOnly
+}
+
+/// Whether the planner refuses a decrease of the count `field` (it only grows).
+pub fn is_grow_only(field: &str) -> bool {
+    matches!(planner_rule(field), How::GrowOnly(_))
 }
 
 /// Whether both clouds follow the same kind of rule wherever the field applies.
@@ -228,7 +258,11 @@ fn nodes(p: &DBInstanceParameters, i: &Instance) -> Option<InstanceChange> {
         (Some(w), Some(h)) if w != h => Some(w),
         _ => None,
     };
-    let replication_factor = differs(Some(p.replication_factor), i.replication_factor);
+    // A sharded spec has no replica-set node counts (refused beside `sharding`).
+    let replication_factor = differs(
+        p.replication_factor.or((p.sharding.is_none()).then_some(3)),
+        i.replication_factor,
+    );
     let readonly_replicas = differs(p.readonly_replicas, i.readonly_replicas);
     (replication_factor.is_some() || readonly_replicas.is_some()).then_some(InstanceChange::Nodes {
         replication_factor,

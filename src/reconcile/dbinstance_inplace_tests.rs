@@ -131,7 +131,7 @@ fn scaled() -> AutoScaling {
 /// the field (which makes no cloud call: a `Reject` step writes nothing).
 fn field_cases() -> Vec<(&'static str, DBInstanceSpec, Instance, Check)> {
     use crate::api::dbinstance::{ChargeType, StorageEngine, StorageType};
-    vec![
+    let mut cases: Vec<(&'static str, DBInstanceSpec, Instance, Check)> = vec![
         (
             "regionId",
             with(|p| p.region_id = "cn-beijing".into()),
@@ -152,7 +152,7 @@ fn field_cases() -> Vec<(&'static str, DBInstanceSpec, Instance, Check)> {
         ),
         (
             "instanceClass",
-            with(|p| p.instance_class = "dds.mongo.large".into()),
+            with(|p| p.instance_class = Some("dds.mongo.large".into())),
             running(),
             Box::new(one_change(InstanceChange::Spec {
                 instance_class: Some("dds.mongo.large".into()),
@@ -161,7 +161,7 @@ fn field_cases() -> Vec<(&'static str, DBInstanceSpec, Instance, Check)> {
         ),
         (
             "storageGB",
-            with(|p| p.storage_gb = 40),
+            with(|p| p.storage_gb = Some(40)),
             running(),
             Box::new(one_change(InstanceChange::Spec {
                 instance_class: None,
@@ -170,7 +170,7 @@ fn field_cases() -> Vec<(&'static str, DBInstanceSpec, Instance, Check)> {
         ),
         (
             "replicationFactor",
-            with(|p| p.replication_factor = 5),
+            with(|p| p.replication_factor = Some(5)),
             running(),
             Box::new(one_change(InstanceChange::Nodes {
                 replication_factor: Some(5),
@@ -240,10 +240,10 @@ fn field_cases() -> Vec<(&'static str, DBInstanceSpec, Instance, Check)> {
         (
             "maintenanceWindow",
             with(|p| {
-                p.maintenance_window = Some(crate::api::dbinstance::MaintenanceWindow {
+                p.maintenance_window = Some(Box::new(crate::api::dbinstance::MaintenanceWindow {
                     start_time: "04:00Z".into(),
                     end_time: "05:00Z".into(),
-                })
+                }))
             }),
             running(),
             Box::new(one_change(InstanceChange::MaintainTime {
@@ -295,6 +295,123 @@ fn field_cases() -> Vec<(&'static str, DBInstanceSpec, Instance, Check)> {
             }),
             running(),
             Box::new(|s: &Step| *s == Step::Tag(vec![("env".into(), "prod".into())])),
+        ),
+    ];
+    cases.extend(sharding_cases());
+    cases
+}
+
+/// A Dds sharded spec and the Running cluster that matches it.
+fn sharded(
+    f: impl FnOnce(&mut crate::api::dbinstance_sharding::ShardingParameters),
+) -> DBInstanceSpec {
+    let mut s: DBInstanceSpec = serde_json::from_value(serde_json::json!({"forProvider": {
+        "regionId": "cn-hangzhou", "engineVersion": "6.0",
+        "sharding": {
+            "mongos": {"count": 2, "class": "dds.mongos.mid"},
+            "shards": {"count": 2, "class": "dds.shard.mid", "storageGB": 20},
+            "configServer": {"class": "dds.cs.mid", "storageGB": 20}
+        }
+    }}))
+    .expect("spec");
+    if let Some(sharding) = s.for_provider.sharding.as_deref_mut() {
+        f(sharding);
+    }
+    s
+}
+
+fn sharded_running() -> Instance {
+    let node = |id: &str, class: &str, gb: Option<i32>| crate::cloud::ClusterNode {
+        id: id.into(),
+        class: Some(class.into()),
+        storage_gb: gb,
+    };
+    Instance {
+        id: "dds-shard1234".into(),
+        status: RUNNING.into(),
+        region: "cn-hangzhou".into(),
+        engine_version: Some("6.0".into()),
+        storage_engine: Some("WiredTiger".into()),
+        charge_type: Some("PostPaid".into()),
+        sharded: true,
+        topology: Some(crate::cloud::Topology {
+            mongos: vec![
+                node("s-1", "dds.mongos.mid", None),
+                node("s-2", "dds.mongos.mid", None),
+            ],
+            shards: vec![
+                node("d-1", "dds.shard.mid", Some(20)),
+                node("d-2", "dds.shard.mid", Some(20)),
+            ],
+            config_servers: vec![node("cs-1", "dds.cs.mid", Some(20))],
+        }),
+        ..Instance::default()
+    }
+}
+
+fn sharding_cases() -> Vec<(&'static str, DBInstanceSpec, Instance, Check)> {
+    use crate::cloud::NodeKind;
+    let add = |kind, class: &str, storage_gb| {
+        one_change(InstanceChange::AddNode {
+            kind,
+            class: class.into(),
+            storage_gb,
+        })
+    };
+    vec![
+        (
+            "sharding",
+            sharded(|_| {}),
+            running(),
+            Box::new(rejects("sharding")),
+        ),
+        (
+            "sharding.mongos.count",
+            sharded(|s| {
+                if let Some(m) = &mut s.mongos {
+                    m.count = 3;
+                }
+            }),
+            sharded_running(),
+            Box::new(add(NodeKind::Mongos, "dds.mongos.mid", None)),
+        ),
+        (
+            "sharding.mongos.class",
+            sharded(|s| {
+                if let Some(m) = &mut s.mongos {
+                    m.class = "dds.mongos.large".into();
+                }
+            }),
+            sharded_running(),
+            Box::new(rejects("sharding.mongos.class")),
+        ),
+        (
+            "sharding.shards.count",
+            sharded(|s| s.shards.count = 3),
+            sharded_running(),
+            Box::new(add(NodeKind::Shard, "dds.shard.mid", Some(20))),
+        ),
+        (
+            "sharding.shards.class",
+            sharded(|s| s.shards.class = "dds.shard.large".into()),
+            sharded_running(),
+            Box::new(rejects("sharding.shards.class")),
+        ),
+        (
+            "sharding.shards.storageGB",
+            sharded(|s| s.shards.storage_gb = 40),
+            sharded_running(),
+            Box::new(rejects("sharding.shards.storageGB")),
+        ),
+        (
+            "sharding.configServer",
+            sharded(|s| {
+                if let Some(c) = &mut s.config_server {
+                    c.storage_gb = 40;
+                }
+            }),
+            sharded_running(),
+            Box::new(rejects("sharding.configServer.storageGB")),
         ),
     ]
 }
@@ -379,7 +496,7 @@ fn in_place_rules() {
         (
             "both node counts change in one call",
             with(|p| {
-                p.replication_factor = 7;
+                p.replication_factor = Some(7);
                 p.readonly_replicas = Some(1);
             }),
             running(),
@@ -391,7 +508,7 @@ fn in_place_rules() {
         (
             "nodes go before the engine upgrade",
             with(|p| {
-                p.replication_factor = 5;
+                p.replication_factor = Some(5);
                 p.engine_version = EngineVersion::V7_0;
             }),
             running(),
@@ -519,7 +636,7 @@ fn in_place_rules() {
         ),
         (
             "no write while nodes are being created",
-            with(|p| p.replication_factor = 5),
+            with(|p| p.replication_factor = Some(5)),
             seen(|i| i.status = "NodeCreating".into()),
             Step::Wait("NodeCreating".into()),
         ),
@@ -535,7 +652,7 @@ fn in_place_rules() {
 fn in_place_plans_converge() {
     let s = with(|p| {
         p.engine_version = EngineVersion::V8_0;
-        p.replication_factor = 5;
+        p.replication_factor = Some(5);
         p.readonly_replicas = Some(1);
         p.tde = Some(TdeMode::Enabled);
     });

@@ -156,7 +156,7 @@ fn plan_rules() {
         ),
         (
             "class change modifies in place",
-            with(|s| s.for_provider.instance_class = "dds.mongo.large".into()),
+            with(|s| s.for_provider.instance_class = Some("dds.mongo.large".into())),
             none.clone(),
             present(running()),
             Mode::Active,
@@ -168,8 +168,8 @@ fn plan_rules() {
         (
             "class and storage go in one call",
             with(|s| {
-                s.for_provider.instance_class = "dds.mongo.large".into();
-                s.for_provider.storage_gb = 40;
+                s.for_provider.instance_class = Some("dds.mongo.large".into());
+                s.for_provider.storage_gb = Some(40);
             }),
             none.clone(),
             present(running()),
@@ -181,7 +181,7 @@ fn plan_rules() {
         ),
         (
             "no second write while changing",
-            with(|s| s.for_provider.instance_class = "dds.mongo.large".into()),
+            with(|s| s.for_provider.instance_class = Some("dds.mongo.large".into())),
             none.clone(),
             in_state("DBInstanceClassChanging"),
             Mode::Active,
@@ -221,7 +221,7 @@ fn plan_rules() {
         ),
         (
             "replication factor change adds nodes in place",
-            with(|s| s.for_provider.replication_factor = 5),
+            with(|s| s.for_provider.replication_factor = Some(5)),
             none.clone(),
             present(running()),
             Mode::Active,
@@ -251,7 +251,7 @@ fn plan_rules() {
         ),
         (
             "a preview plans the change (the gate withholds it)",
-            with(|s| s.for_provider.instance_class = "dds.mongo.large".into()),
+            with(|s| s.for_provider.instance_class = Some("dds.mongo.large".into())),
             none.clone(),
             present(running()),
             Mode::Preview,
@@ -262,7 +262,7 @@ fn plan_rules() {
         ),
         (
             "blocked makes no cloud writes",
-            with(|s| s.for_provider.instance_class = "dds.mongo.large".into()),
+            with(|s| s.for_provider.instance_class = Some("dds.mongo.large".into())),
             none.clone(),
             present(running()),
             Mode::Blocked,
@@ -429,8 +429,8 @@ fn plan_rules() {
 #[test]
 fn plans_converge() {
     let s = with(|s| {
-        s.for_provider.instance_class = "dds.mongo.large".into();
-        s.for_provider.storage_gb = 50;
+        s.for_provider.instance_class = Some("dds.mongo.large".into());
+        s.for_provider.storage_gb = Some(50);
         s.for_provider.description = Some("new".into());
         s.for_provider.tags.insert("env".into(), "prod".into());
         s.operations = Some(Box::new(DBInstanceOperations {
@@ -497,10 +497,10 @@ fn validation_rules() {
         (
             "window may wrap midnight",
             with(|s| {
-                s.for_provider.maintenance_window = Some(MaintenanceWindow {
+                s.for_provider.maintenance_window = Some(Box::new(MaintenanceWindow {
                     start_time: "23:00Z".into(),
                     end_time: "00:00Z".into(),
-                })
+                }))
             }),
             None,
         ),
@@ -542,12 +542,12 @@ fn validation_rules() {
         ),
         (
             "storage must be a multiple of 10",
-            with(|s| s.for_provider.storage_gb = 25),
+            with(|s| s.for_provider.storage_gb = Some(25)),
             Some("spec.forProvider.storageGB"),
         ),
         (
             "replication factor 4 is refused",
-            with(|s| s.for_provider.replication_factor = 4),
+            with(|s| s.for_provider.replication_factor = Some(4)),
             Some("spec.forProvider.replicationFactor"),
         ),
         (

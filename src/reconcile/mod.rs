@@ -11,6 +11,7 @@ pub mod dbinstance;
 pub mod dbinstance_backup;
 pub mod dbinstance_inplace;
 pub mod dbinstance_restore;
+pub mod dbinstance_sharding;
 pub mod policy;
 pub mod preview;
 pub mod securityiplist;

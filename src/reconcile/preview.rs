@@ -4,8 +4,8 @@
 use crate::api::common::{PlannedAction, PlannedChange};
 use crate::api::dbinstance::{DBInstanceSpec, HandledOperations};
 use crate::cloud::{
-    AuditChange, AuditSettings, Cloud, CreateInstance, Instance, InstanceChange, SecurityIpGroup,
-    SslAction, SslState,
+    AuditChange, AuditSettings, Cloud, ClusterNode, CreateInstance, Instance, InstanceChange,
+    NodeKind, SecurityIpGroup, SslAction, SslState,
 };
 
 use super::Mode;
@@ -150,6 +150,28 @@ fn apply(c: &InstanceChange, instance: &mut Instance, ssl: &mut Option<SslState>
                 p.config.extend(values.clone());
             }
         }
+        InstanceChange::AddNode {
+            kind,
+            class,
+            storage_gb,
+        } => {
+            if let Some(t) = &mut instance.topology {
+                let nodes = match kind {
+                    NodeKind::Mongos => &mut t.mongos,
+                    NodeKind::Shard => &mut t.shards,
+                };
+                nodes.push(ClusterNode {
+                    id: String::new(),
+                    class: Some(class.clone()),
+                    storage_gb: *storage_gb,
+                });
+            }
+        }
+        InstanceChange::RemoveNode { node_id } => {
+            if let Some(t) = &mut instance.topology {
+                t.mongos.retain(|n| &n.id != node_id);
+            }
+        }
         InstanceChange::Restart { .. } | InstanceChange::UpgradeKernel => {}
     }
 }
@@ -173,6 +195,8 @@ pub fn instance_change(
         (Cloud::Aliyun, InstanceChange::Nodes { .. }) => "ModifyDBInstanceSpec",
         (Cloud::Aliyun, InstanceChange::EngineVersion(_)) => "UpgradeDBInstanceEngineVersion",
         (Cloud::Aliyun, InstanceChange::EnableTde) => "ModifyDBInstanceTDE",
+        (Cloud::Aliyun, InstanceChange::AddNode { .. }) => "CreateNode",
+        (Cloud::Aliyun, InstanceChange::RemoveNode { .. }) => "DeleteNode",
         (Cloud::Aliyun, InstanceChange::AutoScaling(_)) => "ModifyDBInstanceSpec",
         (Cloud::Aliyun, InstanceChange::Parameters(_)) => "ModifyParameters",
         (Cloud::Aliyun, InstanceChange::PublicAddress(true)) => "AllocatePublicNetworkAddress",
@@ -292,6 +316,32 @@ pub fn instance_change(
             ),
             Some(if *open { "Enabled" } else { "Disabled" }.to_owned()),
         )],
+        InstanceChange::AddNode { kind, .. } => {
+            let (field, have) = match (kind, &instance.topology) {
+                (NodeKind::Mongos, t) => {
+                    ("sharding.mongos.count", t.as_ref().map(|t| t.mongos.len()))
+                }
+                (NodeKind::Shard, t) => {
+                    ("sharding.shards.count", t.as_ref().map(|t| t.shards.len()))
+                }
+            };
+            vec![change(
+                field,
+                have.map(|n| n.to_string()),
+                have.map(|n| (n + 1).to_string()),
+            )]
+        }
+        InstanceChange::RemoveNode { node_id } => {
+            let have = instance.topology.as_ref().map(|t| t.mongos.len());
+            vec![
+                change(
+                    "sharding.mongos.count",
+                    have.map(|n| n.to_string()),
+                    have.map(|n| n.saturating_sub(1).to_string()),
+                ),
+                change("sharding.mongos.removed", None, Some(node_id.clone())),
+            ]
+        }
         InstanceChange::Parameters(values) => values
             .iter()
             .map(|(name, value)| {
@@ -337,22 +387,25 @@ fn tag(cloud: Cloud, tags: &[(String, String)], instance: &Instance) -> PlannedA
 
 /// The create call: every value it sends, the password shown as `(secret)`.
 pub fn create_instance(cloud: Cloud, request: &CreateInstance) -> PlannedAction {
-    let name = match cloud {
-        Cloud::Aliyun => "CreateDBInstance",
-        Cloud::Atlas => "createCluster",
+    let name = match (cloud, &request.sharding) {
+        (Cloud::Aliyun, None) => "CreateDBInstance",
+        (Cloud::Aliyun, Some(_)) => "CreateShardingDBInstance",
+        (Cloud::Atlas, _) => "createCluster",
     };
+    let sharded = request.sharding.as_ref();
+    let replica_set = |value: String| sharded.is_none().then_some(value);
     let fields: [(&str, Option<String>); 17] = [
         ("clusterName", request.name.clone()),
         ("regionId", Some(request.region.clone())),
         ("zoneId", request.zone.clone()),
         ("engineVersion", Some(request.engine_version.clone())),
-        ("instanceClass", Some(request.instance_class.clone())),
-        ("storageGB", Some(request.storage_gb.to_string())),
+        ("instanceClass", replica_set(request.instance_class.clone())),
+        ("storageGB", replica_set(request.storage_gb.to_string())),
         ("storageEngine", request.storage_engine.clone()),
         ("storageType", request.storage_type.clone()),
         (
             "replicationFactor",
-            Some(request.replication_factor.to_string()),
+            replica_set(request.replication_factor.to_string()),
         ),
         (
             "readonlyReplicas",
@@ -375,8 +428,39 @@ pub fn create_instance(cloud: Cloud, request: &CreateInstance) -> PlannedAction 
         ("backupId", restore.and_then(|r| r.backup_id.clone())),
         ("restoreTime", restore.and_then(|r| r.restore_time.clone())),
     ];
+    let nodes: [(&str, Option<String>); 6] = [
+        (
+            "sharding.mongos.count",
+            sharded.and_then(|s| s.mongos.as_ref().map(|m| m.0.to_string())),
+        ),
+        (
+            "sharding.mongos.class",
+            sharded.and_then(|s| s.mongos.as_ref().map(|m| m.1.clone())),
+        ),
+        (
+            "sharding.shards.count",
+            sharded.map(|s| s.shard_count.to_string()),
+        ),
+        (
+            "sharding.shards.class",
+            sharded.map(|s| s.shard_class.clone()),
+        ),
+        (
+            "sharding.shards.storageGB",
+            sharded.map(|s| s.shard_storage_gb.to_string()),
+        ),
+        (
+            "sharding.configServer",
+            sharded.and_then(|s| {
+                s.config_server
+                    .as_ref()
+                    .map(|(c, gb)| format!("{c} {gb} GB"))
+            }),
+        ),
+    ];
     let mut changes: Vec<PlannedChange> = fields
         .into_iter()
+        .chain(nodes)
         .chain(clone)
         .filter_map(|(field, to)| to.map(|to| change(field, None, Some(to))))
         .collect();

@@ -285,6 +285,43 @@ impl Harness {
         self.operator = Some(child);
     }
 
+    /// Starts one more operator process beside the main one (another shard, or a standby),
+    /// logging to its own file; `env` sets variables such as `POD_NAME`. It stops when the
+    /// returned handle drops.
+    pub fn spawn_extra_operator(
+        &self,
+        label: &str,
+        env: &[(&str, &str)],
+        extra: &[&str],
+    ) -> ExtraOperator {
+        let log_path = self.work.path().join(format!("operator-{label}.log"));
+        let log = std::fs::File::create(&log_path).expect("log file");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_mongocloud-operator"));
+        command.args(["run", "--namespaces", &self.ns]);
+        for flag in ["--metrics-addr", "--health-addr"] {
+            if !extra.contains(&flag) {
+                command.args([flag, "127.0.0.1:0"]);
+            }
+        }
+        let child = command
+            .args(["--transitional-interval", self.timing.0])
+            .args(["--drift-interval", self.timing.1, "--log-format", "text"])
+            .args(extra)
+            .envs(env.iter().copied())
+            .env(
+                "RUST_LOG",
+                std::env::var("MONGOCLOUD_TEST_LOG").unwrap_or_else(|_| "info,kube=warn".into()),
+            )
+            .stdout(Stdio::from(log.try_clone().expect("log")))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("operator starts");
+        ExtraOperator {
+            child: Some(child),
+            log_path,
+        }
+    }
+
     /// Kills the operator at once (SIGKILL: no chance to finish anything).
     pub fn kill_operator(&mut self) {
         if let Some(mut child) = self.operator.take() {
@@ -463,6 +500,38 @@ impl Harness {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+}
+
+/// An operator process of [`Harness::spawn_extra_operator`].
+pub struct ExtraOperator {
+    child: Option<Child>,
+    log_path: PathBuf,
+}
+
+impl ExtraOperator {
+    /// Kills it at once (SIGKILL).
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    pub fn log_tail(&self, lines: usize) -> String {
+        let text = std::fs::read_to_string(&self.log_path).unwrap_or_default();
+        let all: Vec<&str> = text.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+}
+
+impl Drop for ExtraOperator {
+    fn drop(&mut self) {
+        self.kill();
     }
 }
 

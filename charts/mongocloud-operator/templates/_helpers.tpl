@@ -49,3 +49,11 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
   resources: [events]
   verbs: [create, patch]
 {{- end -}}
+
+{{/* A shard Deployment's pods: a name of their own, so the main Deployment's selector (name and
+instance) never matches them; `root` is the chart's context. */}}
+{{- define "mongocloud.shardSelectorLabels" -}}
+app.kubernetes.io/name: {{ .root.Chart.Name }}-shard
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+mongocloud.dev/operator-shard: {{ .shard }}
+{{- end -}}

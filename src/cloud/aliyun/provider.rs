@@ -132,19 +132,28 @@ impl Provider for AliyunClient {
             ("RegionId", r.region.as_str()),
             ("Engine", "MongoDB"),
             ("EngineVersion", r.engine_version.as_str()),
-            ("DBInstanceClass", r.instance_class.as_str()),
             ("ChargeType", r.charge_type.as_str()),
             ("ClientToken", r.client_token.as_str()),
         ]);
-        p.insert("DBInstanceStorage".to_owned(), r.storage_gb.to_string());
-        p.insert(
-            "ReplicationFactor".to_owned(),
-            r.replication_factor.to_string(),
-        );
+        let action = match &r.sharding {
+            Some(sharded) => {
+                add_sharded_nodes(&mut p, sharded);
+                "CreateShardingDBInstance"
+            }
+            None => {
+                p.insert("DBInstanceClass".to_owned(), r.instance_class.clone());
+                p.insert("DBInstanceStorage".to_owned(), r.storage_gb.to_string());
+                p.insert(
+                    "ReplicationFactor".to_owned(),
+                    r.replication_factor.to_string(),
+                );
+                set_opt(&mut p, "ReadonlyReplicas", r.readonly_replicas);
+                "CreateDBInstance"
+            }
+        };
         set_opt(&mut p, "ZoneId", r.zone.as_ref());
         set_opt(&mut p, "StorageEngine", r.storage_engine.as_ref());
         set_opt(&mut p, "StorageType", r.storage_type.as_ref());
-        set_opt(&mut p, "ReadonlyReplicas", r.readonly_replicas);
         set_opt(&mut p, "Period", r.period);
         set_opt(&mut p, "VpcId", r.vpc_id.as_ref());
         set_opt(&mut p, "VSwitchId", r.vswitch_id.as_ref());
@@ -168,8 +177,8 @@ impl Provider for AliyunClient {
             );
         }
         add_tags(&mut p, &r.tags);
-        let v = self.call("CreateDBInstance", &r.region, p).await?;
-        required_text("CreateDBInstance", &v, "DBInstanceId")
+        let v = self.call(action, &r.region, p).await?;
+        required_text(action, &v, "DBInstanceId")
     }
 
     async fn delete_instance(&self, id: &str) -> Result<(), CloudError> {
@@ -235,6 +244,20 @@ impl Provider for AliyunClient {
                     serde_json::to_string(values).unwrap_or_default(),
                 );
                 "ModifyParameters"
+            }
+            InstanceChange::AddNode {
+                kind,
+                class,
+                storage_gb,
+            } => {
+                p.insert("NodeType".to_owned(), kind.as_str().to_owned());
+                p.insert("NodeClass".to_owned(), class.clone());
+                set_opt(&mut p, "NodeStorage", *storage_gb);
+                "CreateNode"
+            }
+            InstanceChange::RemoveNode { node_id } => {
+                p.insert("NodeId".to_owned(), node_id.clone());
+                "DeleteNode"
             }
             // The spec check refuses `atlas` for Aliyun, so no plan gets here.
             InstanceChange::AutoScaling(_) => {
@@ -567,6 +590,27 @@ impl Provider for AliyunClient {
                 .filter_map(|r| text(r, "RestoreEndTime"))
                 .max(),
         })
+    }
+}
+
+/// CreateShardingDBInstance lists every node: `Mongos.N.Class`, `ReplicaSet.N.Class` and
+/// `.Storage` (the shards), `ConfigServer.1.Class` and `.Storage`.
+fn add_sharded_nodes(p: &mut Params, s: &ShardedCreate) {
+    if let Some((count, class)) = &s.mongos {
+        for n in 1..=*count {
+            p.insert(format!("Mongos.{n}.Class"), class.clone());
+        }
+    }
+    for n in 1..=s.shard_count {
+        p.insert(format!("ReplicaSet.{n}.Class"), s.shard_class.clone());
+        p.insert(
+            format!("ReplicaSet.{n}.Storage"),
+            s.shard_storage_gb.to_string(),
+        );
+    }
+    if let Some((class, gb)) = &s.config_server {
+        p.insert("ConfigServer.1.Class".to_owned(), class.clone());
+        p.insert("ConfigServer.1.Storage".to_owned(), gb.to_string());
     }
 }
 

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::cloud::{
-    BackupInfo, BackupPolicySettings, Instance, InstanceEndpoint, SecurityIpGroup, Tags,
+    BackupInfo, BackupPolicySettings, ClusterNode, Instance, InstanceEndpoint, SecurityIpGroup,
+    Tags, Topology,
 };
 
 /// A text field; numbers are rendered, empty strings and nulls are `None`.
@@ -59,8 +60,13 @@ pub fn instance(v: &Value) -> Instance {
             port: int32(r, "ConnectionPort").unwrap_or(3717),
         })
     };
-    let endpoints = private.into_iter().filter_map(endpoint).collect();
+    let mut endpoints: Vec<InstanceEndpoint> = private.into_iter().filter_map(endpoint).collect();
     let public_endpoints = public.into_iter().filter_map(endpoint).collect();
+    let sharded = text(v, "DBInstanceType").as_deref() == Some("sharding");
+    let topology = sharded.then(|| topology(v)).flatten();
+    if topology.is_some() {
+        endpoints.extend(mongos_endpoints(v));
+    }
     Instance {
         id: text(v, "DBInstanceId").unwrap_or_default(),
         status: text(v, "DBInstanceStatus").unwrap_or_default(),
@@ -88,8 +94,46 @@ pub fn instance(v: &Value) -> Instance {
         resource_group_id: text(v, "ResourceGroupId"),
         deletion_protection: text(v, "DBInstanceReleaseProtection").map(|b| b == "true"),
         tags,
+        sharded,
+        topology,
         ..Instance::default()
     }
+}
+
+/// The nodes of a sharded instance; `None` on a listing, which carries no node lists.
+fn topology(v: &Value) -> Option<Topology> {
+    v.get("MongosList")?;
+    let nodes = |outer: &str, inner: &str| -> Vec<ClusterNode> {
+        list(v, outer, inner)
+            .into_iter()
+            .filter_map(|n| {
+                Some(ClusterNode {
+                    id: text(n, "NodeId")?,
+                    class: text(n, "NodeClass"),
+                    storage_gb: int32(n, "NodeStorage"),
+                })
+            })
+            .collect()
+    };
+    Some(Topology {
+        mongos: nodes("MongosList", "MongosAttribute"),
+        shards: nodes("ShardList", "ShardAttribute"),
+        config_servers: nodes("ConfigserverList", "ConfigserverAttribute"),
+    })
+}
+
+/// Each mongos as an endpoint (role `Mongos`). The cloud spells the address `ConnectSting`.
+fn mongos_endpoints(v: &Value) -> Vec<InstanceEndpoint> {
+    list(v, "MongosList", "MongosAttribute")
+        .into_iter()
+        .filter_map(|m| {
+            Some(InstanceEndpoint {
+                role: "Mongos".to_owned(),
+                host: text(m, "ConnectSting").or_else(|| text(m, "ConnectString"))?,
+                port: int32(m, "Port").unwrap_or(3717),
+            })
+        })
+        .collect()
 }
 
 pub fn security_ip_group(v: &Value) -> SecurityIpGroup {

@@ -8,7 +8,10 @@
 
 use serde_json::{Value, json};
 
-use crate::cloud::{AutoScaling, BackupInfo, CreateInstance, Instance, InstanceEndpoint, Tags};
+use crate::cloud::{
+    AutoScaling, BackupInfo, ClusterNode, CreateInstance, Instance, InstanceEndpoint, Tags,
+    Topology,
+};
 
 /// The operator's word for an Atlas `stateName`.
 pub fn state_word(state: &str) -> String {
@@ -63,7 +66,15 @@ pub fn instance(cluster: &Value) -> Instance {
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
         .map(str::to_owned);
-    let (endpoints, replica_set_name) = standard.as_deref().map(parse_standard).unwrap_or_default();
+    let sharded = text(cluster, "clusterType").as_deref() == Some("SHARDED");
+    let (mut endpoints, replica_set_name) =
+        standard.as_deref().map(parse_standard).unwrap_or_default();
+    // A sharded cluster's standard string lists its mongos, one on each shard node.
+    if sharded {
+        for e in &mut endpoints {
+            e.role = "Mongos".to_owned();
+        }
+    }
     let tags: Tags = cluster
         .get("tags")
         .and_then(Value::as_array)
@@ -100,8 +111,53 @@ pub fn instance(cluster: &Value) -> Instance {
         cloud_provider: region.and_then(|r| text(r, "providerName")),
         backup_enabled: cluster.get("backupEnabled").and_then(Value::as_bool),
         auto_scaling: region.map(auto_scaling),
+        sharded,
+        topology: sharded.then(|| shards(cluster)),
         ..Instance::default()
     }
+}
+
+/// A sharded cluster's shards: one replication spec each, sized by its preferred region.
+fn shards(cluster: &Value) -> Topology {
+    let specs = cluster.get("replicationSpecs").and_then(Value::as_array);
+    let shards = specs
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .map(|(n, spec)| {
+            let electable = spec
+                .get("regionConfigs")
+                .and_then(Value::as_array)
+                .and_then(|r| {
+                    r.iter()
+                        .max_by_key(|r| r.get("priority").and_then(Value::as_i64).unwrap_or(0))
+                })
+                .and_then(|r| r.get("electableSpecs"));
+            ClusterNode {
+                id: text(spec, "id").unwrap_or_else(|| format!("shard-{n}")),
+                class: electable.and_then(|e| text(e, "instanceSize")),
+                storage_gb: electable.and_then(|e| int(e, "diskSizeGB")),
+            }
+        })
+        .collect();
+    Topology {
+        shards,
+        ..Topology::default()
+    }
+}
+
+/// The PATCH body that adds one shard: the current replication specs and a copy of the last
+/// one without its ids (Atlas gives the new shard its own).
+pub fn add_shard_body(cluster: &Value) -> Value {
+    let mut body = resize_body(cluster, None, None);
+    if let Some(specs) = body
+        .get_mut("replicationSpecs")
+        .and_then(Value::as_array_mut)
+        && let Some(last) = specs.last().cloned()
+    {
+        specs.push(last);
+    }
+    body
 }
 
 /// A region's `autoScaling`; absent settings are off.
@@ -206,11 +262,21 @@ pub fn create_body(request: &CreateInstance) -> Value {
     if let Some(scaling) = &request.auto_scaling {
         region["autoScaling"] = auto_scaling_json(scaling);
     }
+    let (cluster_type, specs) = match &request.sharding {
+        // One replication spec per shard, each a three-node replica set of the shards' size.
+        Some(s) => {
+            region["electableSpecs"] = hardware(&s.shard_class, 3, s.shard_storage_gb);
+            let spec = json!({"regionConfigs": [region]});
+            let count = usize::try_from(s.shard_count).unwrap_or(1);
+            ("SHARDED", vec![spec; count])
+        }
+        None => ("REPLICASET", vec![json!({"regionConfigs": [region]})]),
+    };
     let mut body = json!({
         "name": request.name.as_deref().unwrap_or_default(),
-        "clusterType": "REPLICASET",
+        "clusterType": cluster_type,
         "mongoDBMajorVersion": request.engine_version,
-        "replicationSpecs": [{"regionConfigs": [region]}],
+        "replicationSpecs": specs,
         "tags": tags_body(request.tags.iter()),
     });
     if let Some(backup) = request.backup_enabled {

@@ -407,6 +407,14 @@ impl Provider for AtlasProvider {
                 self.patch_cluster(id, &json!({"mongoDBMajorVersion": major}))
                     .await
             }
+            InstanceChange::AddNode {
+                kind: NodeKind::Shard,
+                ..
+            } => {
+                let cluster = self.existing_cluster("updateCluster", id).await?;
+                self.patch_cluster(id, &clusters::add_shard_body(&cluster))
+                    .await
+            }
             other => Err(terminal(
                 "updateCluster",
                 format!("Atlas clusters have no such change: {other:?}"),

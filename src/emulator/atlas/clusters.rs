@@ -143,14 +143,19 @@ impl Cluster {
         }
         let host: String = self.name.to_ascii_lowercase().chars().take(23).collect();
         let domain = format!("{}.mongodb.net", self.host_tag);
+        // A sharded cluster's string names its mongos (port 27016, on the first shard's
+        // nodes) and no replica set.
+        let (port, query) = match self.cluster_type.as_str() {
+            "REPLICASET" => (27017, format!("&replicaSet={}", self.replica_set())),
+            _ => (27016, String::new()),
+        };
         let hosts: Vec<String> = (0..3)
-            .map(|n| format!("{host}-shard-00-0{n}.{domain}:27017"))
+            .map(|n| format!("{host}-shard-00-0{n}.{domain}:{port}"))
             .collect();
         json!({
             "standard": format!(
-                "mongodb://{}/?ssl=true&authSource=admin&replicaSet={}",
+                "mongodb://{}/?ssl=true&authSource=admin{query}",
                 hosts.join(","),
-                self.replica_set()
             ),
             "standardSrv": format!("mongodb+srv://{host}.{domain}"),
         })
