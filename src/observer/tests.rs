@@ -575,11 +575,13 @@ async fn a_tagged_listing_reads_only_the_shards_pages_and_untagged_instances_by_
     );
 
     let adopted = "dds-00900";
-    let (asked, ()) = tokio::join!(observer.instance(adopted, Duration::from_secs(60)), async {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        observer.refresh_hot().await;
-    });
-    assert!(matches!(asked, Some(Seen::Present(_))), "{asked:?}");
+    assert!(matches!(
+        observer.peek(adopted, Duration::from_secs(60)),
+        Peek::Queued
+    ));
+    observer.refresh_hot().await;
+    let asked = observer.peek(adopted, Duration::from_secs(60));
+    assert!(matches!(asked, Peek::Present(_)), "{asked:?}");
     let described = cloud.describes.load(Ordering::SeqCst);
     observer.list_all().await.expect("list");
     assert!(
