@@ -1,4 +1,4 @@
-//! In-place changes end to end, both clouds: node counts, engine upgrades and TDE go through
+//! In-place changes end to end, both clouds: node counts, engine upgrades, TDE and the disk type go through
 //! the cloud's own action and its transitional states; a downgrade is refused by name without a
 //! cloud write. The real API server, the operator binary, the emulator as the cloud; cloud-side
 //! facts come from the emulator.
@@ -479,4 +479,59 @@ async fn aliyun_public_address_is_opened_only_when_asked_and_published_in_the_se
     .await;
     assert_eq!(h.calls_of("ReleasePublicNetworkAddress").await, 1);
     h.kill_operator();
+}
+
+#[tokio::test]
+async fn aliyun_disk_type_goes_to_cloud_auto_only_from_forty_gb() {
+    let Some(mut h) = support::harness("inplace_disk", TRANSITION_MS).await else {
+        return;
+    };
+    h.provider_config().await;
+    h.start_operator(&[]);
+    h.create::<DBInstance>(manifest(
+        &h,
+        json!({"regionId": "cn-hangzhou", "engineVersion": "6.0", "instanceClass": "dds.mongo.mid",
+               "storageGB": 20, "storageType": "cloud_essd1"}),
+    ))
+    .await;
+    let d = ready(&h).await;
+    let id = d.status.and_then(|s| s.instance_id).expect("instance id");
+
+    // Given a 20 GB ESSD disk, when the spec asks for cloud_auto alone, then TerminalError
+    // names the field and the rule, and nothing is written.
+    let before = writes(&h.calls().await);
+    h.merge::<DBInstance>(
+        "orders",
+        json!({"spec": {"forProvider": {"storageType": "cloud_auto"}}}),
+    )
+    .await;
+    let message = terminal_message(&h).await;
+    assert!(
+        message.contains("spec.forProvider.storageType") && message.contains("40 GB"),
+        "{message}"
+    );
+    assert_eq!(writes(&h.calls().await), before, "no cloud write");
+
+    // When the storage goes to 40 GB as well, then the storage is raised first and the disk
+    // type follows in one ModifyDBInstanceDiskType.
+    h.merge::<DBInstance>(
+        "orders",
+        json!({"spec": {"forProvider": {"storageGB": 40}}}),
+    )
+    .await;
+    h.wait_for::<DBInstance, _>("orders", "cloud_auto and Ready", LIMIT, |d| {
+        let st = d.status.as_ref()?;
+        (st.at_provider.as_ref()?.storage_type.as_deref() == Some("cloud_auto"))
+            .then_some(())
+            .and(has_condition(d, &st.conditions, "Ready", "True", None))
+    })
+    .await;
+    let cloud = cloud_instance(&h, &id).await;
+    assert_eq!(
+        (cloud["storageType"].as_str(), cloud["storageGb"].as_i64()),
+        (Some("cloud_auto"), Some(40)),
+        "{cloud}"
+    );
+    assert_eq!(h.calls_of("ModifyDBInstanceSpec").await, 1);
+    assert_eq!(h.calls_of("ModifyDBInstanceDiskType").await, 1);
 }

@@ -392,6 +392,9 @@ pub struct DBInstanceObservation {
     pub instance_class: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none", rename = "storageGB")]
     pub storage_gb: Option<i32>,
+    /// The disk type, e.g. `cloud_essd1`, `cloud_auto` (Aliyun).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_type: Option<String>,
     /// Electable (voting) nodes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replication_factor: Option<i32>,

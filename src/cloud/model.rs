@@ -248,6 +248,8 @@ pub enum InstanceChange {
     EngineVersion(String),
     /// ModifyDBInstanceTDE `TDEStatus=enabled`; the cloud cannot turn it off again.
     EnableTde,
+    /// ModifyDBInstanceDiskType to this disk type (`cloud_auto`, the only one it takes).
+    StorageType(String),
     /// Atlas: the `autoScaling` of every region (Atlas wants them all alike).
     AutoScaling(AutoScaling),
     /// AllocatePublicNetworkAddress (`true`) or ReleasePublicNetworkAddress (`false`).

@@ -665,6 +665,7 @@ fn change_name(change: &InstanceChange) -> &'static str {
         InstanceChange::Nodes { .. } => "ModifyDBInstanceSpec",
         InstanceChange::EngineVersion(_) => "UpgradeDBInstanceEngineVersion",
         InstanceChange::EnableTde => "ModifyDBInstanceTDE",
+        InstanceChange::StorageType(_) => "ModifyDBInstanceDiskType",
         InstanceChange::AutoScaling(_) => "updateCluster",
         InstanceChange::Parameters(_) => "ModifyParameters",
         InstanceChange::PublicAddress(true) => "AllocatePublicNetworkAddress",
@@ -707,6 +708,7 @@ fn describe(change: &InstanceChange) -> String {
         ),
         InstanceChange::EngineVersion(v) => format!("engine version {v}"),
         InstanceChange::EnableTde => "TDE on".to_owned(),
+        InstanceChange::StorageType(disk) => format!("disk type {disk}"),
         InstanceChange::AutoScaling(a) => crate::reconcile::dbinstance_inplace::describe_scaling(a),
         InstanceChange::PublicAddress(open) => {
             format!(

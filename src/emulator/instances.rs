@@ -517,6 +517,41 @@ pub fn modify_tde(state: &mut State, call: &Call, p: &Params) -> Result<Value, A
     Ok(json!({}))
 }
 
+/// ModifyDBInstanceDiskType: to `cloud_auto` only, from an ESSD disk of 40 GB or more (the
+/// cloud's rules), walking `DBInstanceClassChanging` as a spec change does.
+pub fn modify_disk_type(state: &mut State, call: &Call, p: &Params) -> Result<Value, ApiError> {
+    let wanted = required(p, "DbInstanceStorageType")?;
+    let i = instance(state, p)?;
+    if i.status != "Running" {
+        return Err(ApiError::incorrect_state(&i.status));
+    }
+    if wanted != "cloud_auto" {
+        return Err(ApiError::invalid(
+            "DbInstanceStorageType",
+            "must be cloud_auto; the disk type can only be changed to ESSD AutoPL",
+        ));
+    }
+    if !i.storage_type.starts_with("cloud_essd") {
+        return Err(ApiError::invalid(
+            "DbInstanceStorageType",
+            "only an ESSD disk can be changed to cloud_auto",
+        ));
+    }
+    if i.storage_gb < 40 {
+        return Err(ApiError::invalid(
+            "DbInstanceStorageType",
+            "not supported for instances with less than 40 GB of disk space",
+        ));
+    }
+    i.storage_type = wanted;
+    i.begin(
+        "DBInstanceClassChanging",
+        Some("Running"),
+        call.transition_ms,
+    );
+    Ok(json!({}))
+}
+
 pub fn describe_tde(state: &mut State, p: &Params) -> Result<Value, ApiError> {
     let i = instance(state, p)?;
     Ok(json!({

@@ -368,6 +368,7 @@ fn dispatch(state: &mut State, call: &Call, action: &str, p: &Params) -> Result<
         "DescribeDBInstanceSSL" => instances::describe_ssl(state, p),
         "UpgradeDBInstanceEngineVersion" => instances::upgrade_engine(state, call, p),
         "ModifyDBInstanceTDE" => instances::modify_tde(state, call, p),
+        "ModifyDBInstanceDiskType" => instances::modify_disk_type(state, call, p),
         "DescribeDBInstanceTDEInfo" => instances::describe_tde(state, p),
         "AllocatePublicNetworkAddress" => instances::public_address(state, call, p, true),
         "ReleasePublicNetworkAddress" => instances::public_address(state, call, p, false),

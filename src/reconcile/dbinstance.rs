@@ -287,7 +287,7 @@ fn immutable_change(p: &DBInstanceParameters, i: &Instance) -> Option<Invalid> {
         ),
         (
             "storageType",
-            p.storage_type.map(storage_type),
+            p.storage_type.map(inplace::storage_type_name),
             i.storage_type.as_deref(),
         ),
         ("chargeType", Some(charge_type(p)), i.charge_type.as_deref()),
@@ -441,17 +441,6 @@ fn storage_engine(p: &DBInstanceParameters) -> &'static str {
     }
 }
 
-fn storage_type(t: crate::api::dbinstance::StorageType) -> &'static str {
-    use crate::api::dbinstance::StorageType::*;
-    match t {
-        CloudEssd1 => "cloud_essd1",
-        CloudEssd2 => "cloud_essd2",
-        CloudEssd3 => "cloud_essd3",
-        CloudAuto => "cloud_auto",
-        LocalSsd => "local_ssd",
-    }
-}
-
 fn charge_type(p: &DBInstanceParameters) -> &'static str {
     match p.charge_type {
         crate::api::dbinstance::ChargeType::PostPaid => "PostPaid",
@@ -476,7 +465,9 @@ pub fn create_request(
         instance_class: p.instance_class.clone().unwrap_or_default(),
         storage_gb: p.storage_gb.unwrap_or_default(),
         storage_engine: Some(storage_engine(p).to_owned()),
-        storage_type: p.storage_type.map(|t| storage_type(t).to_owned()),
+        storage_type: p
+            .storage_type
+            .map(|t| inplace::storage_type_name(t).to_owned()),
         replication_factor: p.replication_factor.unwrap_or(3),
         readonly_replicas: p.readonly_replicas,
         charge_type: charge_type(p).to_owned(),
@@ -511,6 +502,7 @@ pub fn observation(i: &Instance, ssl: Option<&SslState>) -> DBInstanceObservatio
         status: i.status.clone(),
         instance_class: i.instance_class.clone(),
         storage_gb: i.storage_gb,
+        storage_type: i.storage_type.clone(),
         replication_factor: i.replication_factor,
         readonly_replicas: i.readonly_replicas,
         tde_enabled: i.tde_enabled,

@@ -130,7 +130,13 @@ pub const FIELDS: &[FieldRule] = &[
         How::NotApplicable,
     ),
     rule("storageEngine", How::CreateOnly, How::NotApplicable),
-    rule("storageType", How::CreateOnly, How::NotApplicable),
+    rule(
+        "storageType",
+        How::InPlace(
+            "ModifyDBInstanceDiskType; only to cloud_auto, from an ESSD disk of 40 GB or more",
+        ),
+        How::NotApplicable,
+    ),
     rule("chargeType", How::CreateOnly, How::NotApplicable),
     rule("vpcId", How::CreateOnly, How::NotApplicable),
     rule("vSwitchId", How::CreateOnly, How::NotApplicable),
@@ -232,6 +238,9 @@ pub fn refusal(p: &DBInstanceParameters, i: &Instance) -> Option<Invalid> {
             ),
         ));
     }
+    if let Some(invalid) = storage_type_refusal(p, i) {
+        return Some(invalid);
+    }
     if p.tde == Some(TdeMode::Disabled) && i.tde_enabled == Some(true) {
         return Some(Invalid::new(
             format!("{FP}.tde"),
@@ -241,10 +250,67 @@ pub fn refusal(p: &DBInstanceParameters, i: &Instance) -> Option<Invalid> {
     None
 }
 
-/// The next in-place change of node counts, engine version or TDE; `None` when they match.
+/// ESSD AutoPL (`cloud_auto`), the one disk type Dds changes to in place.
+const CLOUD_AUTO: &str = "cloud_auto";
+/// The smallest disk ModifyDBInstanceDiskType takes (GB).
+const CLOUD_AUTO_MIN_GB: i32 = 40;
+
+/// A disk type change the cloud cannot make: to anything but `cloud_auto`, from a disk that
+/// is not an ESSD (a local SSD), or on a disk the spec keeps under 40 GB (a spec that also
+/// raises the storage to 40 GB or more gets the storage first, then the disk type).
+fn storage_type_refusal(p: &DBInstanceParameters, i: &Instance) -> Option<Invalid> {
+    let want = storage_type_name(p.storage_type?);
+    let have = i.storage_type.as_deref()?;
+    if want.eq_ignore_ascii_case(have) {
+        return None;
+    }
+    let field = format!("{FP}.storageType");
+    let why = if want != CLOUD_AUTO {
+        format!(
+            "cannot change from {have} to {want}: the cloud changes a disk type only to cloud_auto (revert it to {have}, or set cloud_auto)"
+        )
+    } else if !have.starts_with("cloud_essd") {
+        format!(
+            "cannot change from {have} to cloud_auto: only an ESSD disk (cloud_essd1/2/3) becomes cloud_auto in place"
+        )
+    } else if let Some(gb) = p.storage_gb.or(i.storage_gb)
+        && gb < CLOUD_AUTO_MIN_GB
+    {
+        format!(
+            "cannot change to cloud_auto on a {gb} GB disk: the cloud needs {CLOUD_AUTO_MIN_GB} GB or more (raise storageGB to {CLOUD_AUTO_MIN_GB})"
+        )
+    } else {
+        return None;
+    };
+    Some(Invalid::new(field, why))
+}
+
+pub fn storage_type_name(t: crate::api::dbinstance::StorageType) -> &'static str {
+    use crate::api::dbinstance::StorageType::*;
+    match t {
+        CloudEssd1 => "cloud_essd1",
+        CloudEssd2 => "cloud_essd2",
+        CloudEssd3 => "cloud_essd3",
+        CloudAuto => CLOUD_AUTO,
+        LocalSsd => "local_ssd",
+    }
+}
+
+/// To `cloud_auto`, when the spec asks for it and [`storage_type_refusal`] lets it through.
+fn storage_type(p: &DBInstanceParameters, i: &Instance) -> Option<InstanceChange> {
+    let want = storage_type_name(p.storage_type?);
+    let have = i.storage_type.as_deref()?;
+    let large_enough = i.storage_gb.is_some_and(|gb| gb >= CLOUD_AUTO_MIN_GB);
+    (want == CLOUD_AUTO && !have.eq_ignore_ascii_case(CLOUD_AUTO) && large_enough)
+        .then(|| InstanceChange::StorageType(CLOUD_AUTO.to_owned()))
+}
+
+/// The next in-place change of node counts, engine version, parameters, public address, disk
+/// type or TDE; `None` when they match.
 pub fn change(p: &DBInstanceParameters, i: &Instance) -> Option<InstanceChange> {
     nodes(p, i)
         .or_else(|| engine_upgrade(p, i))
+        .or_else(|| storage_type(p, i))
         .or_else(|| parameters(p, i))
         .or_else(|| public_address(p, i))
         .or_else(|| {

@@ -1,5 +1,5 @@
 use super::*;
-use crate::api::dbinstance::{DBInstanceSpec, HandledOperations};
+use crate::api::dbinstance::{DBInstanceSpec, HandledOperations, StorageType};
 use crate::api::dbinstance_changes::PublicAddress;
 use crate::cloud::{SslState, Tags};
 use crate::reconcile::Mode;
@@ -130,7 +130,7 @@ fn scaled() -> AutoScaling {
 /// One row per field of [`FIELDS`]: a changed value is the rule's one call, or a refusal naming
 /// the field (which makes no cloud call: a `Reject` step writes nothing).
 fn field_cases() -> Vec<(&'static str, DBInstanceSpec, Instance, Check)> {
-    use crate::api::dbinstance::{ChargeType, StorageEngine, StorageType};
+    use crate::api::dbinstance::{ChargeType, StorageEngine};
     let mut cases: Vec<(&'static str, DBInstanceSpec, Instance, Check)> = vec![
         (
             "regionId",
@@ -200,9 +200,12 @@ fn field_cases() -> Vec<(&'static str, DBInstanceSpec, Instance, Check)> {
         ),
         (
             "storageType",
-            with(|p| p.storage_type = Some(StorageType::CloudAuto)),
-            running(),
-            Box::new(rejects("storageType")),
+            with(|p| {
+                p.storage_type = Some(StorageType::CloudAuto);
+                p.storage_gb = Some(40);
+            }),
+            seen(|i| i.storage_gb = Some(40)),
+            Box::new(one_change(InstanceChange::StorageType("cloud_auto".into()))),
         ),
         (
             "chargeType",
@@ -466,6 +469,43 @@ fn refused_changes_name_the_field_and_why() {
             "tde",
             "cannot be turned off",
         ),
+        (
+            "disk type other than cloud_auto",
+            with(|p| p.storage_type = Some(StorageType::CloudEssd2)),
+            running(),
+            "storageType",
+            "cannot change from cloud_essd1 to cloud_essd2: the cloud changes a disk type only to cloud_auto",
+        ),
+        (
+            "cloud_auto under 40 GB",
+            with(|p| p.storage_type = Some(StorageType::CloudAuto)),
+            running(),
+            "storageType",
+            "cloud_auto on a 20 GB disk: the cloud needs 40 GB or more",
+        ),
+        (
+            "cloud_auto under 40 GB, the spec's own storage",
+            with(|p| {
+                p.storage_type = Some(StorageType::CloudAuto);
+                p.storage_gb = Some(30);
+            }),
+            seen(|i| i.storage_gb = Some(30)),
+            "storageType",
+            "cloud_auto on a 30 GB disk",
+        ),
+        (
+            "cloud_auto from a local disk",
+            with(|p| {
+                p.storage_type = Some(StorageType::CloudAuto);
+                p.storage_gb = Some(40);
+            }),
+            seen(|i| {
+                i.storage_type = Some("local_ssd".into());
+                i.storage_gb = Some(40);
+            }),
+            "storageType",
+            "only an ESSD disk (cloud_essd1/2/3) becomes cloud_auto",
+        ),
     ];
     for (name, s, i, field, why) in cases {
         match plan_for(&s, &i) {
@@ -648,6 +688,31 @@ fn in_place_rules() {
 
 /// Applying each planned change to the observation reaches a steady plan: an engine two
 /// versions behind takes two upgrades, then nothing more.
+#[test]
+fn storage_raised_to_forty_gb_with_cloud_auto_goes_storage_first_then_disk_type() {
+    let s = with(|p| {
+        p.storage_type = Some(StorageType::CloudAuto);
+        p.storage_gb = Some(40);
+    });
+    let mut i = running();
+    let mut calls = Vec::new();
+    for _ in 0..5 {
+        match plan_for(&s, &i) {
+            Step::Steady => break,
+            Step::Change(InstanceChange::Spec { storage_gb, .. }) => {
+                i.storage_gb = storage_gb.or(i.storage_gb);
+                calls.push("storage");
+            }
+            Step::Change(InstanceChange::StorageType(disk)) => {
+                i.storage_type = Some(disk);
+                calls.push("disk type");
+            }
+            other => panic!("unexpected step {other:?}"),
+        }
+    }
+    assert_eq!(calls, ["storage", "disk type"]);
+}
+
 #[test]
 fn in_place_plans_converge() {
     let s = with(|p| {

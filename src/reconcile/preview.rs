@@ -137,6 +137,7 @@ fn apply(c: &InstanceChange, instance: &mut Instance, ssl: &mut Option<SslState>
         }
         InstanceChange::EngineVersion(v) => instance.engine_version = Some(v.clone()),
         InstanceChange::EnableTde => instance.tde_enabled = Some(true),
+        InstanceChange::StorageType(disk) => instance.storage_type = Some(disk.clone()),
         InstanceChange::AutoScaling(a) => instance.auto_scaling = Some(a.clone()),
         InstanceChange::PublicAddress(open) => {
             instance.public_endpoints = if *open {
@@ -195,6 +196,7 @@ pub fn instance_change(
         (Cloud::Aliyun, InstanceChange::Nodes { .. }) => "ModifyDBInstanceSpec",
         (Cloud::Aliyun, InstanceChange::EngineVersion(_)) => "UpgradeDBInstanceEngineVersion",
         (Cloud::Aliyun, InstanceChange::EnableTde) => "ModifyDBInstanceTDE",
+        (Cloud::Aliyun, InstanceChange::StorageType(_)) => "ModifyDBInstanceDiskType",
         (Cloud::Aliyun, InstanceChange::AddNode { .. }) => "CreateNode",
         (Cloud::Aliyun, InstanceChange::RemoveNode { .. }) => "DeleteNode",
         (Cloud::Aliyun, InstanceChange::AutoScaling(_)) => "ModifyDBInstanceSpec",
@@ -296,6 +298,11 @@ pub fn instance_change(
             "engineVersion",
             instance.engine_version.clone(),
             Some(v.clone()),
+        )],
+        InstanceChange::StorageType(disk) => vec![change(
+            "storageType",
+            instance.storage_type.clone(),
+            Some(disk.clone()),
         )],
         InstanceChange::EnableTde => vec![change(
             "tde",

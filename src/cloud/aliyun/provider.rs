@@ -236,6 +236,10 @@ impl Provider for AliyunClient {
                 p.insert("TDEStatus".to_owned(), "enabled".to_owned());
                 "ModifyDBInstanceTDE"
             }
+            InstanceChange::StorageType(disk) => {
+                p.insert("DbInstanceStorageType".to_owned(), disk.clone());
+                "ModifyDBInstanceDiskType"
+            }
             InstanceChange::PublicAddress(true) => "AllocatePublicNetworkAddress",
             InstanceChange::PublicAddress(false) => "ReleasePublicNetworkAddress",
             InstanceChange::Parameters(values) => {
