@@ -9,62 +9,15 @@ use std::time::Duration;
 
 use mongocloud_operator::api::DBInstance;
 use serde_json::{Value, json};
+use support::dbinstance::{LIMIT, ready, seen_in, terminal_message, writes};
 use support::{ATLAS_PROJECT, Harness, has_condition};
 
-const LIMIT: Duration = Duration::from_secs(40);
 /// Long enough that the operator's polls see each transitional state.
 const TRANSITION_MS: u64 = 1500;
 
 fn manifest(h: &Harness, for_provider: Value) -> Value {
     json!({"apiVersion": "mongocloud.dev/v1alpha1", "kind": "DBInstance", "metadata": {"name": "orders"},
            "spec": {"providerConfigRef": {"name": h.pc}, "forProvider": for_provider}})
-}
-
-async fn ready(h: &Harness) -> DBInstance {
-    h.wait_for::<DBInstance, _>("orders", "Ready=True", LIMIT, |d| {
-        let st = d.status.as_ref()?;
-        has_condition(d, &st.conditions, "Ready", "True", None).map(|()| d.clone())
-    })
-    .await
-}
-
-/// Waits until the object reports the cloud in `state` (Ready=False with that reason).
-async fn seen_in(h: &Harness, state: &str) {
-    h.wait_for::<DBInstance, _>("orders", state, LIMIT, |d| {
-        has_condition(
-            d,
-            &d.status.as_ref()?.conditions,
-            "Ready",
-            "False",
-            Some(state),
-        )
-    })
-    .await;
-}
-
-/// Mutating calls so far: every action or operation that is no read.
-fn writes(calls: &Value) -> u64 {
-    ["actions", "operations"]
-        .iter()
-        .filter_map(|k| calls[k].as_object())
-        .flatten()
-        .filter(|(k, _)| {
-            !k.starts_with("Describe")
-                && !k.starts_with("List")
-                && !k.starts_with("get")
-                && !k.starts_with("list")
-        })
-        .map(|(_, v)| v.as_u64().unwrap_or(0))
-        .sum()
-}
-
-async fn terminal_message(h: &Harness) -> String {
-    h.wait_for::<DBInstance, _>("orders", "Synced=False TerminalError", LIMIT, |d| {
-        let st = d.status.as_ref()?;
-        has_condition(d, &st.conditions, "Synced", "False", Some("TerminalError"))?;
-        support::condition(&st.conditions, "Synced").map(|c| c.message)
-    })
-    .await
 }
 
 async fn cloud_instance(h: &Harness, id: &str) -> Value {
@@ -88,7 +41,7 @@ async fn aliyun_nodes_engine_and_tde_change_in_place_and_a_downgrade_is_refused(
                "storageGB": 20, "tde": "Disabled"}),
     ))
     .await;
-    let d = ready(&h).await;
+    let d = ready(&h, "orders").await;
     let id = d.status.and_then(|s| s.instance_id).expect("instance id");
 
     // Given a Running replica set, when the node counts change, then one ModifyDBInstanceSpec
@@ -98,8 +51,8 @@ async fn aliyun_nodes_engine_and_tde_change_in_place_and_a_downgrade_is_refused(
         json!({"spec": {"forProvider": {"replicationFactor": 5, "readonlyReplicas": 1}}}),
     )
     .await;
-    seen_in(&h, "NodeCreating").await;
-    let d = ready(&h).await;
+    seen_in(&h, "orders", "NodeCreating").await;
+    let d = ready(&h, "orders").await;
     let at = d.status.and_then(|s| s.at_provider).expect("atProvider");
     assert_eq!(
         (at.replication_factor, at.readonly_replicas),
@@ -122,7 +75,7 @@ async fn aliyun_nodes_engine_and_tde_change_in_place_and_a_downgrade_is_refused(
         json!({"spec": {"forProvider": {"engineVersion": "8.0"}}}),
     )
     .await;
-    seen_in(&h, "EngineVersionUpgrading").await;
+    seen_in(&h, "orders", "EngineVersionUpgrading").await;
     h.wait_for::<DBInstance, _>("orders", "engine 8.0 and Ready", LIMIT, |d| {
         let st = d.status.as_ref()?;
         (st.at_provider.as_ref()?.engine_version.as_deref() == Some("8.0"))
@@ -139,7 +92,7 @@ async fn aliyun_nodes_engine_and_tde_change_in_place_and_a_downgrade_is_refused(
         json!({"spec": {"forProvider": {"tde": "Enabled"}}}),
     )
     .await;
-    seen_in(&h, "TDEModifying").await;
+    seen_in(&h, "orders", "TDEModifying").await;
     h.wait_for::<DBInstance, _>("orders", "TDE on and Ready", LIMIT, |d| {
         let st = d.status.as_ref()?;
         (st.at_provider.as_ref()?.tde_enabled == Some(true))
@@ -158,7 +111,7 @@ async fn aliyun_nodes_engine_and_tde_change_in_place_and_a_downgrade_is_refused(
         json!({"spec": {"forProvider": {"engineVersion": "7.0"}}}),
     )
     .await;
-    let message = terminal_message(&h).await;
+    let message = terminal_message(&h, "orders", "").await;
     assert!(
         message.contains("spec.forProvider.engineVersion") && message.contains("from 8.0 to 7.0"),
         "{message}"
@@ -168,7 +121,7 @@ async fn aliyun_nodes_engine_and_tde_change_in_place_and_a_downgrade_is_refused(
         json!({"spec": {"forProvider": {"engineVersion": "8.0", "tde": "Disabled"}}}),
     )
     .await;
-    let message = terminal_message(&h).await;
+    let message = terminal_message(&h, "orders", "").await;
     assert!(message.contains("spec.forProvider.tde"), "{message}");
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after = h.calls().await;
@@ -208,7 +161,7 @@ async fn atlas_node_counts_and_major_version_change_in_place_and_a_downgrade_is_
                "storageGB": 10, "atlas": {"providerName": "AWS"}}),
     ))
     .await;
-    ready(&h).await;
+    ready(&h, "orders").await;
     let updates = count(&h.atlas_calls().await, "updateCluster");
 
     // When the node counts change, then one updateCluster sets them and the object follows
@@ -218,8 +171,8 @@ async fn atlas_node_counts_and_major_version_change_in_place_and_a_downgrade_is_
         json!({"spec": {"forProvider": {"replicationFactor": 5, "readonlyReplicas": 1}}}),
     )
     .await;
-    seen_in(&h, "Updating").await;
-    let d = ready(&h).await;
+    seen_in(&h, "orders", "Updating").await;
+    let d = ready(&h, "orders").await;
     let at = d.status.and_then(|s| s.at_provider).expect("atProvider");
     assert_eq!(
         (at.replication_factor, at.readonly_replicas),
@@ -236,7 +189,7 @@ async fn atlas_node_counts_and_major_version_change_in_place_and_a_downgrade_is_
         json!({"spec": {"forProvider": {"engineVersion": "8.0"}}}),
     )
     .await;
-    seen_in(&h, "Updating").await;
+    seen_in(&h, "orders", "Updating").await;
     h.wait_for::<DBInstance, _>("orders", "8.0 and Ready", LIMIT, |d| {
         let st = d.status.as_ref()?;
         (st.at_provider.as_ref()?.engine_version.as_deref() == Some("8.0"))
@@ -254,7 +207,7 @@ async fn atlas_node_counts_and_major_version_change_in_place_and_a_downgrade_is_
         json!({"spec": {"forProvider": {"engineVersion": "7.0"}}}),
     )
     .await;
-    let message = terminal_message(&h).await;
+    let message = terminal_message(&h, "orders", "").await;
     assert!(
         message.contains("spec.forProvider.engineVersion") && message.contains("from 8.0 to 7.0"),
         "{message}"
@@ -285,7 +238,7 @@ async fn atlas_autoscaled_size_is_left_alone_and_shown_in_status() {
                    "diskGB": {"enabled": true}}}}),
     ))
     .await;
-    ready(&h).await;
+    ready(&h, "orders").await;
     let region = cloud_cluster(&h).await["replicationSpecs"][0]["regionConfigs"][0].clone();
     assert_eq!(
         region["autoScaling"]["compute"]["maxInstanceSize"], "M40",
@@ -358,7 +311,7 @@ async fn aliyun_parameters_change_in_place_and_wait_for_an_explicit_restart() {
                "storageGB": 20}),
     ))
     .await;
-    ready(&h).await;
+    ready(&h, "orders").await;
 
     // When two parameters are set, one of which the cloud applies only after a restart, then
     // one ModifyParameters sends both, the status names the one waiting, and nothing restarts.
@@ -432,7 +385,7 @@ async fn aliyun_public_address_is_opened_only_when_asked_and_published_in_the_se
     );
     body["spec"]["writeConnectionSecretToRef"] = json!({"name": "orders-conn"});
     h.create::<DBInstance>(body).await;
-    ready(&h).await;
+    ready(&h, "orders").await;
     assert_eq!(
         h.calls_of("AllocatePublicNetworkAddress").await,
         0,
@@ -446,7 +399,7 @@ async fn aliyun_public_address_is_opened_only_when_asked_and_published_in_the_se
         json!({"spec": {"forProvider": {"publicAddress": "Enabled"}}}),
     )
     .await;
-    seen_in(&h, "NetCreating").await;
+    seen_in(&h, "orders", "NetCreating").await;
     let text = |s: &k8s_openapi::api::core::v1::Secret, k: &str| {
         s.data
             .as_ref()?
@@ -494,7 +447,7 @@ async fn aliyun_disk_type_goes_to_cloud_auto_only_from_forty_gb() {
                "storageGB": 20, "storageType": "cloud_essd1"}),
     ))
     .await;
-    let d = ready(&h).await;
+    let d = ready(&h, "orders").await;
     let id = d.status.and_then(|s| s.instance_id).expect("instance id");
 
     // Given a 20 GB ESSD disk, when the spec asks for cloud_auto alone, then TerminalError
@@ -505,7 +458,7 @@ async fn aliyun_disk_type_goes_to_cloud_auto_only_from_forty_gb() {
         json!({"spec": {"forProvider": {"storageType": "cloud_auto"}}}),
     )
     .await;
-    let message = terminal_message(&h).await;
+    let message = terminal_message(&h, "orders", "").await;
     assert!(
         message.contains("spec.forProvider.storageType") && message.contains("40 GB"),
         "{message}"

@@ -13,9 +13,9 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::Secret;
 use mongocloud_operator::api::DBInstance;
 use serde_json::{Value, json};
-use support::{ATLAS_PROJECT, Harness, has_condition};
+use support::dbinstance::{LIMIT, ready, seen_in, terminal_message, writes};
+use support::{ATLAS_PROJECT, Harness};
 
-const LIMIT: Duration = Duration::from_secs(40);
 /// Long enough that the operator's polls see each transitional state.
 const TRANSITION_MS: u64 = 1500;
 
@@ -29,27 +29,6 @@ fn aliyun_sharded() -> Value {
     json!({"regionId": "cn-hangzhou", "engineVersion": "6.0",
            "sharding": {"mongos": {"count": 2, "class": "dds.mongos.mid"},
                         "shards": {"count": 2, "class": "dds.shard.mid", "storageGB": 20}}})
-}
-
-async fn ready(h: &Harness, name: &str) -> DBInstance {
-    h.wait_for::<DBInstance, _>(name, "Ready=True", LIMIT, |d| {
-        let st = d.status.as_ref()?;
-        has_condition(d, &st.conditions, "Ready", "True", None).map(|()| d.clone())
-    })
-    .await
-}
-
-async fn seen_in(h: &Harness, name: &str, state: &str) {
-    h.wait_for::<DBInstance, _>(name, state, LIMIT, |d| {
-        has_condition(
-            d,
-            &d.status.as_ref()?.conditions,
-            "Ready",
-            "False",
-            Some(state),
-        )
-    })
-    .await;
 }
 
 /// The connection Secret once `check` holds for its data.
@@ -67,35 +46,6 @@ async fn secret_where(
             .map(|(k, v)| (k.clone(), String::from_utf8_lossy(&v.0).into_owned()))
             .collect();
         check(&data).then_some(data)
-    })
-    .await
-}
-
-/// Mutating calls so far: every action or operation that is no read.
-fn writes(calls: &Value) -> u64 {
-    ["actions", "operations"]
-        .iter()
-        .filter_map(|k| calls[k].as_object())
-        .flatten()
-        .filter(|(k, _)| {
-            !k.starts_with("Describe")
-                && !k.starts_with("List")
-                && !k.starts_with("get")
-                && !k.starts_with("list")
-        })
-        .map(|(_, v)| v.as_u64().unwrap_or(0))
-        .sum()
-}
-
-/// The Synced=False TerminalError message once it names `field`.
-async fn terminal_message(h: &Harness, name: &str, field: &str) -> String {
-    let what = format!("Synced=False TerminalError naming {field}");
-    h.wait_for::<DBInstance, _>(name, &what, LIMIT, |d| {
-        let st = d.status.as_ref()?;
-        has_condition(d, &st.conditions, "Synced", "False", Some("TerminalError"))?;
-        support::condition(&st.conditions, "Synced")
-            .map(|c| c.message)
-            .filter(|m| m.contains(field))
     })
     .await
 }

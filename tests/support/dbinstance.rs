@@ -1,0 +1,63 @@
+//! Waiting on a DBInstance's conditions, and counting cloud writes, for the end-to-end tests
+//! of DBInstance changes.
+
+use std::time::Duration;
+
+use mongocloud_operator::api::DBInstance;
+use serde_json::Value;
+
+use super::{Harness, condition, has_condition};
+
+/// How long a DBInstance change may take to show.
+pub const LIMIT: Duration = Duration::from_secs(40);
+
+pub async fn ready(h: &Harness, name: &str) -> DBInstance {
+    h.wait_for::<DBInstance, _>(name, "Ready=True", LIMIT, |d| {
+        let st = d.status.as_ref()?;
+        has_condition(d, &st.conditions, "Ready", "True", None).map(|()| d.clone())
+    })
+    .await
+}
+
+/// Waits until the object reports the cloud in `state` (Ready=False with that reason).
+pub async fn seen_in(h: &Harness, name: &str, state: &str) {
+    h.wait_for::<DBInstance, _>(name, state, LIMIT, |d| {
+        has_condition(
+            d,
+            &d.status.as_ref()?.conditions,
+            "Ready",
+            "False",
+            Some(state),
+        )
+    })
+    .await;
+}
+
+/// The Synced=False TerminalError message once it names `field` (any message for "").
+pub async fn terminal_message(h: &Harness, name: &str, field: &str) -> String {
+    let what = format!("Synced=False TerminalError naming {field}");
+    h.wait_for::<DBInstance, _>(name, &what, LIMIT, |d| {
+        let st = d.status.as_ref()?;
+        has_condition(d, &st.conditions, "Synced", "False", Some("TerminalError"))?;
+        condition(&st.conditions, "Synced")
+            .map(|c| c.message)
+            .filter(|m| m.contains(field))
+    })
+    .await
+}
+
+/// Mutating calls so far, from the emulator's counts: every action or operation that is no read.
+pub fn writes(calls: &Value) -> u64 {
+    ["actions", "operations"]
+        .iter()
+        .filter_map(|k| calls[k].as_object())
+        .flatten()
+        .filter(|(k, _)| {
+            !k.starts_with("Describe")
+                && !k.starts_with("List")
+                && !k.starts_with("get")
+                && !k.starts_with("list")
+        })
+        .map(|(_, v)| v.as_u64().unwrap_or(0))
+        .sum()
+}
