@@ -157,10 +157,13 @@ async fn aliyun_policy_is_held_and_put_back_and_clones_restore_from_a_backup_or_
         latest.as_str()
     );
 
-    // restoreFrom is create-only.
+    // restoreFrom is create-only. (A backup's window can be one second wide, so the change is
+    // to another kind of source rather than to another time.)
     h.merge::<DBInstance>(
         "pit",
-        json!({"spec": {"forProvider": {"restoreFrom": {"restoreTime": earliest}}}}),
+        json!({"spec": {"forProvider": {"restoreFrom": {
+            "sourceInstanceRef": null, "restoreTime": null, "backupRef": {"name": "nightly"}
+        }}}}),
     )
     .await;
     let message = refused_outside_window(&h, "pit").await;
