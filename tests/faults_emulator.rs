@@ -7,13 +7,14 @@ use std::time::{Duration, Instant};
 
 use mongocloud_operator::cloud::aliyun::AliyunClient;
 use mongocloud_operator::cloud::atlas::provider::AtlasProvider;
-use mongocloud_operator::cloud::error::Redacted;
 use mongocloud_operator::cloud::*;
 use mongocloud_operator::emulator::faults::{ActionRule, Mode, Plan};
 use mongocloud_operator::emulator::{self, Config, Running};
 use serde_json::Value;
 
-const PROJECT: &str = "5f0a1b2c3d4e5f60718293a4";
+#[path = "support/emulator_account.rs"]
+mod emulator_account;
+use emulator_account::PROJECT;
 
 async fn start() -> Running {
     emulator::start(Config {
@@ -71,26 +72,10 @@ async fn struck(e: &Running, action: &str, mode: Mode) -> u64 {
 }
 
 fn settings(e: &Running, cloud: Cloud) -> AccountSettings {
-    let (endpoint, id, secret, project) = match cloud {
-        Cloud::Aliyun => (e.url(), "LTAIemulator", "emulator-secret", None),
-        Cloud::Atlas => (
-            format!("{}/api/atlas/v2", e.url()),
-            "emulator-public",
-            "emulator-private",
-            Some(PROJECT.to_owned()),
-        ),
-    };
     AccountSettings {
-        cloud,
-        project_id: project,
-        endpoint: Some(endpoint),
-        region: Some("cn-hangzhou".to_owned()),
-        access_key_id: id.to_owned(),
-        access_key_secret: Redacted(secret.to_owned()),
-        requests_per_second: 1000,
         // Shorter than the emulator's 1.5 s hang.
         request_timeout: Some(Duration::from_millis(700)),
-        ..AccountSettings::default()
+        ..emulator_account::settings(e, cloud)
     }
 }
 

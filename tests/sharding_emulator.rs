@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use mongocloud_operator::cloud::aliyun::AliyunClient;
 use mongocloud_operator::cloud::atlas::provider::AtlasProvider;
-use mongocloud_operator::cloud::error::Redacted;
 use mongocloud_operator::cloud::*;
 use mongocloud_operator::emulator::{self, Config, Running};
 
-const PROJECT: &str = "5f0a1b2c3d4e5f60718293a4";
+#[path = "support/emulator_account.rs"]
+mod emulator_account;
+use emulator_account::settings;
 
 async fn start() -> Running {
     emulator::start(Config {
@@ -20,28 +21,6 @@ async fn start() -> Running {
     })
     .await
     .expect("emulator starts")
-}
-
-fn settings(e: &Running, cloud: Cloud) -> AccountSettings {
-    let (endpoint, id, secret, project) = match cloud {
-        Cloud::Aliyun => (e.url(), "LTAIemulator", "emulator-secret", None),
-        Cloud::Atlas => (
-            format!("{}/api/atlas/v2", e.url()),
-            "emulator-public",
-            "emulator-private",
-            Some(PROJECT.to_owned()),
-        ),
-    };
-    AccountSettings {
-        cloud,
-        project_id: project,
-        endpoint: Some(endpoint),
-        region: Some("cn-hangzhou".to_owned()),
-        access_key_id: id.to_owned(),
-        access_key_secret: Redacted(secret.to_owned()),
-        requests_per_second: 1000,
-        ..AccountSettings::default()
-    }
 }
 
 fn sharded(mongos: Option<(i32, &str)>, class: &str, gb: i32) -> ShardedCreate {

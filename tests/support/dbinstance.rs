@@ -1,6 +1,7 @@
 //! Waiting on a DBInstance's conditions, and counting cloud writes, for the end-to-end tests
 //! of DBInstance changes.
 
+use std::future::Future;
 use std::time::Duration;
 
 use mongocloud_operator::api::DBInstance;
@@ -60,4 +61,16 @@ pub fn writes(calls: &Value) -> u64 {
         })
         .map(|(_, v)| v.as_u64().unwrap_or(0))
         .sum()
+}
+
+/// After a refusal, waits long enough for a wrongly planned write to be sent, then checks that
+/// no cloud write was made since `before` (the counts `calls` reads: Dds or Atlas).
+pub async fn no_writes_since<F: Future<Output = Value>>(before: &Value, calls: impl Fn() -> F) {
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = calls().await;
+    assert_eq!(
+        writes(&after),
+        writes(before),
+        "before {before}, after {after}"
+    );
 }
