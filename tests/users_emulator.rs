@@ -1,6 +1,7 @@
 //! Database users through both clients against the emulator over loopback: Aliyun's root
-//! account actions and Atlas' databaseUsers, with the clouds' refusals (password rules, unknown
-//! accounts, bad roles, a second create, missing users) and no password in any error.
+//! account actions and Atlas' databaseUsers (labels included: set by the create and by a
+//! password PATCH, which replaces them), with the clouds' refusals (password rules, unknown
+//! accounts, bad roles, bad labels, a second create, missing users) and no password in any error.
 
 use std::time::Duration;
 
@@ -101,7 +102,7 @@ async fn aliyun_manages_root_only_and_enforces_its_password_rules() {
 
     for weak in ["short1A", "alllowercase1", "Has space 1A", "Bad@char1A"] {
         let e = c
-            .set_user_password(&id, "root", &password(weak))
+            .set_user_password(&id, "root", &password(weak), None)
             .await
             .expect_err("weak password refused");
         assert_eq!(e.code, "InvalidAccountPassword.Format", "{weak}");
@@ -111,11 +112,11 @@ async fn aliyun_manages_root_only_and_enforces_its_password_rules() {
             "the error shows the password"
         );
     }
-    c.set_user_password(&id, "root", &password("Good-pass-1"))
+    c.set_user_password(&id, "root", &password("Good-pass-1"), None)
         .await
         .expect("strong password");
     let other = c
-        .set_user_password(&id, "app", &password("Good-pass-1"))
+        .set_user_password(&id, "app", &password("Good-pass-1"), None)
         .await
         .expect_err("only root");
     assert_eq!(other.code, "InvalidAccountName.NotFound");
@@ -147,6 +148,13 @@ fn role(name: &str, db: &str, collection: Option<&str>) -> UserRole {
     }
 }
 
+fn label(key: &str, value: &str) -> UserLabel {
+    UserLabel {
+        key: key.to_owned(),
+        value: value.to_owned(),
+    }
+}
+
 #[tokio::test]
 async fn atlas_users_are_created_once_read_back_patched_and_deleted() {
     let e = emulator().await;
@@ -163,6 +171,10 @@ async fn atlas_users_are_created_once_read_back_patched_and_deleted() {
         username: "app".into(),
         password: password("atlas-pass-1"),
         settings: settings.clone(),
+        labels: vec![
+            label("team", "orders"),
+            label("mongocloud-password-rev", "r1"),
+        ],
     };
     p.create_user("orders", &new).await.expect("create");
     let again = p.create_user("orders", &new).await.expect_err("exists");
@@ -177,6 +189,10 @@ async fn atlas_users_are_created_once_read_back_patched_and_deleted() {
     assert_eq!(user.scopes, settings.scopes);
     assert_eq!(user.database_name.as_deref(), Some("admin"));
     assert_eq!(user.description.as_deref(), Some("orders service"));
+    assert_eq!(
+        user.labels, new.labels,
+        "the create's labels read back in order"
+    );
 
     let more = UserSettings {
         roles: vec![
@@ -192,6 +208,7 @@ async fn atlas_users_are_created_once_read_back_patched_and_deleted() {
         .expect("get")
         .expect("user");
     assert_eq!(user.roles, more.roles);
+    assert_eq!(user.labels, new.labels, "a PATCH without labels keeps them");
 
     let misplaced = UserSettings {
         roles: vec![role("atlasAdmin", "shop", None)],
@@ -203,14 +220,41 @@ async fn atlas_users_are_created_once_read_back_patched_and_deleted() {
         .expect_err("bad role");
     assert_eq!(refused.code, "INVALID_ATTRIBUTE");
     let short = p
-        .set_user_password("orders", "app", &password("tiny7"))
+        .set_user_password("orders", "app", &password("tiny7"), None)
         .await
         .expect_err("short password");
     assert_eq!(short.code, "INVALID_ATTRIBUTE");
     assert!(!short.to_string().contains("tiny7"), "{short}");
-    p.set_user_password("orders", "app", &password("atlas-pass-2"))
+    p.set_user_password("orders", "app", &password("atlas-pass-2"), None)
         .await
         .expect("password");
+    let rotated = [label("mongocloud-password-rev", "r2")];
+    p.set_user_password("orders", "app", &password("atlas-pass-3"), Some(&rotated))
+        .await
+        .expect("password with labels");
+    let user = p
+        .describe_user("orders", "app")
+        .await
+        .expect("get")
+        .expect("user");
+    assert_eq!(
+        user.labels, rotated,
+        "a PATCH with labels replaces them all"
+    );
+    for bad in [label("", "x"), label("k", ""), label("k", &"v".repeat(256))] {
+        let refused = p
+            .set_user_password("orders", "app", &password("atlas-pass-4"), Some(&[bad]))
+            .await
+            .expect_err("bad label");
+        assert_eq!(refused.code, "INVALID_ATTRIBUTE");
+        assert!(!refused.to_string().contains("atlas-pass-4"), "{refused}");
+    }
+    let user = p.describe_user("orders", "app").await.expect("get");
+    assert_eq!(
+        user.map(|u| u.labels),
+        Some(rotated.to_vec()),
+        "a refused PATCH changes nothing"
+    );
 
     p.delete_user("orders", "app").await.expect("delete");
     let gone = p.delete_user("orders", "app").await.expect_err("gone");

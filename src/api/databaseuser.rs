@@ -170,6 +170,11 @@ pub struct DatabaseUserStatus {
     /// call that may have gone out from a password nobody tried yet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_password_digest: Option<String>,
+    /// Atlas: a random value recorded with the pending digest and sent in the same call as the
+    /// password, as the user's label `mongocloud-password-rev`; the label read back tells whether
+    /// that call was applied. Never derived from the password. Unset on Aliyun.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_password_rev: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at_provider: Option<DatabaseUserObservation>,
 }

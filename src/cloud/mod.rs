@@ -159,12 +159,15 @@ pub trait Provider: Send + Sync {
     ) -> Result<(), CloudError>;
 
     /// Sets the password. Setting the password a user already has changes nothing, so a call
-    /// whose answer was lost may be repeated.
+    /// whose answer was lost may be repeated. With `labels`, the same call replaces the user's
+    /// labels (Atlas PATCH `{password, labels}`), so a later read shows whether it was applied;
+    /// Dds accounts have no labels (ResetAccountPassword takes the password only) and ignore them.
     async fn set_user_password(
         &self,
         id: &str,
         username: &str,
         password: &crate::cloud::error::Redacted<String>,
+        labels: Option<&[UserLabel]>,
     ) -> Result<(), CloudError>;
 
     /// Deletes a user; NotFound when it is already gone.

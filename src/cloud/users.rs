@@ -18,6 +18,13 @@ pub struct UserScope {
     pub type_: String,
 }
 
+/// One label of a user (Atlas `labels[{key, value}]`). Dds accounts have none.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserLabel {
+    pub key: String,
+    pub value: String,
+}
+
 /// A user as the cloud reports it. Clouds never return passwords.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DbUser {
@@ -26,6 +33,8 @@ pub struct DbUser {
     pub roles: Vec<UserRole>,
     pub scopes: Vec<UserScope>,
     pub description: Option<String>,
+    /// In the cloud's order; always empty on Aliyun.
+    pub labels: Vec<UserLabel>,
     /// Aliyun `AccountStatus`.
     pub status: Option<String>,
 }
@@ -36,6 +45,8 @@ pub struct NewDbUser {
     pub username: String,
     pub password: Redacted<String>,
     pub settings: UserSettings,
+    /// Sent with the create where the cloud keeps labels (Atlas); none are sent when empty.
+    pub labels: Vec<UserLabel>,
 }
 
 impl std::fmt::Debug for NewDbUser {
@@ -43,6 +54,7 @@ impl std::fmt::Debug for NewDbUser {
         f.debug_struct("NewDbUser")
             .field("username", &self.username)
             .field("settings", &self.settings)
+            .field("labels", &self.labels)
             .finish_non_exhaustive()
     }
 }

@@ -1,8 +1,8 @@
 //! DatabaseUser glue: read the password from its Secret (inside the reconcile only), observe the
 //! user, make at most one cloud write, and publish the connection Secret only after the cloud
 //! accepted the password. The order of writes that makes rotation exactly-once is described in
-//! [`crate::reconcile::databaseuser`]: pending digest → cloud call → connection Secret → applied
-//! digest.
+//! [`crate::reconcile::databaseuser`]: pending digest (and, on Atlas, a random revision) → cloud
+//! call (carrying the revision as a label) → connection Secret → applied digest.
 
 use async_trait::async_trait;
 use futures::StreamExt;
@@ -20,7 +20,7 @@ use super::{Ctx, Error};
 use crate::api::conditions::{self, Condition};
 use crate::api::databaseuser::{DatabaseUser, DatabaseUserStatus};
 use crate::cloud::error::Redacted;
-use crate::cloud::{Cloud, ErrorClass, NewDbUser};
+use crate::cloud::{Cloud, DbUser, ErrorClass, NewDbUser};
 use crate::reconcile::databaseuser::{self as rules, Passwords, Step};
 use crate::reconcile::policy::WithheldPlan;
 use crate::reconcile::preview;
@@ -151,9 +151,12 @@ async fn converge(
         )
     };
     let mut step = plan(status);
-    if matches!(step, Step::Create | Step::SetPassword { .. }) {
+    if matches!(
+        step,
+        Step::Create | Step::SetPassword { .. } | Step::ConfirmPassword
+    ) {
         // The cached object may predate this controller's last status write (the watch lags
-        // behind it): a password is sent only on the digests the API server holds.
+        // behind it): a password is sent or confirmed only on the records the API server holds.
         refresh_digests(obj, cx, status).await?;
         step = plan(status);
     }
@@ -208,6 +211,7 @@ async fn converge(
         obj,
         cx,
         id,
+        seen: seen.as_ref(),
         password: &password,
         digest: &digest,
     };
@@ -248,6 +252,7 @@ struct Act<'a> {
     obj: &'a DatabaseUser,
     cx: &'a Cx<'a>,
     id: &'a str,
+    seen: Option<&'a DbUser>,
     password: &'a Redacted<String>,
     digest: &'a str,
 }
@@ -269,11 +274,14 @@ async fn act(
             }
         }
         Step::Create => {
-            mark_pending(obj, cx, status, a.digest).await?;
+            let rev = mark_pending(obj, cx, status, a.digest).await?;
             let new = NewDbUser {
                 username: username.clone(),
                 password: a.password.clone(),
                 settings: want,
+                labels: rev
+                    .map(|rev| rules::labels_with_rev(&[], &rev))
+                    .unwrap_or_default(),
             };
             cx.provider.create_user(id, &new).await?;
             publish_accepted(obj, cx, id, a.password, status, a.digest).await?;
@@ -302,11 +310,13 @@ async fn act(
             .await;
         }
         Step::SetPassword { resend } => {
-            if status.pending_password_digest.as_deref() != Some(a.digest) {
-                mark_pending(obj, cx, status, a.digest).await?;
-            }
+            let rev = mark_pending(obj, cx, status, a.digest).await?;
+            let labels = rev.map(|rev| {
+                let kept = a.seen.map(|u| u.labels.as_slice()).unwrap_or_default();
+                rules::labels_with_rev(kept, &rev)
+            });
             cx.provider
-                .set_user_password(id, username, a.password)
+                .set_user_password(id, username, a.password, labels.as_deref())
                 .await?;
             publish_accepted(obj, cx, id, a.password, status, a.digest).await?;
             let secret = &obj.spec.for_provider.password_secret_ref.name;
@@ -317,6 +327,14 @@ async fn act(
             };
             publish(cx.ctx, obj, false, "SetPassword", "SetPassword", note).await;
         }
+        Step::ConfirmPassword => {
+            publish_accepted(obj, cx, id, a.password, status, a.digest).await?;
+            let note = format!(
+                "password of user {username} was already set by an earlier call (its label {} is on the user); not sent again",
+                rules::PASSWORD_REV_LABEL
+            );
+            publish(cx.ctx, obj, false, "ConfirmedPassword", "SetPassword", note).await;
+        }
     }
     Ok(())
 }
@@ -326,10 +344,11 @@ fn passwords<'a>(current: &'a str, status: &'a DatabaseUserStatus) -> Passwords<
         current,
         applied: status.applied_password_digest.as_deref(),
         pending: status.pending_password_digest.as_deref(),
+        pending_rev: status.pending_password_rev.as_deref(),
     }
 }
 
-/// Takes the password digests from the object as stored, not as cached.
+/// Takes the password records from the object as stored, not as cached.
 async fn refresh_digests(
     obj: &DatabaseUser,
     cx: &Cx<'_>,
@@ -343,6 +362,7 @@ async fn refresh_digests(
         .unwrap_or_default();
     status.applied_password_digest = stored.applied_password_digest;
     status.pending_password_digest = stored.pending_password_digest;
+    status.pending_password_rev = stored.pending_password_rev;
     Ok(())
 }
 
@@ -371,16 +391,28 @@ fn api(obj: &DatabaseUser, cx: &Cx<'_>) -> Api<DatabaseUser> {
     Api::namespaced(cx.ctx.client.clone(), &obj.namespace().unwrap_or_default())
 }
 
-/// Records that a password is about to be sent, before the call.
+/// Records that a password is about to be sent, before the call, with the revision the call
+/// will carry (Atlas), in one write; returns that revision. A record for this value is kept,
+/// so a repeated call carries the revision of the first.
 async fn mark_pending(
     obj: &DatabaseUser,
     cx: &Cx<'_>,
     status: &mut DatabaseUserStatus,
     digest: &str,
-) -> Result<(), Error> {
-    record_status(&api(obj, cx), obj, json!({"pendingPasswordDigest": digest})).await?;
-    status.pending_password_digest = Some(digest.to_owned());
-    Ok(())
+) -> Result<Option<String>, Error> {
+    // Random, so the label tells nothing about the password.
+    let fresh = format!("{:016x}", rand::random::<u64>());
+    let rev = rules::rev_to_send(passwords(digest, status), cx.provider.cloud(), &fresh)
+        .map(str::to_owned);
+    if status.pending_password_digest.as_deref() != Some(digest)
+        || status.pending_password_rev != rev
+    {
+        let record = json!({"pendingPasswordDigest": digest, "pendingPasswordRev": rev});
+        record_status(&api(obj, cx), obj, record).await?;
+        status.pending_password_digest = Some(digest.to_owned());
+        status.pending_password_rev.clone_from(&rev);
+    }
+    Ok(rev)
 }
 
 /// After the cloud accepted a password: the connection Secret first, then the applied digest,
@@ -397,11 +429,12 @@ async fn publish_accepted(
     record_status(
         &api(obj, cx),
         obj,
-        json!({"appliedPasswordDigest": digest, "pendingPasswordDigest": null}),
+        json!({"appliedPasswordDigest": digest, "pendingPasswordDigest": null, "pendingPasswordRev": null}),
     )
     .await?;
     status.applied_password_digest = Some(digest.to_owned());
     status.pending_password_digest = None;
+    status.pending_password_rev = None;
     Ok(())
 }
 

@@ -164,6 +164,7 @@ impl Provider for Cloud {
         _: &str,
         _: &str,
         _: &crate::cloud::error::Redacted<String>,
+        _: Option<&[UserLabel]>,
     ) -> Result<(), CloudError> {
         Err(unused())
     }

@@ -4,13 +4,22 @@
 //! and the password; never the password): `pendingPasswordDigest`, written *before* the set-password
 //! call, and `appliedPasswordDigest`, written after the call succeeded and the connection Secret
 //! was updated. A Secret value whose digest equals `applied` needs no call; any other value
-//! needs one. A crash between the call and the second write leaves `pending` equal to the
-//! current value's digest: the call may or may not have reached the cloud, and neither cloud can
-//! read a password back to tell. The plan then sends the same password once more
-//! ([`Step::SetPassword`] with `resend`). That is safe: setting a password to the value it
+//! needs one. A crash (or a lost answer) between the call and the second write leaves `pending`
+//! equal to the current value's digest, and no cloud can read a password back to tell whether
+//! the call was applied.
+//!
+//! Atlas: the call carries its own proof. The pending record also holds a random revision
+//! (`pendingPasswordRev`), and the password PATCH (or the create) sets the user's label
+//! [`PASSWORD_REV_LABEL`] to it in the same request. A reconcile that finds the pending record
+//! reads the label: equal, the call was applied ([`Step::ConfirmPassword`]: no call, the
+//! connection Secret and the applied digest are written); different, it never was, and the
+//! password is sent once. So each value is sent exactly once.
+//!
+//! Aliyun: ResetAccountPassword carries nothing DescribeAccounts shows. The plan sends the same
+//! password once more ([`Step::SetPassword`] with `resend`): setting a password to the value it
 //! already has changes nothing, and the connection Secret is written only after a call that
-//! succeeded, so it never holds a password the cloud was not told. Trusting the marker instead
-//! would leave the Secret ahead of the cloud whenever the crash came before the call.
+//! succeeded, so it never holds a password the cloud was not told. Trusting the pending record
+//! instead would leave the Secret ahead of the cloud whenever the crash came before the call.
 
 use std::collections::BTreeMap;
 
@@ -20,12 +29,15 @@ use super::policy::Verb;
 use super::{Invalid, Mode};
 use crate::api::databaseuser::{DatabaseUserObservation, DatabaseUserRole, DatabaseUserScope};
 use crate::api::databaseuser::{DatabaseUserParameters, DatabaseUserSpec};
-use crate::cloud::{Cloud, DbUser, Instance, UserRole, UserScope, UserSettings};
+use crate::cloud::{Cloud, DbUser, Instance, UserLabel, UserRole, UserScope, UserSettings};
 
 /// The only account the Dds API manages on a replica set.
 pub const ALIYUN_ROOT: &str = "root";
 /// The authentication database of SCRAM users.
 pub const AUTH_DATABASE: &str = "admin";
+/// The Atlas user label that carries the revision of the last password call (a random value
+/// from the status' `pendingPasswordRev`, never derived from the password).
+pub const PASSWORD_REV_LABEL: &str = "mongocloud-password-rev";
 /// Characters besides letters and digits Aliyun accepts in a password.
 pub const ALIYUN_SPECIALS: &str = "!#$%^&*()_+-=";
 
@@ -291,13 +303,56 @@ pub fn password_digest(uid: &str, password: &str) -> String {
     format!("sha256:{}", hex::encode(hash.finalize()))
 }
 
-/// The password digests the plan compares.
+/// Whether the cloud keeps a label set in the same call as the password, so that a later read
+/// tells whether the call was applied: Atlas does; Dds accounts have no such field.
+pub fn marks_passwords(cloud: Cloud) -> bool {
+    cloud == Cloud::Atlas
+}
+
+/// The password digests the plan compares, and the revision recorded with the pending one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Passwords<'a> {
     /// Of the Secret's value now.
     pub current: &'a str,
     pub applied: Option<&'a str>,
     pub pending: Option<&'a str>,
+    pub pending_rev: Option<&'a str>,
+}
+
+/// The revision the user's label shows, if any.
+pub fn password_rev(seen: &DbUser) -> Option<&str> {
+    seen.labels
+        .iter()
+        .find(|l| l.key == PASSWORD_REV_LABEL)
+        .map(|l| l.value.as_str())
+}
+
+/// The revision to send with a password call: the pending one while it is for this value (so a
+/// late copy of an earlier call carries the same mark), else `fresh`. `None` on clouds that
+/// keep no labels.
+pub fn rev_to_send<'a>(passwords: Passwords<'a>, cloud: Cloud, fresh: &'a str) -> Option<&'a str> {
+    if !marks_passwords(cloud) {
+        return None;
+    }
+    match passwords.pending_rev {
+        Some(rev) if passwords.pending == Some(passwords.current) => Some(rev),
+        _ => Some(fresh),
+    }
+}
+
+/// The user's labels with ours set to `rev`: Atlas replaces the whole array, so the others are
+/// kept, in their order.
+pub fn labels_with_rev(labels: &[UserLabel], rev: &str) -> Vec<UserLabel> {
+    let mut out: Vec<UserLabel> = labels
+        .iter()
+        .filter(|l| l.key != PASSWORD_REV_LABEL)
+        .cloned()
+        .collect();
+    out.push(UserLabel {
+        key: PASSWORD_REV_LABEL.to_owned(),
+        value: rev.to_owned(),
+    });
+    out
 }
 
 /// The one cloud step of a reconcile.
@@ -311,23 +366,28 @@ pub enum Step {
     Missing,
     /// Roles, scopes and description, in one call.
     UpdateSettings,
-    /// Set the Secret's password; `resend` when a call with it may have been made already.
+    /// Set the Secret's password; `resend` when a call with it may have been applied already
+    /// and the cloud cannot tell (Aliyun).
     SetPassword { resend: bool },
+    /// The pending call was applied (its revision is on the user): no call; write the
+    /// connection Secret and the applied digest.
+    ConfirmPassword,
 }
 
 impl Step {
-    /// The management policy a write needs; `None` for steps that write nothing.
+    /// The management policy a write needs; `None` for steps that write nothing to the cloud.
     pub fn verb(&self) -> Option<Verb> {
         match self {
             Step::Create => Some(Verb::Create),
             Step::UpdateSettings | Step::SetPassword { .. } => Some(Verb::Update),
-            Step::Steady | Step::Missing => None,
+            Step::Steady | Step::Missing | Step::ConfirmPassword => None,
         }
     }
 }
 
-/// Observe-only modes write nothing. Settings before password: each is one call, and a user
-/// whose roles are wrong should not get a fresh password first.
+/// Observe-only modes write nothing. A call that was applied is recorded first (it needs no
+/// call). Settings before password: each is one call, and a user whose roles are wrong should
+/// not get a fresh password first.
 pub fn plan(
     want: &UserSettings,
     seen: Option<&DbUser>,
@@ -344,14 +404,21 @@ pub fn plan(
             Cloud::Aliyun => Step::Missing,
         };
     };
+    let pending = passwords.applied != Some(passwords.current)
+        && passwords.pending == Some(passwords.current);
+    if pending && passwords.pending_rev.is_some() && password_rev(seen) == passwords.pending_rev {
+        return Step::ConfirmPassword;
+    }
     if settings_differ(want, seen) {
         return Step::UpdateSettings;
     }
     if passwords.applied == Some(passwords.current) {
         return Step::Steady;
     }
+    // With a revision recorded, the label just read settles it: that call was never applied.
+    let verified = marks_passwords(cloud) && passwords.pending_rev.is_some();
     Step::SetPassword {
-        resend: passwords.pending == Some(passwords.current),
+        resend: pending && !verified,
     }
 }
 

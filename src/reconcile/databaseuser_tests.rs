@@ -289,16 +289,49 @@ fn user(roles: &[(&str, &str)]) -> DbUser {
     }
 }
 
-/// One step per reconcile: create, settings, then the password once per new value.
+/// A user carrying `rev` in our label, beside a label of someone else.
+fn labelled(roles: &[(&str, &str)], rev: &str) -> DbUser {
+    DbUser {
+        labels: vec![
+            UserLabel {
+                key: "team".to_owned(),
+                value: "orders".to_owned(),
+            },
+            UserLabel {
+                key: PASSWORD_REV_LABEL.to_owned(),
+                value: rev.to_owned(),
+            },
+        ],
+        ..user(roles)
+    }
+}
+
+/// A pending record with the revision its call carried.
+fn marked<'a>(current: &'a str, applied: Option<&'a str>, rev: &'a str) -> Passwords<'a> {
+    Passwords {
+        current,
+        applied,
+        pending: Some(current),
+        pending_rev: Some(rev),
+    }
+}
+
+/// One step per reconcile: create, settings, then the password once per new value. On Atlas a
+/// pending call is settled by the label it carried: on the user means applied (no call),
+/// missing means never applied (one call). Aliyun cannot tell and sends it once more.
 #[test]
 fn rotation_planning() {
     let want = settings(&spec(serde_json::json!({})).for_provider);
     let ok = user(&[("readWrite", "shop")]);
     let stale = user(&[("read", "shop")]);
+    let ok_r1 = labelled(&[("readWrite", "shop")], "r1");
+    let ok_r0 = labelled(&[("readWrite", "shop")], "r0");
+    let stale_r1 = labelled(&[("read", "shop")], "r1");
     let pw = |current, applied, pending| Passwords {
         current,
         applied,
         pending,
+        pending_rev: None,
     };
     use Mode::{Active, Blocked, Paused};
     let cases = [
@@ -359,10 +392,93 @@ fn rotation_planning() {
             Step::SetPassword { resend: false },
         ),
         (
-            "a crash after the marker re-sends the same value",
+            "atlas: pending, its label on the user: applied, recorded without a call",
+            Some(&ok_r1),
+            marked("b", Some("a"), "r1"),
+            Cloud::Atlas,
+            Active,
+            Step::ConfirmPassword,
+        ),
+        (
+            "atlas: pending on a new user, its label there: the create was applied",
+            Some(&ok_r1),
+            marked("b", None, "r1"),
+            Cloud::Atlas,
+            Active,
+            Step::ConfirmPassword,
+        ),
+        (
+            "atlas: pending, another revision on the user: never applied, sent once",
+            Some(&ok_r0),
+            marked("b", Some("a"), "r1"),
+            Cloud::Atlas,
+            Active,
+            Step::SetPassword { resend: false },
+        ),
+        (
+            "atlas: pending, no label on the user: never applied, sent once",
+            Some(&ok),
+            marked("b", Some("a"), "r1"),
+            Cloud::Atlas,
+            Active,
+            Step::SetPassword { resend: false },
+        ),
+        (
+            "atlas: an applied call is recorded before a settings change",
+            Some(&stale_r1),
+            marked("b", Some("a"), "r1"),
+            Cloud::Atlas,
+            Active,
+            Step::ConfirmPassword,
+        ),
+        (
+            "atlas: the label of an older value's call confirms nothing",
+            Some(&ok_r1),
+            Passwords {
+                current: "c",
+                ..marked("b", Some("a"), "r1")
+            },
+            Cloud::Atlas,
+            Active,
+            Step::SetPassword { resend: false },
+        ),
+        (
+            "atlas: the label stays after the record; the applied value makes no call",
+            Some(&ok_r1),
+            pw("b", Some("b"), None),
+            Cloud::Atlas,
+            Active,
+            Step::Steady,
+        ),
+        (
+            "atlas: a pending record without a revision (older operator) is re-sent",
             Some(&ok),
             pw("b", Some("a"), Some("b")),
             Cloud::Atlas,
+            Active,
+            Step::SetPassword { resend: true },
+        ),
+        (
+            "paused still records an applied call (no cloud write)",
+            Some(&ok_r1),
+            marked("b", Some("a"), "r1"),
+            Cloud::Atlas,
+            Paused,
+            Step::ConfirmPassword,
+        ),
+        (
+            "aliyun: a crash after the marker re-sends the same value",
+            Some(&ok),
+            pw("b", Some("a"), Some("b")),
+            Cloud::Aliyun,
+            Active,
+            Step::SetPassword { resend: true },
+        ),
+        (
+            "aliyun: a revision proves nothing (accounts carry no labels)",
+            Some(&ok),
+            marked("b", Some("a"), "r1"),
+            Cloud::Aliyun,
             Active,
             Step::SetPassword { resend: true },
         ),
@@ -419,6 +535,7 @@ fn rotation_converges() {
             current: "d1",
             applied,
             pending,
+            pending_rev: None,
         };
         match plan(&want, seen.as_ref(), passwords, Cloud::Atlas, Mode::Active) {
             Step::Steady => return,
@@ -427,11 +544,90 @@ fn rotation_converges() {
                 (pending, applied) = (Some("d1"), Some("d1"));
             }
             Step::UpdateSettings => seen = Some(user(&[("readWrite", "shop")])),
-            Step::SetPassword { .. } => (pending, applied) = (Some("d1"), Some("d1")),
+            Step::SetPassword { .. } | Step::ConfirmPassword => {
+                (pending, applied) = (Some("d1"), Some("d1"));
+            }
             Step::Missing => panic!("round {round}: Atlas users can be created"),
         }
     }
     panic!("no steady plan after 4 rounds");
+}
+
+/// The revision is kept while the pending record is for this value (a late copy of the first
+/// call then carries the same label), fresh otherwise, and never sent where no label is kept.
+#[test]
+fn revision_to_send() {
+    let cases = [
+        (
+            "no record takes the fresh one",
+            Passwords {
+                current: "b",
+                applied: Some("a"),
+                pending: None,
+                pending_rev: None,
+            },
+            Cloud::Atlas,
+            Some("new"),
+        ),
+        (
+            "a record of this value keeps its revision",
+            marked("b", Some("a"), "r1"),
+            Cloud::Atlas,
+            Some("r1"),
+        ),
+        (
+            "a record of another value takes the fresh one",
+            Passwords {
+                current: "c",
+                ..marked("b", Some("a"), "r1")
+            },
+            Cloud::Atlas,
+            Some("new"),
+        ),
+        (
+            "a record without revision takes the fresh one",
+            Passwords {
+                current: "b",
+                applied: None,
+                pending: Some("b"),
+                pending_rev: None,
+            },
+            Cloud::Atlas,
+            Some("new"),
+        ),
+        (
+            "aliyun sends none",
+            marked("b", Some("a"), "r1"),
+            Cloud::Aliyun,
+            None,
+        ),
+    ];
+    for (name, passwords, cloud, expected) in cases {
+        assert_eq!(
+            rev_to_send(passwords, cloud, "new"),
+            expected,
+            "case: {name}"
+        );
+    }
+}
+
+/// Atlas replaces the label array: every other label is sent back, ours once, with the new value.
+#[test]
+fn our_label_replaces_its_old_value_and_keeps_the_others() {
+    let labels = labelled(&[], "r0").labels;
+    let next = labels_with_rev(&labels, "r1");
+    assert_eq!(next.len(), 2);
+    assert_eq!(
+        (next[0].key.as_str(), next[0].value.as_str()),
+        ("team", "orders")
+    );
+    assert_eq!(
+        (next[1].key.as_str(), next[1].value.as_str()),
+        (PASSWORD_REV_LABEL, "r1")
+    );
+    assert_eq!(labels_with_rev(&[], "r2").len(), 1);
+    assert_eq!(password_rev(&labelled(&[], "r3")), Some("r3"));
+    assert_eq!(password_rev(&user(&[])), None);
 }
 
 #[test]

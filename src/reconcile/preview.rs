@@ -739,7 +739,7 @@ pub fn database_user(
         Step::UpdateSettings if password_applied => vec![action(settings_call, settings())],
         Step::UpdateSettings => vec![action(settings_call, settings()), password()],
         Step::SetPassword { .. } => vec![password()],
-        Step::Steady | Step::Missing => Vec::new(),
+        Step::Steady | Step::Missing | Step::ConfirmPassword => Vec::new(),
     }
 }
 

@@ -524,6 +524,7 @@ impl Provider for AliyunClient {
         id: &str,
         username: &str,
         password: &crate::cloud::error::Redacted<String>,
+        _labels: Option<&[UserLabel]>,
     ) -> Result<(), CloudError> {
         self.reset_account_password(id, username, password).await
     }

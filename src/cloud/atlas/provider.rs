@@ -671,8 +671,10 @@ impl Provider for AtlasProvider {
         _id: &str,
         username: &str,
         password: &Redacted<String>,
+        labels: Option<&[UserLabel]>,
     ) -> Result<(), CloudError> {
-        self.patch_password(username, password).await
+        self.patch_user(username, &super::users::password_body(password, labels))
+            .await
     }
 
     async fn delete_user(&self, _id: &str, username: &str) -> Result<(), CloudError> {

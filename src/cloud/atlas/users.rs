@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 use super::provider::{AtlasProvider, encode};
 use super::versions::Endpoint;
 use crate::cloud::error::Redacted;
-use crate::cloud::{CloudError, DbUser, ErrorClass, NewDbUser, UserRole, UserScope, UserSettings};
+use crate::cloud::{
+    CloudError, DbUser, ErrorClass, NewDbUser, UserLabel, UserRole, UserScope, UserSettings,
+};
 
 /// The authentication database of SCRAM users.
 pub const AUTH_DATABASE: &str = "admin";
@@ -35,6 +37,25 @@ fn scopes_json(scopes: &[UserScope]) -> Value {
             .map(|s| json!({"name": s.name, "type": s.type_}))
             .collect(),
     )
+}
+
+fn labels_json(labels: &[UserLabel]) -> Value {
+    Value::Array(
+        labels
+            .iter()
+            .map(|l| json!({"key": l.key, "value": l.value}))
+            .collect(),
+    )
+}
+
+/// The PATCH body that sets a password, with the whole label array when `labels` is given
+/// (Atlas replaces the array: the caller passes the labels to keep too).
+pub fn password_body(password: &Redacted<String>, labels: Option<&[UserLabel]>) -> Value {
+    let mut body = json!({"password": password.expose()});
+    if let Some(labels) = labels {
+        body["labels"] = labels_json(labels);
+    }
+    body
 }
 
 /// The PATCH body that sets roles, scopes and description together.
@@ -72,12 +93,20 @@ pub fn user(v: &Value) -> DbUser {
         })
         .collect();
     scopes.sort();
+    let labels = items("labels")
+        .iter()
+        .map(|l| UserLabel {
+            key: text(l, "key").unwrap_or_default(),
+            value: text(l, "value").unwrap_or_default(),
+        })
+        .collect();
     DbUser {
         username: text(v, "username").unwrap_or_default(),
         database_name: text(v, "databaseName"),
         roles,
         scopes,
         description: text(v, "description").filter(|d| !d.is_empty()),
+        labels,
         status: None,
     }
 }
@@ -114,6 +143,9 @@ impl AtlasProvider {
         body["databaseName"] = json!(AUTH_DATABASE);
         body["groupId"] = json!(self.project());
         body["password"] = json!(new.password.expose());
+        if !new.labels.is_empty() {
+            body["labels"] = labels_json(&new.labels);
+        }
         let path = self.path("/databaseUsers");
         self.call(
             "createDatabaseUser",
@@ -137,15 +169,6 @@ impl AtlasProvider {
         )
         .await
         .map(drop)
-    }
-
-    pub(super) async fn patch_password(
-        &self,
-        username: &str,
-        password: &Redacted<String>,
-    ) -> Result<(), CloudError> {
-        self.patch_user(username, &json!({"password": password.expose()}))
-            .await
     }
 
     pub(super) async fn remove_user(&self, username: &str) -> Result<(), CloudError> {
@@ -180,6 +203,19 @@ mod tests {
         assert_eq!(u.roles[1].database_name, "a");
         assert_eq!(u.description, None);
         assert_eq!(u.scopes.len(), 1);
+    }
+
+    #[test]
+    fn labels_read_back_in_order_and_a_password_patch_carries_them_all() {
+        let v = json!({"username": "app", "labels": [
+            {"key": "team", "value": "orders"}, {"key": "mongocloud-password-rev", "value": "ab12"}]});
+        let labels = user(&v).labels;
+        assert_eq!(labels[0].key, "team");
+        assert_eq!(labels[1].value, "ab12");
+        let body = password_body(&Redacted("p4ssword".to_owned()), Some(&labels));
+        assert_eq!(body["labels"], v["labels"]);
+        let bare = password_body(&Redacted("p4ssword".to_owned()), None);
+        assert!(bare.get("labels").is_none(), "no labels: Atlas keeps them");
     }
 
     #[test]

@@ -2,6 +2,9 @@
 //! a user with another auth database or auth type is refused (the emulator does not model
 //! X.509, LDAP, OIDC or AWS IAM). The password is write-only and stored as SHA-256.
 //!
+//! `labels` (`[{key, value}]`, each a string of 1-255 characters) are stored and returned; a
+//! PATCH that carries them replaces the whole array, one without them keeps it.
+//!
 //! Codes from the reference: `USERNAME_NOT_FOUND` (GET) and `USER_NOT_FOUND` (PATCH, DELETE),
 //! both 404. `USER_ALREADY_EXISTS` (409) on a second POST of a name, and the wording of the
 //! role and password refusals (`INVALID_ATTRIBUTE`), are the emulator's own.
@@ -19,6 +22,8 @@ use crate::emulator::accounts::sha256;
 /// Users a project may hold.
 const MAX_USERS: usize = 100;
 const MAX_DESCRIPTION: usize = 100;
+/// Atlas' ComponentLabel: key and value of 1-255 characters.
+const MAX_LABEL: usize = 255;
 const AUTH_TYPES: [&str; 4] = ["x509Type", "ldapAuthType", "oidcAuthType", "awsIAMType"];
 
 /// A user as stored.
@@ -29,6 +34,7 @@ pub struct User {
     pub roles: Vec<Value>,
     pub scopes: Vec<Value>,
     pub description: String,
+    pub labels: Vec<Value>,
     pub password_sha256: String,
     /// How often a password was set after the create, same value or not.
     pub password_sets: u64,
@@ -38,7 +44,7 @@ impl User {
     fn render(&self, ctx: &Ctx<'_>) -> Value {
         let mut body = json!({
             "databaseName": "admin", "groupId": ctx.group, "username": self.username,
-            "roles": self.roles, "scopes": self.scopes, "labels": [],
+            "roles": self.roles, "scopes": self.scopes, "labels": self.labels,
             "x509Type": "NONE", "ldapAuthType": "NONE", "oidcAuthType": "NONE", "awsIAMType": "NONE",
         });
         if !self.description.is_empty() {
@@ -106,6 +112,29 @@ fn check_scopes(value: &Value) -> Result<Vec<Value>, AtlasError> {
     Ok(items.clone())
 }
 
+fn check_labels(value: &Value) -> Result<Vec<Value>, AtlasError> {
+    let items = value
+        .as_array()
+        .ok_or_else(|| AtlasError::invalid_because("labels", "not a list"))?;
+    items
+        .iter()
+        .map(|item| {
+            let text = |key: &str| {
+                item.get(key)
+                    .and_then(Value::as_str)
+                    .filter(|t| (1..=MAX_LABEL).contains(&t.chars().count()))
+            };
+            match (text("key"), text("value")) {
+                (Some(key), Some(value)) => Ok(json!({"key": key, "value": value})),
+                _ => Err(AtlasError::invalid_because(
+                    "labels",
+                    "each needs a key and a value of 1 to 255 characters",
+                )),
+            }
+        })
+        .collect()
+}
+
 fn check_password(value: &Value) -> Result<String, AtlasError> {
     match value.as_str() {
         Some(p) if p.chars().count() >= 8 => Ok(sha256(p)),
@@ -125,6 +154,7 @@ fn apply(user: &mut User, body: &Value, creating: bool) -> Result<(), AtlasError
         match key.as_str() {
             "roles" => user.roles = check_roles(value)?,
             "scopes" => user.scopes = check_scopes(value)?,
+            "labels" => user.labels = check_labels(value)?,
             "description" => {
                 let text = value.as_str().unwrap_or_default();
                 if text.chars().count() > MAX_DESCRIPTION {
@@ -154,7 +184,7 @@ fn apply(user: &mut User, body: &Value, creating: bool) -> Result<(), AtlasError
                 ));
             }
             "username" if creating => {}
-            "username" | "databaseName" | "groupId" | "labels" => {}
+            "username" | "databaseName" | "groupId" => {}
             auth if AUTH_TYPES.contains(&auth) => {}
             _ => return Err(AtlasError::invalid(key)),
         }
