@@ -397,6 +397,11 @@ async fn observe(
     if obj.spec.for_provider.tde.is_some() && instance.status == rules::RUNNING {
         instance.tde_enabled = cx.provider.describe_tde(&id).await?;
     }
+    if obj.spec.for_provider.srv_address.is_some() && instance.status == rules::RUNNING {
+        let srv = cx.provider.describe_srv_address(&id).await?;
+        instance.srv_allocated = Some(srv.is_some());
+        instance.connection_string_srv = srv.or(instance.connection_string_srv);
+    }
     if !obj.spec.for_provider.parameters.is_empty() && instance.status == rules::RUNNING {
         instance.parameters = cx.provider.describe_parameters(&id).await?;
     }
@@ -670,6 +675,8 @@ fn change_name(change: &InstanceChange) -> &'static str {
         InstanceChange::Parameters(_) => "ModifyParameters",
         InstanceChange::PublicAddress(true) => "AllocatePublicNetworkAddress",
         InstanceChange::PublicAddress(false) => "ReleasePublicNetworkAddress",
+        InstanceChange::SrvAddress(true) => "AllocateDBInstanceSrvNetworkAddress",
+        InstanceChange::SrvAddress(false) => "ReleaseNodePrivateNetworkAddress",
         InstanceChange::AddNode { .. } => "CreateNode",
         InstanceChange::RemoveNode { .. } => "DeleteNode",
     }
@@ -714,6 +721,12 @@ fn describe(change: &InstanceChange) -> String {
             format!(
                 "public address {}",
                 if *open { "opened" } else { "released" }
+            )
+        }
+        InstanceChange::SrvAddress(open) => {
+            format!(
+                "SRV address {}",
+                if *open { "allocated" } else { "released" }
             )
         }
         InstanceChange::Parameters(values) => format!(
