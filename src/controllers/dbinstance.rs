@@ -559,6 +559,12 @@ async fn run_step(
 ) -> Result<(), Error> {
     match step {
         Step::Create => {
+            // Held until the id is recorded: a create wave keeps the other slots free.
+            let _slot = cx
+                .ctx
+                .create_pacing
+                .try_start()
+                .map_err(|retry| Error::CreateDeferred { retry })?;
             let name = (cx.provider.cloud() == Cloud::Atlas)
                 .then(|| clouds::cluster_name(&obj.spec, &obj.name_any()));
             let mut request =
