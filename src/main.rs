@@ -305,7 +305,8 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     };
     let mut ctx = Ctx::new(client.clone(), factory, timing, metrics)
         .in_namespaces(&args.namespaces)
-        .in_shard(shard.clone());
+        .in_shard(shard.clone())
+        .creates_at_most(u32::from(args.concurrency / 2));
     if !args.no_batching {
         ctx = ctx.batched(mongocloud_operator::observer::Ticks {
             list: args.drift_interval,

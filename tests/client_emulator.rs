@@ -430,3 +430,51 @@ async fn faults_are_retried_for_reads_and_state_survives_restart() {
         "call counts start afresh"
     );
 }
+
+#[tokio::test]
+async fn an_srv_address_is_allocated_read_and_released_on_cloud_disks_only() {
+    let e = emulator(100).await;
+    let c = client(&e);
+    let mut essd = create_request("srv-essd");
+    essd.storage_type = Some("cloud_essd1".into());
+    let id = c.create_instance(&essd).await.expect("create");
+    wait_status(&c, &id, "Running").await;
+    assert_eq!(c.describe_srv_address(&id).await.expect("read"), None);
+
+    c.modify_instance(&id, &InstanceChange::SrvAddress(true))
+        .await
+        .expect("allocate");
+    wait_status(&c, &id, "Running").await;
+    let uri = c.describe_srv_address(&id).await.expect("read");
+    assert_eq!(
+        uri,
+        Some(format!("mongodb+srv://{id}-srv.mongodb.rds.aliyuncs.com"))
+    );
+    let twice = c
+        .modify_instance(&id, &InstanceChange::SrvAddress(true))
+        .await
+        .expect_err("already allocated");
+    assert_eq!(twice.code, "NetworkType.Exists");
+
+    c.modify_instance(&id, &InstanceChange::SrvAddress(false))
+        .await
+        .expect("release");
+    wait_status(&c, &id, "Running").await;
+    assert_eq!(c.describe_srv_address(&id).await.expect("read"), None);
+
+    let mut local = create_request("srv-local");
+    local.storage_type = Some("local_ssd".into());
+    let local_id = c.create_instance(&local).await.expect("create");
+    wait_status(&c, &local_id, "Running").await;
+    let refused = c
+        .modify_instance(&local_id, &InstanceChange::SrvAddress(true))
+        .await
+        .expect_err("local disk");
+    assert_eq!(
+        (refused.code.as_str(), refused.class),
+        ("OperationDenied.StorageType", ErrorClass::Terminal)
+    );
+    let counts = calls(&e).await;
+    assert_eq!(counts["actions"]["AllocateDBInstanceSrvNetworkAddress"], 3);
+    assert_eq!(counts["actions"]["ReleaseNodePrivateNetworkAddress"], 1);
+}

@@ -1,6 +1,6 @@
-//! In-place changes end to end, both clouds: node counts, engine upgrades, TDE and the disk type go through
-//! the cloud's own action and its transitional states; a downgrade is refused by name without a
-//! cloud write. The real API server, the operator binary, the emulator as the cloud; cloud-side
+//! In-place changes end to end, both clouds: node counts, engine upgrades, TDE, the disk type and
+//! the public and SRV addresses go through the cloud's own action and its transitional states; a
+//! downgrade is refused by name without a cloud write. The real API server, the operator binary, the emulator as the cloud; cloud-side
 //! facts come from the emulator.
 
 mod support;
@@ -419,6 +419,84 @@ async fn aliyun_public_address_is_opened_only_when_asked_and_published_in_the_se
     )
     .await;
     assert_eq!(h.calls_of("ReleasePublicNetworkAddress").await, 1);
+    h.kill_operator();
+}
+
+#[tokio::test]
+async fn aliyun_srv_address_is_allocated_only_when_asked_and_published_in_the_secret() {
+    let Some(mut h) = support::harness("inplace_srv", TRANSITION_MS).await else {
+        return;
+    };
+    h.provider_config().await;
+    h.start_operator(&[]);
+    let mut body = manifest(
+        &h,
+        json!({"regionId": "cn-hangzhou", "engineVersion": "6.0", "instanceClass": "dds.mongo.mid",
+               "storageGB": 20, "storageType": "cloud_essd1"}),
+    );
+    body["spec"]["writeConnectionSecretToRef"] = json!({"name": "orders-conn"});
+    h.create::<DBInstance>(body).await;
+    ready(&h, "orders").await;
+    assert_eq!(
+        h.calls_of("AllocateDBInstanceSrvNetworkAddress").await,
+        0,
+        "never unasked"
+    );
+    let text = |s: &k8s_openapi::api::core::v1::Secret, k: &str| {
+        s.data
+            .as_ref()?
+            .get(k)
+            .map(|v| String::from_utf8_lossy(&v.0).into_owned())
+    };
+
+    // When the spec says Enabled, then one AllocateDBInstanceSrvNetworkAddress, NET_CREATING is
+    // seen, and the Secret and the status get the mongodb+srv:// address.
+    h.merge::<DBInstance>(
+        "orders",
+        json!({"spec": {"forProvider": {"srvAddress": "Enabled"}}}),
+    )
+    .await;
+    seen_in(&h, "orders", "NetCreating").await;
+    let srv = h
+        .wait_for::<k8s_openapi::api::core::v1::Secret, _>(
+            "orders-conn",
+            "connectionStringSrv in the Secret",
+            LIMIT,
+            |s| text(s, "connectionStringSrv"),
+        )
+        .await;
+    assert!(
+        srv.starts_with("mongodb+srv://") && srv.ends_with("-srv.mongodb.rds.aliyuncs.com"),
+        "{srv}"
+    );
+    let shown = h
+        .wait_for::<DBInstance, _>("orders", "the SRV address in status", LIMIT, |d| {
+            d.status
+                .as_ref()?
+                .at_provider
+                .as_ref()?
+                .srv_connection_string
+                .clone()
+        })
+        .await;
+    assert_eq!(shown, srv);
+    assert_eq!(h.calls_of("AllocateDBInstanceSrvNetworkAddress").await, 1);
+
+    // When it says Disabled, then it is released and the key leaves the Secret.
+    h.merge::<DBInstance>(
+        "orders",
+        json!({"spec": {"forProvider": {"srvAddress": "Disabled"}}}),
+    )
+    .await;
+    h.wait_for::<k8s_openapi::api::core::v1::Secret, _>(
+        "orders-conn",
+        "no connectionStringSrv in the Secret",
+        LIMIT,
+        |s| text(s, "connectionStringSrv").is_none().then_some(()),
+    )
+    .await;
+    assert_eq!(h.calls_of("ReleaseNodePrivateNetworkAddress").await, 1);
+    assert_eq!(h.calls_of("AllocateDBInstanceSrvNetworkAddress").await, 1);
     h.kill_operator();
 }
 

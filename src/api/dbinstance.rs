@@ -226,6 +226,12 @@ pub struct DBInstanceParameters {
     /// `publicConnectionString`. Still reachable only from the instance's security IPs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_address: Option<super::dbinstance_changes::PublicAddress>,
+    /// Aliyun only: `Enabled` allocates the private SRV address
+    /// (AllocateDBInstanceSrvNetworkAddress), `Disabled` releases it; absent leaves it as the
+    /// cloud has it. Cloud-disk instances only (not `storageType: local_ssd`). The connection
+    /// Secret publishes it as `connectionStringSrv`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub srv_address: Option<super::dbinstance_changes::SrvAddress>,
     /// Aliyun only: instance parameters by name (ModifyParameters), e.g.
     /// `operationProfiling.mode: slowOp`. Parameters not named are left as the cloud has them.
     /// A parameter the cloud applies only after a restart is listed in
@@ -420,6 +426,10 @@ pub struct DBInstanceObservation {
     /// The public (internet) addresses, when one is allocated.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub public_endpoints: Vec<Endpoint>,
+    /// The `mongodb+srv://` address (no credentials), where the cloud offers one (Atlas; Aliyun
+    /// when the spec sets `srvAddress`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub srv_connection_string: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lock_mode: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -20,6 +20,15 @@ pub enum PublicAddress {
     Disabled,
 }
 
+/// The private SRV address of a Dds instance (AllocateDBInstanceSrvNetworkAddress /
+/// ReleaseNodePrivateNetworkAddress): one `mongodb+srv://` name that follows the nodes, for
+/// cloud-disk instances only. Never allocated unless the spec says `Enabled`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum SrvAddress {
+    Enabled,
+    Disabled,
+}
+
 /// Atlas compute and disk autoscaling (`autoScaling` of the cluster's regions). While it is on,
 /// Atlas resizes the cluster itself: `instanceClass` / `storageGB` are where it starts, drift
 /// detection leaves the size Atlas chose alone, and `status.atProvider` reports it.

@@ -101,6 +101,12 @@ pub trait Provider: Send + Sync {
         Ok(None)
     }
 
+    /// The private SRV address when one is allocated (Dds DescribeAllNetworkAddress); `None`
+    /// where there is none, or the cloud publishes it with the instance (Atlas).
+    async fn describe_srv_address(&self, _id: &str) -> Result<Option<String>, CloudError> {
+        Ok(None)
+    }
+
     /// The instance's parameters (Dds DescribeParameters); `None` where the cloud has none.
     async fn describe_parameters(
         &self,

@@ -138,6 +138,9 @@ pub struct Instance {
     pub tde_enabled: Option<bool>,
     /// Atlas: the autoscaling of the preferred region.
     pub auto_scaling: Option<AutoScaling>,
+    /// Dds: whether the private SRV address is allocated (DescribeAllNetworkAddress, which
+    /// also fills `connection_string_srv`); read only when a spec asks for it.
+    pub srv_allocated: Option<bool>,
     /// Dds: the public addresses (`NetworkType` `Public`), apart from the private ones.
     pub public_endpoints: Vec<InstanceEndpoint>,
     /// Dds instance parameters (DescribeParameters); read only when a spec sets some.
@@ -254,6 +257,9 @@ pub enum InstanceChange {
     AutoScaling(AutoScaling),
     /// AllocatePublicNetworkAddress (`true`) or ReleasePublicNetworkAddress (`false`).
     PublicAddress(bool),
+    /// AllocateDBInstanceSrvNetworkAddress (`true`) or ReleaseNodePrivateNetworkAddress of the
+    /// SRV address (`false`).
+    SrvAddress(bool),
     /// ModifyParameters with these names and values; never restarts the instance.
     Parameters(BTreeMap<String, String>),
     /// Dds CreateNode (`NodeType`, `NodeClass`, `NodeStorage` for a shard); Atlas: one more

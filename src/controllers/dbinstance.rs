@@ -397,6 +397,11 @@ async fn observe(
     if obj.spec.for_provider.tde.is_some() && instance.status == rules::RUNNING {
         instance.tde_enabled = cx.provider.describe_tde(&id).await?;
     }
+    if obj.spec.for_provider.srv_address.is_some() && instance.status == rules::RUNNING {
+        let srv = cx.provider.describe_srv_address(&id).await?;
+        instance.srv_allocated = Some(srv.is_some());
+        instance.connection_string_srv = srv.or(instance.connection_string_srv);
+    }
     if !obj.spec.for_provider.parameters.is_empty() && instance.status == rules::RUNNING {
         instance.parameters = cx.provider.describe_parameters(&id).await?;
     }
@@ -554,6 +559,12 @@ async fn run_step(
 ) -> Result<(), Error> {
     match step {
         Step::Create => {
+            // Held until the id is recorded: a create wave keeps the other slots free.
+            let _slot = cx
+                .ctx
+                .create_pacing
+                .try_start()
+                .map_err(|retry| Error::CreateDeferred { retry })?;
             let name = (cx.provider.cloud() == Cloud::Atlas)
                 .then(|| clouds::cluster_name(&obj.spec, &obj.name_any()));
             let mut request =
@@ -670,6 +681,8 @@ fn change_name(change: &InstanceChange) -> &'static str {
         InstanceChange::Parameters(_) => "ModifyParameters",
         InstanceChange::PublicAddress(true) => "AllocatePublicNetworkAddress",
         InstanceChange::PublicAddress(false) => "ReleasePublicNetworkAddress",
+        InstanceChange::SrvAddress(true) => "AllocateDBInstanceSrvNetworkAddress",
+        InstanceChange::SrvAddress(false) => "ReleaseNodePrivateNetworkAddress",
         InstanceChange::AddNode { .. } => "CreateNode",
         InstanceChange::RemoveNode { .. } => "DeleteNode",
     }
@@ -714,6 +727,12 @@ fn describe(change: &InstanceChange) -> String {
             format!(
                 "public address {}",
                 if *open { "opened" } else { "released" }
+            )
+        }
+        InstanceChange::SrvAddress(open) => {
+            format!(
+                "SRV address {}",
+                if *open { "allocated" } else { "released" }
             )
         }
         InstanceChange::Parameters(values) => format!(

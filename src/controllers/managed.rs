@@ -281,9 +281,10 @@ async fn sync_live<K: Managed>(obj: &K, ctx: &Ctx) -> Result<Action, Error> {
         resource_version,
     };
     let mut synced = obj.sync(&cx).await;
-    if let Some(Error::Unobserved { retry }) = synced.error {
-        // Nothing was observed, so nothing was planned or sent: a status written now could
-        // only repeat the last one, or claim the new generation was synced.
+    if let Some(Error::Unobserved { retry } | Error::CreateDeferred { retry }) = synced.error {
+        // Nothing was observed, or the create waits for its turn: nothing was sent, and a
+        // status written now could only repeat the last one, or claim the new generation was
+        // synced.
         return Ok(Action::requeue(retry));
     }
     let planned = synced

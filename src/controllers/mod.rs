@@ -61,6 +61,7 @@ pub mod guard;
 pub mod instance_ref;
 pub mod kube_io;
 pub mod managed;
+pub mod pacing;
 pub mod providerconfig;
 pub mod providers;
 pub mod securityiplist;
@@ -78,6 +79,8 @@ pub use providers::{ProviderFactory, Providers};
 
 /// Event reporter name, and the field manager of an unsharded operator.
 pub const MANAGER: &str = "mongocloud-operator";
+/// Creates at once when the process does not say (half of the default concurrency).
+const DEFAULT_CREATE_SLOTS: u32 = 8;
 
 /// The field manager of every write this process makes: set once at start, since one process
 /// is one shard (see [`crate::shard::Shard::field_manager`]), and read by the small write
@@ -116,6 +119,8 @@ pub struct Ctx {
     pub namespaces: Vec<String>,
     /// Which objects this process owns (every object when not sharded).
     pub shard: crate::shard::Shard,
+    /// How many DBInstance creates may run at once, so a wave of them leaves slots free.
+    pub create_pacing: pacing::CreatePacing,
 }
 
 impl Ctx {
@@ -139,7 +144,15 @@ impl Ctx {
             policy_reads: Default::default(),
             namespaces: Vec::new(),
             shard: crate::shard::Shard::All,
+            create_pacing: pacing::CreatePacing::new(DEFAULT_CREATE_SLOTS),
         }
+    }
+
+    /// At most `slots` DBInstance creates at once; a create beyond them waits for its turn
+    /// without holding a concurrency slot.
+    pub fn creates_at_most(mut self, slots: u32) -> Self {
+        self.create_pacing = pacing::CreatePacing::new(slots);
+        self
     }
 
     /// Owns only this shard's objects: its watches select them by label, its instances carry
@@ -208,6 +221,10 @@ pub enum Error {
     /// planning or writing anything and runs again when the answer arrives, or after `retry`.
     #[error("waiting for the observer's read of the instance")]
     Unobserved { retry: Duration },
+    /// Every create slot is taken: the pass ends before the create, without writing, and runs
+    /// again at its reserved turn.
+    #[error("waiting for a free create slot")]
+    CreateDeferred { retry: Duration },
 }
 
 /// An error with its causes, `outer: inner: root`, for logs and condition messages.
@@ -237,6 +254,7 @@ impl Error {
             Error::Cloud(e) => e.class.category(),
             Error::Reference(_) => "Reference",
             Error::Unobserved { .. } => "Unobserved",
+            Error::CreateDeferred { .. } => "CreateDeferred",
         }
     }
 }
@@ -261,7 +279,7 @@ pub fn requeue_after_error(ctx: &Ctx, key: &str, error: &Error) -> Action {
         Error::Kube { .. } | Error::Reference(_) => {
             jittered(backoff(ctx.count_failure(key), ctx.timing.drift), unit)
         }
-        Error::Unobserved { retry } => *retry,
+        Error::Unobserved { retry } | Error::CreateDeferred { retry } => *retry,
     };
     Action::requeue(delay)
 }

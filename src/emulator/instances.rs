@@ -204,6 +204,7 @@ pub fn new_record(
         parameters: BTreeMap::new(),
         running_parameters: BTreeMap::new(),
         public_address: false,
+        srv_address: false,
         backup_policy: Default::default(),
         restored_from,
         sharding: None,
@@ -294,6 +295,78 @@ pub fn public_address(
     let state_word = if open { "NET_CREATING" } else { "NET_DELETING" };
     i.begin(state_word, Some("Running"), call.transition_ms);
     Ok(json!({}))
+}
+
+/// AllocateDBInstanceSrvNetworkAddress (`SrvConnectionType` `vpc`, the default) and
+/// ReleaseNodePrivateNetworkAddress with `ConnectionType` `SRV`, each walking `NET_CREATING` /
+/// `NET_DELETING`. Cloud-disk instances only, as the cloud documents.
+pub fn srv_address(
+    state: &mut State,
+    call: &Call,
+    p: &Params,
+    open: bool,
+) -> Result<Value, ApiError> {
+    if open {
+        let kind = param(p, "SrvConnectionType").unwrap_or_else(|| "vpc".to_owned());
+        if kind != "vpc" {
+            return Err(ApiError::invalid(
+                "SrvConnectionType",
+                "the emulator offers the private (vpc) SRV address only",
+            ));
+        }
+    } else {
+        if required(p, "ConnectionType")? != "SRV" {
+            return Err(ApiError::invalid(
+                "ConnectionType",
+                "the emulator releases SRV addresses only",
+            ));
+        }
+        required(p, "NetworkType")?;
+    }
+    let i = instance(state, p)?;
+    running(i)?;
+    if !i.storage_type.starts_with("cloud_") {
+        return Err(ApiError::new(
+            400,
+            "OperationDenied.StorageType",
+            "SRV addresses are only available to cloud-disk instances.",
+        ));
+    }
+    if i.srv_address == open {
+        return Err(ApiError::new(
+            400,
+            if open {
+                "NetworkType.Exists"
+            } else {
+                "NetworkType.NotFound"
+            },
+            if open {
+                "The instance already has an SRV address."
+            } else {
+                "The instance has no SRV address."
+            },
+        ));
+    }
+    i.srv_address = open;
+    let state_word = if open { "NET_CREATING" } else { "NET_DELETING" };
+    i.begin(state_word, Some("Running"), call.transition_ms);
+    Ok(json!({}))
+}
+
+/// DescribeAllNetworkAddress: the SRV address once allocated (the field Terraform's provider
+/// reads), beside the instance's private addresses.
+pub fn describe_all_network_address(state: &mut State, p: &Params) -> Result<Value, ApiError> {
+    let i = instance(state, p)?;
+    let mut v = json!({"DBInstanceId": i.id});
+    if i.srv_address && i.status != "NET_CREATING" {
+        v["PrivateSrvConnectionStringUri"] = json!(srv_uri(i));
+    }
+    Ok(v)
+}
+
+/// The SRV address of an instance, in the cloud's form.
+pub fn srv_uri(i: &InstanceRecord) -> String {
+    format!("mongodb+srv://{}-srv.mongodb.rds.aliyuncs.com", i.id)
 }
 
 /// The subset DescribeDBInstances returns.

@@ -143,6 +143,9 @@ pub struct InstanceRecord {
     /// AllocatePublicNetworkAddress: every node also has a public address.
     #[serde(default)]
     pub public_address: bool,
+    /// AllocateDBInstanceSrvNetworkAddress: the instance has a private (VPC) SRV address.
+    #[serde(default)]
+    pub srv_address: bool,
     #[serde(default)]
     pub backup_policy: BackupPolicyRecord,
     /// Set on a clone: the instance and backup (or time) its data came from.

@@ -348,6 +348,7 @@ pub fn parameters(
         ssl: None,
         tde: None,
         public_address: None,
+        srv_address: None,
         parameters: Default::default(),
         tags: tags(i, notes),
         resource_group_id: None,

@@ -67,6 +67,7 @@ mod tests {
             cloud_provider: Some("GCP".into()),
             backup_enabled: Some(true),
             tde_enabled: Some(false),
+            srv_allocated: Some(true),
             auto_scaling: Some(crate::cloud::AutoScaling {
                 compute_enabled: true,
                 max_instance_size: Some("M40".into()),

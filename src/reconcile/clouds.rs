@@ -4,7 +4,10 @@
 
 use super::Invalid;
 use crate::api::auditlogfilter::{AuditCategory, AuditLogFilterSpec};
-use crate::api::dbinstance::{ChargeType, DBInstanceSpec, EngineVersion, StorageEngine};
+use crate::api::dbinstance::{
+    ChargeType, DBInstanceSpec, EngineVersion, StorageEngine, StorageType,
+};
+use crate::api::dbinstance_changes::SrvAddress;
 use crate::cloud::Cloud;
 
 const FP: &str = "spec.forProvider";
@@ -44,6 +47,12 @@ fn check_aliyun(spec: &DBInstanceSpec) -> Result<(), Invalid> {
             format!("must be an Aliyun instance class such as dds.mongo.mid (is {class:?})"),
         ));
     }
+    if p.srv_address == Some(SrvAddress::Enabled) && p.storage_type == Some(StorageType::LocalSsd) {
+        return Err(Invalid::new(
+            format!("{FP}.srvAddress"),
+            "needs a cloud-disk instance: the cloud offers SRV addresses only on cloud_essd and cloud_auto disks, not local_ssd (remove srvAddress, or choose a cloud disk)",
+        ));
+    }
     Ok(())
 }
 
@@ -67,6 +76,7 @@ fn check_atlas(spec: &DBInstanceSpec, name: &str) -> Result<(), Invalid> {
         ("tde", p.tde.is_some()),
         ("parameters", !p.parameters.is_empty()),
         ("publicAddress", p.public_address.is_some()),
+        ("srvAddress", p.srv_address.is_some()),
         ("resourceGroupId", p.resource_group_id.is_some()),
         (
             "accountPasswordSecretRef",
@@ -275,6 +285,11 @@ mod tests {
             (serde_json::json!({"ssl": "Enabled"}), "ssl"),
             (serde_json::json!({"tde": "Enabled"}), "tde"),
             (
+                serde_json::json!({"publicAddress": "Enabled"}),
+                "publicAddress",
+            ),
+            (serde_json::json!({"srvAddress": "Enabled"}), "srvAddress"),
+            (
                 serde_json::json!({"parameters": {"operationProfiling.mode": "slowOp"}}),
                 "parameters",
             ),
@@ -363,6 +378,20 @@ mod tests {
         assert_eq!(
             field(aliyun(serde_json::json!({"instanceClass": "M30"}))),
             "spec.forProvider.instanceClass"
+        );
+        assert_eq!(
+            field(aliyun(
+                serde_json::json!({"srvAddress": "Enabled", "storageType": "local_ssd"})
+            )),
+            "spec.forProvider.srvAddress"
+        );
+        assert_eq!(
+            aliyun(serde_json::json!({"srvAddress": "Enabled", "storageType": "cloud_essd1"})),
+            Ok(())
+        );
+        assert_eq!(
+            aliyun(serde_json::json!({"srvAddress": "Disabled", "storageType": "local_ssd"})),
+            Ok(())
         );
     }
 

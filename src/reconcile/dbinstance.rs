@@ -517,6 +517,7 @@ pub fn observation(i: &Instance, ssl: Option<&SslState>) -> DBInstanceObservatio
         replica_set_name: i.replica_set_name.clone(),
         endpoints: i.endpoints.iter().map(endpoint).collect(),
         public_endpoints: i.public_endpoints.iter().map(endpoint).collect(),
+        srv_connection_string: i.connection_string_srv.clone(),
         lock_mode: i.lock_mode.clone(),
         maintenance_window: match (&i.maintain_start, &i.maintain_end) {
             (Some(start), Some(end)) => Some(MaintenanceWindow {

@@ -6,7 +6,8 @@
 use super::Invalid;
 use crate::api::dbinstance::{DBInstanceParameters, EngineVersion};
 use crate::api::dbinstance_changes::{
-    AtlasAutoScaling, AutoScalingObservation, ComputeAutoScaling, DiskAutoScaling, TdeMode,
+    AtlasAutoScaling, AutoScalingObservation, ComputeAutoScaling, DiskAutoScaling, SrvAddress,
+    TdeMode,
 };
 use crate::cloud::{AutoScaling, Instance, InstanceChange};
 
@@ -129,6 +130,13 @@ pub const FIELDS: &[FieldRule] = &[
         How::InPlace("AllocatePublicNetworkAddress / ReleasePublicNetworkAddress"),
         How::NotApplicable,
     ),
+    rule(
+        "srvAddress",
+        How::InPlace(
+            "AllocateDBInstanceSrvNetworkAddress / ReleaseNodePrivateNetworkAddress; cloud disks only",
+        ),
+        How::NotApplicable,
+    ),
     rule("storageEngine", How::CreateOnly, How::NotApplicable),
     rule(
         "storageType",
@@ -247,6 +255,19 @@ pub fn refusal(p: &DBInstanceParameters, i: &Instance) -> Option<Invalid> {
             "cannot be turned off: TDE is on for this instance and the cloud cannot disable it (set Enabled, or remove the field)",
         ));
     }
+    if p.srv_address == Some(SrvAddress::Enabled)
+        && let Some(disk) = i
+            .storage_type
+            .as_deref()
+            .filter(|d| !d.starts_with("cloud_"))
+    {
+        return Some(Invalid::new(
+            format!("{FP}.srvAddress"),
+            format!(
+                "cannot be enabled: the instance runs on {disk} and the cloud offers SRV addresses only on cloud disks (remove the field)"
+            ),
+        ));
+    }
     None
 }
 
@@ -305,14 +326,15 @@ fn storage_type(p: &DBInstanceParameters, i: &Instance) -> Option<InstanceChange
         .then(|| InstanceChange::StorageType(CLOUD_AUTO.to_owned()))
 }
 
-/// The next in-place change of node counts, engine version, parameters, public address, disk
-/// type or TDE; `None` when they match.
+/// The next in-place change of node counts, engine version, parameters, public or SRV address,
+/// disk type or TDE; `None` when they match.
 pub fn change(p: &DBInstanceParameters, i: &Instance) -> Option<InstanceChange> {
     nodes(p, i)
         .or_else(|| engine_upgrade(p, i))
         .or_else(|| storage_type(p, i))
         .or_else(|| parameters(p, i))
         .or_else(|| public_address(p, i))
+        .or_else(|| srv_address(p, i))
         .or_else(|| {
             (p.tde == Some(TdeMode::Enabled) && i.tde_enabled == Some(false))
                 .then_some(InstanceChange::EnableTde)
@@ -354,6 +376,13 @@ fn public_address(p: &DBInstanceParameters, i: &Instance) -> Option<InstanceChan
     let want = p.public_address? == crate::api::dbinstance_changes::PublicAddress::Enabled;
     let have = !i.public_endpoints.is_empty();
     (!i.endpoints.is_empty() && want != have).then_some(InstanceChange::PublicAddress(want))
+}
+
+/// Allocates or releases the private SRV address, once DescribeAllNetworkAddress said which
+/// the instance has (read only when the spec sets the field).
+fn srv_address(p: &DBInstanceParameters, i: &Instance) -> Option<InstanceChange> {
+    let want = p.srv_address? == SrvAddress::Enabled;
+    (i.srv_allocated? != want).then_some(InstanceChange::SrvAddress(want))
 }
 
 /// The connection Secret keys of the public address: `publicHost`/`publicPort` (the primary's)

@@ -1,6 +1,6 @@
 use super::*;
 use crate::api::dbinstance::{DBInstanceSpec, HandledOperations, StorageType};
-use crate::api::dbinstance_changes::PublicAddress;
+use crate::api::dbinstance_changes::{PublicAddress, SrvAddress};
 use crate::cloud::{SslState, Tags};
 use crate::reconcile::Mode;
 use crate::reconcile::dbinstance::{Observed, RUNNING, Step, plan};
@@ -286,6 +286,12 @@ fn field_cases() -> Vec<(&'static str, DBInstanceSpec, Instance, Check)> {
             Box::new(one_change(InstanceChange::PublicAddress(true))),
         ),
         (
+            "srvAddress",
+            with(|p| p.srv_address = Some(SrvAddress::Enabled)),
+            seen(|i| i.srv_allocated = Some(false)),
+            Box::new(one_change(InstanceChange::SrvAddress(true))),
+        ),
+        (
             "atlas.autoScaling",
             with(|p| p.atlas = Some(scaling(true, true))),
             seen(|i| i.auto_scaling = Some(AutoScaling::default())),
@@ -506,6 +512,19 @@ fn refused_changes_name_the_field_and_why() {
             "storageType",
             "only an ESSD disk (cloud_essd1/2/3) becomes cloud_auto",
         ),
+        (
+            "an SRV address on a local disk",
+            with(|p| {
+                p.storage_type = None;
+                p.srv_address = Some(SrvAddress::Enabled);
+            }),
+            seen(|i| {
+                i.storage_type = Some("local_ssd".into());
+                i.srv_allocated = Some(false);
+            }),
+            "srvAddress",
+            "the instance runs on local_ssd and the cloud offers SRV addresses only on cloud disks",
+        ),
     ];
     for (name, s, i, field, why) in cases {
         match plan_for(&s, &i) {
@@ -663,6 +682,30 @@ fn in_place_rules() {
             "a listing without addresses never opens one",
             with(|p| p.public_address = Some(PublicAddress::Enabled)),
             running(),
+            Step::Steady,
+        ),
+        (
+            "an SRV address is released when Disabled",
+            with(|p| p.srv_address = Some(SrvAddress::Disabled)),
+            seen(|i| i.srv_allocated = Some(true)),
+            Step::Change(InstanceChange::SrvAddress(false)),
+        ),
+        (
+            "an allocated SRV address stays when Enabled",
+            with(|p| p.srv_address = Some(SrvAddress::Enabled)),
+            seen(|i| i.srv_allocated = Some(true)),
+            Step::Steady,
+        ),
+        (
+            "an SRV address not read is not guessed",
+            with(|p| p.srv_address = Some(SrvAddress::Enabled)),
+            running(),
+            Step::Steady,
+        ),
+        (
+            "absent srvAddress leaves an allocated one",
+            spec(),
+            seen(|i| i.srv_allocated = Some(true)),
             Step::Steady,
         ),
         (

@@ -146,6 +146,7 @@ fn apply(c: &InstanceChange, instance: &mut Instance, ssl: &mut Option<SslState>
                 Vec::new()
             }
         }
+        InstanceChange::SrvAddress(open) => instance.srv_allocated = Some(*open),
         InstanceChange::Parameters(values) => {
             if let Some(p) = &mut instance.parameters {
                 p.config.extend(values.clone());
@@ -203,6 +204,8 @@ pub fn instance_change(
         (Cloud::Aliyun, InstanceChange::Parameters(_)) => "ModifyParameters",
         (Cloud::Aliyun, InstanceChange::PublicAddress(true)) => "AllocatePublicNetworkAddress",
         (Cloud::Aliyun, InstanceChange::PublicAddress(false)) => "ReleasePublicNetworkAddress",
+        (Cloud::Aliyun, InstanceChange::SrvAddress(true)) => "AllocateDBInstanceSrvNetworkAddress",
+        (Cloud::Aliyun, InstanceChange::SrvAddress(false)) => "ReleaseNodePrivateNetworkAddress",
     };
     let changes = match c {
         InstanceChange::Spec {
@@ -321,6 +324,13 @@ pub fn instance_change(
                 }
                 .to_owned(),
             ),
+            Some(if *open { "Enabled" } else { "Disabled" }.to_owned()),
+        )],
+        InstanceChange::SrvAddress(open) => vec![change(
+            "srvAddress",
+            instance
+                .srv_allocated
+                .map(|on| if on { "Enabled" } else { "Disabled" }.to_owned()),
             Some(if *open { "Enabled" } else { "Disabled" }.to_owned()),
         )],
         InstanceChange::AddNode { kind, .. } => {

@@ -188,6 +188,16 @@ fn dbinstance_previews_list_every_call_in_order() {
             ],
         ),
         (
+            "an SRV address, Dds",
+            Cloud::Aliyun,
+            spec(serde_json::json!({"srvAddress": "Enabled"})),
+            Instance {
+                srv_allocated: Some(false),
+                ..running()
+            },
+            vec!["AllocateDBInstanceSrvNetworkAddress: srvAddress Disabled → Enabled"],
+        ),
+        (
             "deletion protection on Dds",
             Cloud::Aliyun,
             spec(serde_json::json!({"deletionProtection": true})),

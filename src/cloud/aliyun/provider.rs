@@ -242,6 +242,15 @@ impl Provider for AliyunClient {
             }
             InstanceChange::PublicAddress(true) => "AllocatePublicNetworkAddress",
             InstanceChange::PublicAddress(false) => "ReleasePublicNetworkAddress",
+            InstanceChange::SrvAddress(true) => {
+                p.insert("SrvConnectionType".to_owned(), "vpc".to_owned());
+                "AllocateDBInstanceSrvNetworkAddress"
+            }
+            InstanceChange::SrvAddress(false) => {
+                p.insert("NetworkType".to_owned(), "VPC".to_owned());
+                p.insert("ConnectionType".to_owned(), "SRV".to_owned());
+                "ReleaseNodePrivateNetworkAddress"
+            }
             InstanceChange::Parameters(values) => {
                 p.insert(
                     "Parameters".to_owned(),
@@ -314,6 +323,19 @@ impl Provider for AliyunClient {
         Ok(Some(
             text(&v, "TDEStatus").is_some_and(|s| s.eq_ignore_ascii_case("enabled")),
         ))
+    }
+
+    async fn describe_srv_address(&self, id: &str) -> Result<Option<String>, CloudError> {
+        let v = self
+            .call(
+                "DescribeAllNetworkAddress",
+                "",
+                params([("DBInstanceId", id)]),
+            )
+            .await?;
+        Ok(text(&v, "PrivateSrvConnectionStringUri")
+            .filter(|uri| !uri.is_empty())
+            .map(|uri| srv_uri(&uri)))
     }
 
     /// A parameter is pending a restart when its configured value is not the running one.
@@ -629,4 +651,35 @@ fn dds_time(stamp: &str) -> String {
                 .to_string()
         })
         .unwrap_or_else(|_| stamp.to_owned())
+}
+
+/// The SRV address as a connection string: the cloud documents it as a URI; a bare host is
+/// given the `mongodb+srv://` scheme.
+fn srv_uri(published: &str) -> String {
+    if published.starts_with("mongodb+srv://") {
+        published.to_owned()
+    } else {
+        format!("mongodb+srv://{published}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_srv_address_is_published_as_a_connection_string() {
+        for (published, want) in [
+            (
+                "mongodb+srv://dds-bp1-srv.mongodb.rds.aliyuncs.com",
+                "mongodb+srv://dds-bp1-srv.mongodb.rds.aliyuncs.com",
+            ),
+            (
+                "dds-bp1-srv.mongodb.rds.aliyuncs.com",
+                "mongodb+srv://dds-bp1-srv.mongodb.rds.aliyuncs.com",
+            ),
+        ] {
+            assert_eq!(srv_uri(published), want, "{published}");
+        }
+    }
 }
