@@ -276,22 +276,34 @@ pub fn public_address(
 ) -> Result<Value, ApiError> {
     let i = instance(state, p)?;
     running(i)?;
-    if i.public_address == open {
-        return Err(ApiError::new(
-            400,
-            if open {
-                "NetworkType.Exists"
-            } else {
-                "NetworkType.NotFound"
-            },
-            if open {
-                "The instance already has a public address."
-            } else {
-                "The instance has no public address."
-            },
-        ));
+    toggle_address(i, call, open, "public", |i| &mut i.public_address)
+}
+
+/// Opens or releases one kind of address of a Running instance through NET_CREATING /
+/// NET_DELETING; twice the same answers `NetworkType.Exists` / `NetworkType.NotFound`.
+fn toggle_address(
+    i: &mut InstanceRecord,
+    call: &Call,
+    open: bool,
+    kind: &str,
+    flag: impl Fn(&mut InstanceRecord) -> &mut bool,
+) -> Result<Value, ApiError> {
+    if *flag(i) == open {
+        return Err(if open {
+            ApiError::new(
+                400,
+                "NetworkType.Exists",
+                format!("The instance already has its {kind} address."),
+            )
+        } else {
+            ApiError::new(
+                400,
+                "NetworkType.NotFound",
+                format!("The instance has no {kind} address."),
+            )
+        });
     }
-    i.public_address = open;
+    *flag(i) = open;
     let state_word = if open { "NET_CREATING" } else { "NET_DELETING" };
     i.begin(state_word, Some("Running"), call.transition_ms);
     Ok(json!({}))
@@ -332,25 +344,7 @@ pub fn srv_address(
             "SRV addresses are only available to cloud-disk instances.",
         ));
     }
-    if i.srv_address == open {
-        return Err(ApiError::new(
-            400,
-            if open {
-                "NetworkType.Exists"
-            } else {
-                "NetworkType.NotFound"
-            },
-            if open {
-                "The instance already has an SRV address."
-            } else {
-                "The instance has no SRV address."
-            },
-        ));
-    }
-    i.srv_address = open;
-    let state_word = if open { "NET_CREATING" } else { "NET_DELETING" };
-    i.begin(state_word, Some("Running"), call.transition_ms);
-    Ok(json!({}))
+    toggle_address(i, call, open, "SRV", |i| &mut i.srv_address)
 }
 
 /// DescribeAllNetworkAddress: the SRV address once allocated (the field Terraform's provider
