@@ -118,8 +118,20 @@ mod tests {
         let now = Instant::now();
         let cases = [
             ("first deferral, nothing reserved", now, 100, 4, 25),
-            ("behind an earlier reservation", now + Duration::from_millis(50), 100, 4, 75),
-            ("a past reservation counts from now", now - Duration::from_secs(5), 100, 4, 25),
+            (
+                "behind an earlier reservation",
+                now + Duration::from_millis(50),
+                100,
+                4,
+                75,
+            ),
+            (
+                "a past reservation counts from now",
+                now - Duration::from_secs(5),
+                100,
+                4,
+                25,
+            ),
             ("one slot waits a whole create", now, 200, 1, 200),
         ];
         for (name, next_free, average, slots, want_ms) in cases {
