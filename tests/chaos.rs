@@ -150,7 +150,7 @@ async fn chaos_keeps_both_clouds_exact() {
         let wanted = usize::try_from(elapsed.as_secs() / 10).unwrap_or(0) % plans.len();
         if wanted != storm || calls_before == 0 {
             storm = wanted;
-            set_faults(&h, &plans[storm]).await;
+            h.set_faults(&plans[storm]).await;
             calls_before = 1;
         }
         step(&h, &atlas_pc, &mut rng, &mut model).await;
@@ -158,8 +158,8 @@ async fn chaos_keeps_both_clouds_exact() {
     }
     let storm_calls = total_calls(&h).await;
     let storm_minutes = started.elapsed().as_secs_f64() / 60.0;
-    let faults = emulator_get(&h, "/_emulator/faults").await;
-    set_faults(&h, &json!({"rate": 0.0})).await;
+    let faults = h.faults().await;
+    h.set_faults(&json!({"rate": 0.0})).await;
     let calm = Instant::now();
     let converged = converge(&h, &model, Duration::from_secs(180)).await;
     let converge_secs = calm.elapsed().as_secs_f64();
@@ -213,26 +213,6 @@ fn restart_apiserver(dir: &std::path::Path) {
         "API server restart failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-async fn emulator_get(h: &Harness, path: &str) -> Value {
-    reqwest::get(format!("{}{path}", h.emulator.url()))
-        .await
-        .expect("emulator admin")
-        .json()
-        .await
-        .expect("json")
-}
-
-async fn set_faults(h: &Harness, plan: &Value) {
-    let status = reqwest::Client::new()
-        .put(format!("{}/_emulator/faults", h.emulator.url()))
-        .json(plan)
-        .send()
-        .await
-        .expect("faults")
-        .status();
-    assert!(status.is_success(), "fault plan refused: {status}");
 }
 
 async fn total_calls(h: &Harness) -> u64 {
@@ -976,7 +956,7 @@ async fn soak() {
     let atlas_pc = atlas_provider_config(&h).await;
     password_secret(&h).await;
     h.start_operator(&[]);
-    set_faults(&h, &json!({"rate": 0.1, "modes": ["throttle", "serverError", "htmlError", "reset", "lostAnswer", "errorAfterApply", "slow", "malformed", "wrongContentType"], "slowMs": 1000})).await;
+    h.set_faults(&json!({"rate": 0.1, "modes": ["throttle", "serverError", "htmlError", "reset", "lostAnswer", "errorAfterApply", "slow", "malformed", "wrongContentType"], "slowMs": 1000})).await;
     let mut rng = StdRng::seed_from_u64(env("CHAOS_SEED", 22));
     let names = populate(&h, &atlas_pc, resources).await;
     let started = Instant::now();

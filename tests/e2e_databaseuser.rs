@@ -229,12 +229,7 @@ async fn aliyun_root_password_rotates_once_per_value_and_survives_a_kill() {
 
     // when the Secret's value changes, then exactly one password call, Secret after the cloud
     password_secret(&h, "root-pw", p2).await;
-    let sha = async || {
-        root_account(&h, &id).await["passwordSha256"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
-    };
+    let sha = async || root_password_sha(&h, &id).await;
     connection_secret_shows(&h, "root", p2, sha).await;
     stays(&h, "ResetAccountPassword calls", 2, async || {
         h.calls_of("ResetAccountPassword").await
@@ -267,12 +262,7 @@ async fn aliyun_root_password_rotates_once_per_value_and_survives_a_kill() {
     // DescribeAccounts shows nothing ResetAccountPassword could have left behind, so the operator
     // cannot tell whether the call in flight at the kill was applied, and sends it again
     h.restart_operator();
-    let sha = async || {
-        root_account(&h, &id).await["passwordSha256"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
-    };
+    let sha = async || root_password_sha(&h, &id).await;
     connection_secret_shows(&h, "root", p3, sha).await;
     ready_with(&h, "root", (Some(password_digest(&uid, p3)), None)).await;
     let calls = h.calls_of("ResetAccountPassword").await;
@@ -331,6 +321,22 @@ async fn atlas_user(h: &Harness, name: &str) -> Option<Value> {
         .cloned()
 }
 
+/// The SHA-256 of the password the Atlas emulator holds for `name` (empty when none).
+async fn atlas_password_sha(h: &Harness, name: &str) -> String {
+    atlas_user(h, name)
+        .await
+        .map(|u| u["passwordSha256"].as_str().unwrap_or_default().to_owned())
+        .unwrap_or_default()
+}
+
+/// The SHA-256 of the root password the Dds emulator holds for instance `id`.
+async fn root_password_sha(h: &Harness, id: &str) -> String {
+    root_account(h, id).await["passwordSha256"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 async fn atlas_count(h: &Harness, operation: &str) -> u64 {
     h.atlas_calls().await["operations"][operation]
         .as_u64()
@@ -359,26 +365,8 @@ async fn events_of(h: &Harness, reason: &str) -> usize {
         .count()
 }
 
-/// Replaces the emulator's fault plan.
-async fn set_faults(h: &Harness, plan: &Value) {
-    let status = reqwest::Client::new()
-        .put(format!("{}/_emulator/faults", h.emulator.url()))
-        .json(plan)
-        .send()
-        .await
-        .expect("faults")
-        .status();
-    assert!(status.is_success(), "fault plan refused: {status}");
-}
-
 async fn lost_answers(h: &Harness) -> u64 {
-    let faults: Value = reqwest::get(format!("{}/_emulator/faults", h.emulator.url()))
-        .await
-        .expect("faults")
-        .json()
-        .await
-        .expect("json");
-    faults["byAction"]["updateDatabaseUser"]["lostAnswer"]
+    h.faults().await["byAction"]["updateDatabaseUser"]["lostAnswer"]
         .as_u64()
         .unwrap_or(0)
 }
@@ -454,12 +442,7 @@ async fn atlas_user_is_created_patched_once_rotated_once_and_deleted_per_policy(
 
     // when the Secret's value changes, then one password PATCH, Secret after the cloud
     password_secret(&h, "app-pw", p2).await;
-    let sha = async || {
-        atlas_user(&h, "app")
-            .await
-            .map(|u| u["passwordSha256"].as_str().unwrap_or_default().to_owned())
-            .unwrap_or_default()
-    };
+    let sha = async || atlas_password_sha(&h, "app").await;
     connection_secret_shows(&h, "app", p2, sha).await;
     stays(&h, "updateDatabaseUser calls", 2, async || {
         atlas_count(&h, "updateDatabaseUser").await
@@ -507,12 +490,7 @@ async fn atlas_user_is_created_patched_once_rotated_once_and_deleted_per_policy(
     // then after a restart: the label shows the call was applied, so no second call; the
     // connection Secret catches up
     h.restart_operator();
-    let sha = async || {
-        atlas_user(&h, "app")
-            .await
-            .map(|u| u["passwordSha256"].as_str().unwrap_or_default().to_owned())
-            .unwrap_or_default()
-    };
+    let sha = async || atlas_password_sha(&h, "app").await;
     connection_secret_shows(&h, "app", p3, sha).await;
     ready_with(&h, "app", (Some(password_digest(&uid, p3)), None)).await;
     let sets = async || {
@@ -531,18 +509,12 @@ async fn atlas_user_is_created_patched_once_rotated_once_and_deleted_per_policy(
 
     // when the answer to the next password PATCH is lost (applied, then the connection drops),
     // then the next reconcile reads the label back and sends nothing more
-    set_faults(
-        &h,
+    h.set_faults(
         &json!({"actions": {"updateDatabaseUser": {"rate": 1, "modes": ["lostAnswer"], "count": 1}}}),
     )
     .await;
     password_secret(&h, "app-pw", p4).await;
-    let sha = async || {
-        atlas_user(&h, "app")
-            .await
-            .map(|u| u["passwordSha256"].as_str().unwrap_or_default().to_owned())
-            .unwrap_or_default()
-    };
+    let sha = async || atlas_password_sha(&h, "app").await;
     connection_secret_shows(&h, "app", p4, sha).await;
     ready_with(&h, "app", (Some(password_digest(&uid, p4)), None)).await;
     assert_eq!(lost_answers(&h).await, 1, "the lost answer struck");

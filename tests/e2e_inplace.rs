@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use mongocloud_operator::api::DBInstance;
 use serde_json::{Value, json};
-use support::dbinstance::{LIMIT, no_writes_since, ready, seen_in, terminal_message, writes};
+use support::dbinstance::{
+    LIMIT, no_writes_since, ready, secret_key, secret_key_gone, seen_in, terminal_message, writes,
+};
 use support::{ATLAS_PROJECT, Harness, has_condition};
 
 /// Long enough that the operator's polls see each transitional state.
@@ -388,20 +390,7 @@ async fn aliyun_public_address_is_opened_only_when_asked_and_published_in_the_se
     )
     .await;
     seen_in(&h, "orders", "NetCreating").await;
-    let text = |s: &k8s_openapi::api::core::v1::Secret, k: &str| {
-        s.data
-            .as_ref()?
-            .get(k)
-            .map(|v| String::from_utf8_lossy(&v.0).into_owned())
-    };
-    let host = h
-        .wait_for::<k8s_openapi::api::core::v1::Secret, _>(
-            "orders-conn",
-            "publicHost in the Secret",
-            LIMIT,
-            |s| text(s, "publicHost"),
-        )
-        .await;
+    let host = secret_key(&h, "orders-conn", "publicHost").await;
     assert!(host.ends_with("-pub.mongodb.rds.aliyuncs.com"), "{host}");
     assert_eq!(h.calls_of("AllocatePublicNetworkAddress").await, 1);
 
@@ -411,13 +400,7 @@ async fn aliyun_public_address_is_opened_only_when_asked_and_published_in_the_se
         json!({"spec": {"forProvider": {"publicAddress": "Disabled"}}}),
     )
     .await;
-    h.wait_for::<k8s_openapi::api::core::v1::Secret, _>(
-        "orders-conn",
-        "no publicHost in the Secret",
-        LIMIT,
-        |s| text(s, "publicHost").is_none().then_some(()),
-    )
-    .await;
+    secret_key_gone(&h, "orders-conn", "publicHost").await;
     assert_eq!(h.calls_of("ReleasePublicNetworkAddress").await, 1);
     h.kill_operator();
 }
@@ -442,12 +425,6 @@ async fn aliyun_srv_address_is_allocated_only_when_asked_and_published_in_the_se
         0,
         "never unasked"
     );
-    let text = |s: &k8s_openapi::api::core::v1::Secret, k: &str| {
-        s.data
-            .as_ref()?
-            .get(k)
-            .map(|v| String::from_utf8_lossy(&v.0).into_owned())
-    };
 
     // When the spec says Enabled, then one AllocateDBInstanceSrvNetworkAddress, NET_CREATING is
     // seen, and the Secret and the status get the mongodb+srv:// address.
@@ -457,14 +434,7 @@ async fn aliyun_srv_address_is_allocated_only_when_asked_and_published_in_the_se
     )
     .await;
     seen_in(&h, "orders", "NetCreating").await;
-    let srv = h
-        .wait_for::<k8s_openapi::api::core::v1::Secret, _>(
-            "orders-conn",
-            "connectionStringSrv in the Secret",
-            LIMIT,
-            |s| text(s, "connectionStringSrv"),
-        )
-        .await;
+    let srv = secret_key(&h, "orders-conn", "connectionStringSrv").await;
     assert!(
         srv.starts_with("mongodb+srv://") && srv.ends_with("-srv.mongodb.rds.aliyuncs.com"),
         "{srv}"
@@ -488,13 +458,7 @@ async fn aliyun_srv_address_is_allocated_only_when_asked_and_published_in_the_se
         json!({"spec": {"forProvider": {"srvAddress": "Disabled"}}}),
     )
     .await;
-    h.wait_for::<k8s_openapi::api::core::v1::Secret, _>(
-        "orders-conn",
-        "no connectionStringSrv in the Secret",
-        LIMIT,
-        |s| text(s, "connectionStringSrv").is_none().then_some(()),
-    )
-    .await;
+    secret_key_gone(&h, "orders-conn", "connectionStringSrv").await;
     assert_eq!(h.calls_of("ReleaseNodePrivateNetworkAddress").await, 1);
     assert_eq!(h.calls_of("AllocateDBInstanceSrvNetworkAddress").await, 1);
     h.kill_operator();

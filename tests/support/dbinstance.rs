@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::time::Duration;
 
+use k8s_openapi::api::core::v1::Secret;
 use mongocloud_operator::api::DBInstance;
 use serde_json::Value;
 
@@ -73,4 +74,28 @@ pub async fn no_writes_since<F: Future<Output = Value>>(before: &Value, calls: i
         writes(before),
         "before {before}, after {after}"
     );
+}
+
+/// One key of a Secret, as text.
+fn secret_text(s: &Secret, key: &str) -> Option<String> {
+    s.data
+        .as_ref()?
+        .get(key)
+        .map(|v| String::from_utf8_lossy(&v.0).into_owned())
+}
+
+/// Waits until the Secret `name` holds `key`, and returns its value.
+pub async fn secret_key(h: &Harness, name: &str, key: &str) -> String {
+    let what = format!("{key} in the Secret");
+    h.wait_for::<Secret, _>(name, &what, LIMIT, |s| secret_text(s, key))
+        .await
+}
+
+/// Waits until the Secret `name` no longer holds `key`.
+pub async fn secret_key_gone(h: &Harness, name: &str, key: &str) {
+    let what = format!("no {key} in the Secret");
+    h.wait_for::<Secret, _>(name, &what, LIMIT, |s| {
+        secret_text(s, key).is_none().then_some(())
+    })
+    .await;
 }

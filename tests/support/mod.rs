@@ -206,6 +206,23 @@ impl Harness {
         assert!(status.is_success(), "emulator {path} answered {status}");
     }
 
+    /// Replaces the emulator's fault plan (`PUT /_emulator/faults`).
+    pub async fn set_faults(&self, plan: &Value) {
+        let status = reqwest::Client::new()
+            .put(format!("{}/_emulator/faults", self.emulator.url()))
+            .json(plan)
+            .send()
+            .await
+            .expect("faults")
+            .status();
+        assert!(status.is_success(), "fault plan refused: {status}");
+    }
+
+    /// The faults struck so far, by mode and by action.
+    pub async fn faults(&self) -> Value {
+        self.emulator_get("/_emulator/faults").await
+    }
+
     async fn emulator_get(&self, path: &str) -> Value {
         reqwest::get(format!("{}{path}", self.emulator.url()))
             .await
