@@ -361,21 +361,34 @@ async fn aliyun_parameters_change_in_place_and_wait_for_an_explicit_restart() {
     h.kill_operator();
 }
 
+/// An Aliyun replica set `orders` (with `extra` in its forProvider) Ready, its connection
+/// Secret `orders-conn` written.
+async fn ready_with_connection_secret(h: &mut Harness, extra: Value) {
+    h.provider_config().await;
+    h.start_operator(&[]);
+    let mut for_provider = json!({"regionId": "cn-hangzhou", "engineVersion": "6.0",
+                                  "instanceClass": "dds.mongo.mid", "storageGB": 20});
+    if let (Some(fp), Some(extra)) = (for_provider.as_object_mut(), extra.as_object()) {
+        fp.extend(extra.clone());
+    }
+    let mut body = manifest(h, for_provider);
+    body["spec"]["writeConnectionSecretToRef"] = json!({"name": "orders-conn"});
+    h.create::<DBInstance>(body).await;
+    ready(h, "orders").await;
+}
+
+/// Sets one `spec.forProvider` field of `orders`.
+async fn set_field(h: &Harness, field: &str, value: &str) {
+    h.merge::<DBInstance>("orders", json!({"spec": {"forProvider": {field: value}}}))
+        .await;
+}
+
 #[tokio::test]
 async fn aliyun_public_address_is_opened_only_when_asked_and_published_in_the_secret() {
     let Some(mut h) = support::harness("inplace_public", TRANSITION_MS).await else {
         return;
     };
-    h.provider_config().await;
-    h.start_operator(&[]);
-    let mut body = manifest(
-        &h,
-        json!({"regionId": "cn-hangzhou", "engineVersion": "6.0", "instanceClass": "dds.mongo.mid",
-               "storageGB": 20}),
-    );
-    body["spec"]["writeConnectionSecretToRef"] = json!({"name": "orders-conn"});
-    h.create::<DBInstance>(body).await;
-    ready(&h, "orders").await;
+    ready_with_connection_secret(&mut h, json!({})).await;
     assert_eq!(
         h.calls_of("AllocatePublicNetworkAddress").await,
         0,
@@ -384,22 +397,14 @@ async fn aliyun_public_address_is_opened_only_when_asked_and_published_in_the_se
 
     // When the spec says Enabled, then one AllocatePublicNetworkAddress, NET_CREATING is seen,
     // and the Secret gets the public host next to the private one.
-    h.merge::<DBInstance>(
-        "orders",
-        json!({"spec": {"forProvider": {"publicAddress": "Enabled"}}}),
-    )
-    .await;
+    set_field(&h, "publicAddress", "Enabled").await;
     seen_in(&h, "orders", "NetCreating").await;
     let host = secret_key(&h, "orders-conn", "publicHost").await;
     assert!(host.ends_with("-pub.mongodb.rds.aliyuncs.com"), "{host}");
     assert_eq!(h.calls_of("AllocatePublicNetworkAddress").await, 1);
 
     // When it says Disabled, then it is released and the public keys leave the Secret.
-    h.merge::<DBInstance>(
-        "orders",
-        json!({"spec": {"forProvider": {"publicAddress": "Disabled"}}}),
-    )
-    .await;
+    set_field(&h, "publicAddress", "Disabled").await;
     secret_key_gone(&h, "orders-conn", "publicHost").await;
     assert_eq!(h.calls_of("ReleasePublicNetworkAddress").await, 1);
     h.kill_operator();
@@ -410,16 +415,7 @@ async fn aliyun_srv_address_is_allocated_only_when_asked_and_published_in_the_se
     let Some(mut h) = support::harness("inplace_srv", TRANSITION_MS).await else {
         return;
     };
-    h.provider_config().await;
-    h.start_operator(&[]);
-    let mut body = manifest(
-        &h,
-        json!({"regionId": "cn-hangzhou", "engineVersion": "6.0", "instanceClass": "dds.mongo.mid",
-               "storageGB": 20, "storageType": "cloud_essd1"}),
-    );
-    body["spec"]["writeConnectionSecretToRef"] = json!({"name": "orders-conn"});
-    h.create::<DBInstance>(body).await;
-    ready(&h, "orders").await;
+    ready_with_connection_secret(&mut h, json!({"storageType": "cloud_essd1"})).await;
     assert_eq!(
         h.calls_of("AllocateDBInstanceSrvNetworkAddress").await,
         0,
@@ -428,11 +424,7 @@ async fn aliyun_srv_address_is_allocated_only_when_asked_and_published_in_the_se
 
     // When the spec says Enabled, then one AllocateDBInstanceSrvNetworkAddress, NET_CREATING is
     // seen, and the Secret and the status get the mongodb+srv:// address.
-    h.merge::<DBInstance>(
-        "orders",
-        json!({"spec": {"forProvider": {"srvAddress": "Enabled"}}}),
-    )
-    .await;
+    set_field(&h, "srvAddress", "Enabled").await;
     seen_in(&h, "orders", "NetCreating").await;
     let srv = secret_key(&h, "orders-conn", "connectionStringSrv").await;
     assert!(
@@ -453,11 +445,7 @@ async fn aliyun_srv_address_is_allocated_only_when_asked_and_published_in_the_se
     assert_eq!(h.calls_of("AllocateDBInstanceSrvNetworkAddress").await, 1);
 
     // When it says Disabled, then it is released and the key leaves the Secret.
-    h.merge::<DBInstance>(
-        "orders",
-        json!({"spec": {"forProvider": {"srvAddress": "Disabled"}}}),
-    )
-    .await;
+    set_field(&h, "srvAddress", "Disabled").await;
     secret_key_gone(&h, "orders-conn", "connectionStringSrv").await;
     assert_eq!(h.calls_of("ReleaseNodePrivateNetworkAddress").await, 1);
     assert_eq!(h.calls_of("AllocateDBInstanceSrvNetworkAddress").await, 1);
