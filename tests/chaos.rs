@@ -156,6 +156,17 @@ async fn chaos_keeps_both_clouds_exact() {
         step(&h, &atlas_pc, &mut rng, &mut model).await;
         tokio::time::sleep(Duration::from_millis(rng.random_range(300..1200))).await;
     }
+    // Lost answers strike mutations only, so a short run's storms can draw none: the workload
+    // then goes on under lost answers alone until one has struck (at most a minute).
+    if settings.fault_rate > 0.0 && lost_answers(&h).await == 0 {
+        h.set_faults(&json!({"rate": 0.5, "modes": ["lostAnswer"]}))
+            .await;
+        let top_up = Instant::now();
+        while lost_answers(&h).await == 0 && top_up.elapsed() < Duration::from_secs(60) {
+            step(&h, &atlas_pc, &mut rng, &mut model).await;
+            tokio::time::sleep(Duration::from_millis(rng.random_range(300..1200))).await;
+        }
+    }
     let storm_calls = total_calls(&h).await;
     let storm_minutes = started.elapsed().as_secs_f64() / 60.0;
     let faults = h.faults().await;
@@ -213,6 +224,12 @@ fn restart_apiserver(dir: &std::path::Path) {
         "API server restart failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+async fn lost_answers(h: &Harness) -> u64 {
+    h.faults().await["struck"]["lostAnswer"]
+        .as_u64()
+        .unwrap_or(0)
 }
 
 async fn total_calls(h: &Harness) -> u64 {
