@@ -5,10 +5,10 @@
 //! is queued again at a reserved time, spaced by how long creates have been taking, so the
 //! other slots stay free for everything else and waiting creates are not spun.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio::time::Instant;
 
 /// Assumed length of one create (its guarded record, the cloud call and the id record) until
@@ -18,7 +18,7 @@ const FIRST_GUESS: Duration = Duration::from_millis(100);
 const NEW_WEIGHT: f64 = 0.2;
 
 pub struct CreatePacing {
-    slots: Arc<Semaphore>,
+    slots: Semaphore,
     size: u32,
     schedule: Mutex<Schedule>,
 }
@@ -32,7 +32,7 @@ struct Schedule {
 
 /// A create in progress: dropping it frees its slot and records how long it took.
 pub struct CreateSlot<'a> {
-    _permit: OwnedSemaphorePermit,
+    _permit: SemaphorePermit<'a>,
     started: Instant,
     pacing: &'a CreatePacing,
 }
@@ -42,7 +42,7 @@ impl CreatePacing {
     pub fn new(slots: u32) -> Self {
         let size = slots.max(1);
         CreatePacing {
-            slots: Arc::new(Semaphore::new(size as usize)),
+            slots: Semaphore::new(size as usize),
             size,
             schedule: Mutex::new(Schedule {
                 next_free: Instant::now(),
@@ -54,7 +54,7 @@ impl CreatePacing {
     /// A slot for one create, or how long to wait before asking again (a reserved turn: each
     /// deferred create gets its own, one create-length apart per slot).
     pub fn try_start(&self) -> Result<CreateSlot<'_>, Duration> {
-        match self.slots.clone().try_acquire_owned() {
+        match self.slots.try_acquire() {
             Ok(permit) => Ok(CreateSlot {
                 _permit: permit,
                 started: Instant::now(),
