@@ -12,6 +12,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+use crate::cloud::Cloud;
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct KindResult {
     pub kind: String,
@@ -30,6 +32,11 @@ pub struct CloudCall {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CloudLabel {
+    pub cloud: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct KindReady {
     pub kind: String,
     pub ready: &'static str,
@@ -41,6 +48,7 @@ pub struct Metrics {
     reconciles: Family<KindResult, Counter>,
     reconcile_seconds: Family<Kind, Histogram>,
     cloud_calls: Family<CloudCall, Counter>,
+    budget_wait_seconds: Family<CloudLabel, Histogram>,
     resources: Family<KindReady, Gauge>,
     /// The Ready value last counted for each object (keys unique across kinds), so the gauge
     /// moves instead of growing.
@@ -70,6 +78,16 @@ impl Default for Metrics {
             "Cloud API calls by action and outcome (ok, Throttled, Transient, ...)",
             cloud_calls.clone(),
         );
+        // From a millisecond to about a minute: a call waits for a token, a burst or a
+        // cloud's Retry-After.
+        let budget_wait_seconds = Family::<CloudLabel, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.001, 2.0, 17))
+        });
+        registry.register(
+            "cloud_budget_wait_seconds",
+            "Time a cloud call waited for its account's rate limit or Retry-After before going out",
+            budget_wait_seconds.clone(),
+        );
         let resources = Family::<KindReady, Gauge>::default();
         registry.register(
             "resources",
@@ -81,6 +99,7 @@ impl Default for Metrics {
             reconciles,
             reconcile_seconds,
             cloud_calls,
+            budget_wait_seconds,
             resources,
             readiness: Mutex::default(),
         }
@@ -107,6 +126,16 @@ impl Metrics {
         self.cloud_calls
             .get_or_create(&CloudCall { action, outcome })
             .inc();
+    }
+
+    pub fn budget_wait(&self, cloud: Cloud, waited: Duration) {
+        let cloud = match cloud {
+            Cloud::Aliyun => "aliyun",
+            Cloud::Atlas => "atlas",
+        };
+        self.budget_wait_seconds
+            .get_or_create(&CloudLabel { cloud })
+            .observe(waited.as_secs_f64());
     }
 
     /// Counts `object` (a unique key) under its current Ready value.
@@ -161,6 +190,10 @@ impl crate::cloud::CallObserver for Metrics {
     fn cloud_call(&self, action: &'static str, outcome: &'static str) {
         Metrics::cloud_call(self, action, outcome);
     }
+
+    fn budget_wait(&self, cloud: Cloud, waited: Duration) {
+        Metrics::budget_wait(self, cloud, waited);
+    }
 }
 
 #[cfg(test)]
@@ -189,6 +222,33 @@ mod tests {
         );
         assert!(
             text.contains(r#"mongocloud_resources{kind="DBInstance",ready="False"} 0"#),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn budget_waits_are_a_histogram_per_cloud() {
+        let m = Metrics::default();
+        m.budget_wait(Cloud::Atlas, Duration::from_millis(600));
+        m.budget_wait(Cloud::Atlas, Duration::ZERO);
+        m.budget_wait(Cloud::Aliyun, Duration::from_secs(2));
+        let text = m.encode();
+        assert!(
+            text.contains(r#"mongocloud_cloud_budget_wait_seconds_count{cloud="atlas"} 2"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"mongocloud_cloud_budget_wait_seconds_sum{cloud="atlas"} 0.6"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"mongocloud_cloud_budget_wait_seconds_bucket{le="0.001",cloud="atlas"} 1"#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"mongocloud_cloud_budget_wait_seconds_count{cloud="aliyun"} 1"#),
             "{text}"
         );
     }

@@ -3,6 +3,7 @@
 //! reads and token-carrying creates are retried, changes that may have been applied are not
 //! repeated, and a throttled account gets no call before its `Retry-After`.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mongocloud_operator::cloud::aliyun::AliyunClient;
@@ -10,6 +11,7 @@ use mongocloud_operator::cloud::atlas::provider::AtlasProvider;
 use mongocloud_operator::cloud::*;
 use mongocloud_operator::emulator::faults::{ActionRule, Mode, Plan};
 use mongocloud_operator::emulator::{self, Config, Running};
+use mongocloud_operator::metrics::Metrics;
 use serde_json::Value;
 
 #[path = "support/emulator_account.rs"]
@@ -266,11 +268,13 @@ async fn dds_throttled_backup_is_repeated_after_retry_after() {
 }
 
 /// After a throttle with a Retry-After too long to wait inline, no call of the account goes
-/// out before it ends, on either cloud.
+/// out before it ends, on either cloud; the held call's wait shows in the metrics.
 #[tokio::test]
 async fn a_throttled_account_makes_no_call_before_retry_after() {
     let e = start().await;
-    let c = dds(&e);
+    let metrics = Arc::new(Metrics::default());
+    let observer: Arc<dyn CallObserver> = metrics.clone();
+    let c = AliyunClient::new(settings(&e, Cloud::Aliyun), Some(observer.clone())).expect("client");
     set_plan(&e, &once("DescribeRegions", Mode::Throttle, 1, 6)).await;
     let err = c.check_credentials().await.expect_err("throttled");
     assert!(
@@ -296,8 +300,13 @@ async fn a_throttled_account_makes_no_call_before_retry_after() {
     );
     next.await.expect("join").expect("the held call goes out");
     assert!(throttled_at.elapsed() >= Duration::from_millis(5900));
+    assert!(
+        budget_waited(&metrics, "aliyun") >= 5.8,
+        "the held Dds call's wait is reported: {}",
+        metrics.encode()
+    );
 
-    let p = atlas(&e);
+    let p = AtlasProvider::new(settings(&e, Cloud::Atlas), Some(observer)).expect("provider");
     set_plan(&e, &once("listClusters", Mode::Throttle, 1, 3)).await;
     p.check_credentials().await.expect_err("throttled");
     let throttled_at = Instant::now();
@@ -306,7 +315,22 @@ async fn a_throttled_account_makes_no_call_before_retry_after() {
         throttled_at.elapsed() >= Duration::from_millis(2900),
         "the Atlas project was held for its Retry-After"
     );
+    assert!(
+        budget_waited(&metrics, "atlas") >= 2.8,
+        "the held Atlas call's wait is reported: {}",
+        metrics.encode()
+    );
     e.stop().await;
+}
+
+/// Seconds the calls of `cloud` waited for their budget, from the exported histogram.
+fn budget_waited(metrics: &Metrics, cloud: &str) -> f64 {
+    let prefix = format!("mongocloud_cloud_budget_wait_seconds_sum{{cloud=\"{cloud}\"}} ");
+    metrics
+        .encode()
+        .lines()
+        .find_map(|line| line.strip_prefix(&prefix)?.parse().ok())
+        .unwrap_or(0.0)
 }
 
 /// A lost answer to an Atlas create: the cluster exists, the client reports a passing fault and

@@ -24,6 +24,21 @@ pub use users::*;
 /// Told about every cloud call, for metrics. Labels are bounded words.
 pub trait CallObserver: Send + Sync {
     fn cloud_call(&self, action: &'static str, outcome: &'static str);
+
+    /// How long a call waited for its account's budget (rate limit or `Retry-After`) before
+    /// it could go out.
+    fn budget_wait(&self, _cloud: Cloud, _waited: std::time::Duration) {}
+}
+
+/// Tells `observer` how long a call of `cloud` waited for its budget.
+pub fn report_budget_wait(
+    observer: Option<&Arc<dyn CallObserver>>,
+    cloud: Cloud,
+    waited: std::time::Duration,
+) {
+    if let Some(observer) = observer {
+        observer.budget_wait(cloud, waited);
+    }
 }
 
 /// How a call ended (`ok` or the error's class), told to `observer` when there is one.

@@ -63,8 +63,10 @@ impl RateLimit {
         }
     }
 
-    /// Waits for the end of any pause, then for a token.
-    pub async fn acquire(&self) {
+    /// Waits for the end of any pause, then for a token; how long that took, so a budget too
+    /// small for the work shows in the metrics rather than only as slow reconciles.
+    pub async fn acquire(&self) -> Duration {
+        let started = Instant::now();
         self.wait_for_pause().await;
         let wait = {
             let mut state = self.state.lock().await;
@@ -80,6 +82,7 @@ impl RateLimit {
         if let Some(wait) = wait {
             tokio::time::sleep(wait).await;
         }
+        started.elapsed()
     }
 }
 
@@ -114,10 +117,17 @@ mod tests {
         let start = Instant::now();
         limit.pause(Duration::from_secs(3));
         limit.pause(Duration::from_secs(1));
-        limit.acquire().await;
-        assert_eq!(start.elapsed().as_secs(), 3, "the longer pause holds");
-        limit.acquire().await;
-        assert_eq!(start.elapsed().as_secs(), 3, "after the pause calls flow");
+        assert_eq!(
+            limit.acquire().await,
+            Duration::from_secs(3),
+            "the longer pause holds"
+        );
+        assert_eq!(
+            limit.acquire().await,
+            Duration::ZERO,
+            "after the pause calls flow"
+        );
+        assert_eq!(start.elapsed().as_secs(), 3);
     }
 
     #[tokio::test(start_paused = true)]
@@ -128,11 +138,11 @@ mod tests {
             limit.acquire().await;
         }
         assert!(start.elapsed() < Duration::from_millis(1));
-        limit.acquire().await;
-        let took = start.elapsed();
+        let waited = limit.acquire().await;
+        assert_eq!(waited, start.elapsed(), "the wait is reported");
         assert!(
-            took >= Duration::from_millis(590) && took <= Duration::from_millis(610),
-            "the 11th waits 0.6 s, took {took:?}"
+            waited >= Duration::from_millis(590) && waited <= Duration::from_millis(610),
+            "the 11th waits 0.6 s, waited {waited:?}"
         );
     }
 }

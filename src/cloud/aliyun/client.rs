@@ -12,7 +12,7 @@ use tracing::Instrument;
 use super::{endpoints, errors, retry, signature};
 use crate::cloud::error::Redacted;
 use crate::cloud::ratelimit::RateLimit;
-use crate::cloud::{AccountSettings, CallObserver, CloudError, ErrorClass};
+use crate::cloud::{AccountSettings, CallObserver, Cloud, CloudError, ErrorClass};
 
 pub const VERSION: &str = "2015-12-01";
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -84,6 +84,8 @@ impl AliyunClient {
                 attempt,
                 cloud.request_id = tracing::field::Empty
             );
+            let waited = self.limit.acquire().await;
+            crate::cloud::report_budget_wait(self.observer.as_ref(), Cloud::Aliyun, waited);
             let started = Instant::now();
             let result = self
                 .attempt(action, region, &params)
@@ -93,6 +95,7 @@ impl AliyunClient {
             span.in_scope(|| {
                 tracing::debug!(
                     outcome,
+                    budget_wait_ms = waited.as_millis() as u64,
                     took_ms = started.elapsed().as_millis() as u64,
                     "cloud call"
                 )
@@ -121,7 +124,6 @@ impl AliyunClient {
         region: &str,
         business: &Params,
     ) -> Result<Value, CloudError> {
-        self.limit.acquire().await;
         let region = if region.is_empty() {
             self.region.as_str()
         } else {

@@ -111,12 +111,22 @@ impl AtlasProvider {
     ) -> Result<Value, CloudError> {
         let mut attempt = 0;
         loop {
-            self.limit.acquire().await;
+            let waited = self.limit.acquire().await;
+            report_budget_wait(self.observer.as_ref(), Cloud::Atlas, waited);
+            let started = std::time::Instant::now();
             let result = self
                 .client
                 .send(action, method.clone(), path, endpoint, body)
                 .await;
-            report(self.observer.as_ref(), action, &result);
+            let outcome = report(self.observer.as_ref(), action, &result);
+            tracing::debug!(
+                cloud.action = action,
+                attempt,
+                outcome,
+                budget_wait_ms = waited.as_millis() as u64,
+                took_ms = started.elapsed().as_millis() as u64,
+                "cloud call"
+            );
             if let Err(CloudError {
                 class: ErrorClass::Throttled { retry_after },
                 ..
