@@ -45,7 +45,8 @@ pub struct ProviderConfigSpec {
     pub endpoint: Option<String>,
     /// Where the credentials are.
     pub credentials: Credentials,
-    /// Most cloud requests per second for this account (default 10).
+    /// Most cloud requests per second for this account. Default: the operator's
+    /// `--cloud-rate-limit` (10) for Aliyun, 100 a minute for an Atlas project.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 1000))]
     pub requests_per_second: Option<u32>,
