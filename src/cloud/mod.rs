@@ -74,6 +74,12 @@ pub trait Provider: Send + Sync {
     /// The cloud this account is in; decides which spec fields apply.
     fn cloud(&self) -> Cloud;
 
+    /// Whether a call could go out now without waiting for the account's rate limit or a
+    /// `Retry-After`; re-checks of settled objects make none when it could not.
+    async fn has_spare_budget(&self) -> bool {
+        true
+    }
+
     /// A cheap authenticated call that proves the credentials work.
     async fn check_credentials(&self) -> Result<(), CloudError>;
 

@@ -63,6 +63,18 @@ impl RateLimit {
         }
     }
 
+    /// Whether a call could go out now without waiting: no pause, and a token in the bucket
+    /// that no queued call has claimed.
+    pub async fn has_spare(&self) -> bool {
+        let paused = *self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+        if paused.is_some_and(|until| until > Instant::now()) {
+            return false;
+        }
+        let (tokens, last) = *self.state.lock().await;
+        let accrued = Instant::now().duration_since(last).as_secs_f64() * self.per_second;
+        (tokens + accrued).min(self.burst) >= 1.0
+    }
+
     /// Waits for the end of any pause, then for a token; how long that took, so a budget too
     /// small for the work shows in the metrics rather than only as slow reconciles.
     pub async fn acquire(&self) -> Duration {
@@ -128,6 +140,27 @@ mod tests {
             "after the pause calls flow"
         );
         assert_eq!(start.elapsed().as_secs(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn spare_only_when_a_call_would_not_wait() {
+        let limit = RateLimit::new(2);
+        assert!(limit.has_spare().await, "a fresh bucket");
+        limit.acquire().await;
+        limit.acquire().await;
+        assert!(!limit.has_spare().await, "the burst is spent");
+        tokio::time::advance(Duration::from_millis(500)).await;
+        assert!(limit.has_spare().await, "a token accrued");
+        limit.acquire().await;
+        limit.acquire().await;
+        assert!(
+            !limit.has_spare().await,
+            "a queued call claimed the next token"
+        );
+        tokio::time::advance(Duration::from_secs(2)).await;
+        assert!(limit.has_spare().await);
+        limit.throttled(Some(Duration::from_secs(5)));
+        assert!(!limit.has_spare().await, "a Retry-After holds the account");
     }
 
     #[tokio::test(start_paused = true)]

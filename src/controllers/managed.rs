@@ -20,14 +20,14 @@ use super::cache;
 use super::kube_io::{
     add_finalizer, apply_status, has_finalizer, publish, record_status, remove_finalizer,
 };
-use super::{Ctx, Error};
+use super::{Ctx, Error, yielding};
 use crate::api::common::{
     DeletionPolicy, ManagementPolicy, PAUSED_ANNOTATION, PLAN_ONLY_ANNOTATION, PlannedAction,
 };
 use crate::api::conditions::{self, Condition};
 use crate::cloud::{Cloud, CloudError, Provider};
 use crate::reconcile::policy::{self, Policies, Verb, Withheld, WithheldPlan};
-use crate::reconcile::{Invalid, Mode, Outcome, synced_condition};
+use crate::reconcile::{Invalid, Mode, Outcome, jittered, synced_condition};
 
 /// What one kind adds to the shared loop.
 #[async_trait]
@@ -168,6 +168,16 @@ fn key<K: Managed>(obj: &K) -> String {
     )
 }
 
+/// [`key`] of a referenced object.
+pub fn key_of<K: Managed>(reference: &ObjectRef<K>) -> String {
+    format!(
+        "{}/{}/{}",
+        K::kind(&()),
+        reference.namespace.as_deref().unwrap_or_default(),
+        reference.name
+    )
+}
+
 pub fn is_paused<K: Resource>(obj: &K) -> bool {
     obj.annotations()
         .get(PAUSED_ANNOTATION)
@@ -257,6 +267,10 @@ async fn sync_live<K: Managed>(obj: &K, ctx: &Ctx) -> Result<Action, Error> {
         .get(obj.provider_config(), &obj.namespace().unwrap_or_default())
     {
         Ok(provider) => provider,
+        Err(unavailable) if unavailable.unchecked => {
+            tracing::debug!(object = %obj.name_any(), "its account is not checked yet; status kept");
+            return Ok(Action::requeue(ctx.timing.waiting));
+        }
         Err(unavailable) => {
             tracing::debug!(object = %obj.name_any(), reason = unavailable.reason, "no account to use");
             let outcome = Outcome::Waiting {
@@ -272,6 +286,14 @@ async fn sync_live<K: Managed>(obj: &K, ctx: &Ctx) -> Result<Action, Error> {
         let ready = unobserved();
         write_status::<K>(ctx, &api, obj, previous, ready, &Outcome::Invalid(invalid)).await?;
         return Ok(Action::await_change());
+    }
+    let woken = ctx.woken.take(&key(obj));
+    if !woken
+        && yielding::settled(K::conditions(&previous), obj.meta().generation)
+        && !provider.has_spare_budget().await
+    {
+        tracing::debug!(object = %obj.name_any(), "settled and the account's budget is spent: re-checked a drift interval later");
+        return Ok(Action::requeue(jittered(ctx.timing.drift, rand::random())));
     }
     let cx = Cx {
         ctx,
@@ -450,6 +472,9 @@ async fn finalize<K: Managed>(obj: &K, ctx: &Ctx) -> Result<Action, Error> {
         .get(obj.provider_config(), &obj.namespace().unwrap_or_default())
     {
         Ok(provider) => provider,
+        Err(unavailable) if unavailable.unchecked => {
+            return Ok(Action::requeue(ctx.timing.waiting));
+        }
         Err(unavailable) => {
             let outcome = Outcome::Waiting {
                 reason: unavailable.reason,

@@ -66,6 +66,7 @@ pub mod providerconfig;
 pub mod providers;
 pub mod securityiplist;
 pub mod triggers;
+pub mod yielding;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -121,6 +122,8 @@ pub struct Ctx {
     pub shard: crate::shard::Shard,
     /// How many DBInstance creates may run at once, so a wave of them leaves slots free.
     pub create_pacing: pacing::CreatePacing,
+    /// Objects a cloud or Secret change woke: their next pass never yields the budget.
+    pub woken: yielding::Woken,
 }
 
 impl Ctx {
@@ -145,6 +148,7 @@ impl Ctx {
             namespaces: Vec::new(),
             shard: crate::shard::Shard::All,
             create_pacing: pacing::CreatePacing::new(DEFAULT_CREATE_SLOTS),
+            woken: yielding::Woken::default(),
         }
     }
 
@@ -385,6 +389,7 @@ fn providerconfig_controller(
         watcher::Config::default(),
     );
     let store = pcs.store();
+    ctx.providers.watch_provider_configs(store.clone());
     let secret_apis: Vec<Api<PartialObjectMeta<Secret>>> = if namespaces.is_empty() {
         vec![Api::all(ctx.client.clone())]
     } else {
@@ -452,9 +457,17 @@ fn managed_controller<K: managed::Managed>(
         })
         .map_ok(move |event| cache::cached_form(event, &digests))
         .reflect(writer);
-    let cloud_changes = K::cloud_changes(ctx, reader.clone());
+    // A cloud or Secret change is news the object's status does not show yet: its pass must
+    // not yield the budget as a settled re-check would.
+    let wake = |ctx: Arc<Ctx>| {
+        move |reference: &kube::runtime::reflector::ObjectRef<K>| {
+            ctx.woken.mark(managed::key_of(reference))
+        }
+    };
+    let cloud_changes = K::cloud_changes(ctx, reader.clone()).inspect(wake(ctx.clone()));
     let account_ready = triggers::account_ready(ctx, reader.clone());
-    let secret_changes = K::secret_changes(ctx, namespace.as_deref(), reader.clone());
+    let secret_changes =
+        K::secret_changes(ctx, namespace.as_deref(), reader.clone()).inspect(wake(ctx.clone()));
     // The watch is driven through `reconcile_on`, so the scheduler only ever holds the compact
     // references of `triggers`.
     Controller::for_stream(futures::stream::empty(), reader)

@@ -12,6 +12,9 @@ use kube::core::PartialObjectMeta;
 use kube::runtime::reflector::{ObjectRef, Store};
 use tokio::sync::broadcast;
 
+use futures::FutureExt;
+
+use crate::api::ProviderConfig;
 use crate::api::conditions;
 use crate::api::providerconfig::AllowedNamespaces;
 use crate::cloud::{AccountSettings, Provider};
@@ -38,6 +41,9 @@ pub struct Providers {
     allowed: RwLock<HashMap<String, Option<AllowedNamespaces>>>,
     /// Namespace metadata (names and labels), for label selectors.
     namespaces: OnceLock<Store<PartialObjectMeta<Namespace>>>,
+    /// The ProviderConfigs the API server holds, to tell one not checked yet from one that
+    /// does not exist.
+    provider_configs: OnceLock<Store<ProviderConfig>>,
 }
 
 impl Default for Providers {
@@ -47,6 +53,7 @@ impl Default for Providers {
             ready: broadcast::channel(64).0,
             allowed: RwLock::default(),
             namespaces: OnceLock::new(),
+            provider_configs: OnceLock::new(),
         }
     }
 }
@@ -56,6 +63,10 @@ impl Default for Providers {
 pub struct Unavailable {
     pub reason: &'static str,
     pub message: String,
+    /// The ProviderConfig exists (or may: its list is not in yet) and this process has not
+    /// checked its account yet, as after every start. Nothing is known about the resource's
+    /// account, so its status keeps what it says; the check's outcome wakes the resource.
+    pub unchecked: bool,
 }
 
 impl Providers {
@@ -66,12 +77,17 @@ impl Providers {
         let waiting = |message| Unavailable {
             reason: conditions::REASON_WAITING_FOR_PROVIDER,
             message,
+            unchecked: false,
+        };
+        let not_checked = || Unavailable {
+            unchecked: self.may_exist(name),
+            ..waiting(format!(
+                "ProviderConfig {name} does not exist or was not checked yet"
+            ))
         };
         let allowed = self.read_allowed().get(name).cloned();
         let Some(allowed) = allowed else {
-            return Err(waiting(format!(
-                "ProviderConfig {name} does not exist or was not checked yet"
-            )));
+            return Err(not_checked());
         };
         let labels = self
             .namespaces
@@ -82,6 +98,7 @@ impl Providers {
             Unavailable {
                 reason: tenancy::REASON_NOT_ALLOWED,
                 message,
+                unchecked: false,
             }
         })?;
         match self.read().get(name) {
@@ -89,10 +106,23 @@ impl Providers {
             Some(Account::NotReady(why)) => Err(waiting(format!(
                 "ProviderConfig {name} is not Ready: {why}"
             ))),
-            None => Err(waiting(format!(
-                "ProviderConfig {name} does not exist or was not checked yet"
-            ))),
+            None => Err(not_checked()),
         }
+    }
+
+    /// Whether the ProviderConfig `name` is in the API server's list, or the list is not in
+    /// yet. Without a list (no ProviderConfig controller) nothing says it exists.
+    fn may_exist(&self, name: &str) -> bool {
+        self.provider_configs.get().is_some_and(|store| {
+            store.wait_until_ready().now_or_never().is_none()
+                || store.get(&ObjectRef::new(name)).is_some()
+        })
+    }
+
+    /// The ProviderConfigs' cache (set once at start).
+    pub fn watch_provider_configs(&self, store: Store<ProviderConfig>) {
+        // A second call would only offer the same store again.
+        let _ = self.provider_configs.set(store);
     }
 
     /// Records which namespaces may use a ProviderConfig; called on every ProviderConfig
@@ -205,6 +235,56 @@ mod tests {
         assert!(ready.try_recv().is_err(), "becoming unusable wakes nobody");
         providers.set_ready("default", client(settings("two")), settings("two"));
         assert_eq!(ready.try_recv().ok().as_deref(), Some("default"));
+    }
+
+    #[test]
+    fn a_provider_config_not_checked_yet_is_told_from_a_missing_one() {
+        use kube::runtime::watcher::Event;
+        let unchecked = |p: &Providers, name: &str| p.get(name, "ns").err().map(|u| u.unchecked);
+        let providers = Providers::default();
+        assert_eq!(
+            unchecked(&providers, "pc"),
+            Some(false),
+            "without a list nothing says it exists"
+        );
+        let (store, mut writer) = kube::runtime::reflector::store::<ProviderConfig>();
+        providers.watch_provider_configs(store);
+        assert_eq!(
+            unchecked(&providers, "pc"),
+            Some(true),
+            "the list is not in yet"
+        );
+        let pc: ProviderConfig = serde_json::from_value(serde_json::json!({
+            "apiVersion": "mongocloud.dev/v1alpha1", "kind": "ProviderConfig",
+            "metadata": {"name": "pc"},
+            "spec": {"provider": "Aliyun", "credentials": {"secretRef": {"namespace": "ns", "name": "s"}}}
+        }))
+        .expect("a ProviderConfig");
+        writer.apply_watcher_event(&Event::Init);
+        writer.apply_watcher_event(&Event::InitApply(pc));
+        writer.apply_watcher_event(&Event::InitDone);
+        assert_eq!(
+            unchecked(&providers, "pc"),
+            Some(true),
+            "listed, not checked"
+        );
+        assert_eq!(
+            unchecked(&providers, "other"),
+            Some(false),
+            "not listed: it does not exist"
+        );
+        providers.set_allowed("pc", None);
+        assert_eq!(
+            unchecked(&providers, "pc"),
+            Some(true),
+            "its check is under way"
+        );
+        providers.set_not_ready("pc", "bad key".into());
+        assert_eq!(
+            unchecked(&providers, "pc"),
+            Some(false),
+            "checked and not usable"
+        );
     }
 
     #[test]

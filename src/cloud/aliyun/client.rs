@@ -23,7 +23,7 @@ pub struct AliyunClient {
     pub(super) region: String,
     access_key_id: String,
     access_key_secret: Redacted<String>,
-    limit: RateLimit,
+    pub(super) limit: RateLimit,
     observer: Option<Arc<dyn CallObserver>>,
 }
 

@@ -71,6 +71,10 @@ impl Provider for AliyunClient {
         Cloud::Aliyun
     }
 
+    async fn has_spare_budget(&self) -> bool {
+        self.limit.has_spare().await
+    }
+
     async fn check_credentials(&self) -> Result<(), CloudError> {
         self.call("DescribeRegions", "", Params::new())
             .await

@@ -271,6 +271,10 @@ impl Provider for AtlasProvider {
         Cloud::Atlas
     }
 
+    async fn has_spare_budget(&self) -> bool {
+        self.limit.has_spare().await
+    }
+
     async fn check_credentials(&self) -> Result<(), CloudError> {
         let path = self.path("/clusters?pageNum=1&itemsPerPage=1&includeCount=false");
         self.call(
