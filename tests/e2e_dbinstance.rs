@@ -537,6 +537,35 @@ async fn everything_converges_under_a_thirty_percent_fault_rate() {
     );
 }
 
+/// A restarted operator finds a steady instance as it was: while the new process checks the
+/// ProviderConfig again, the object is not flipped to `WaitingForProviderConfig` (the account is
+/// merely not checked yet), and nothing at all is written to it.
+#[tokio::test]
+async fn an_operator_restart_writes_nothing_to_a_steady_instance() {
+    let Some((mut h, _)) = given_ready("restart").await else {
+        return;
+    };
+    let api = h.api::<DBInstance>();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let before = api
+        .get("orders")
+        .await
+        .expect("get")
+        .metadata
+        .resource_version;
+    h.restart_operator();
+    // The new process reconciles every object at start; give it two drift intervals (3 s).
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let after = api.get("orders").await.expect("get");
+    assert_eq!(
+        after.metadata.resource_version,
+        before,
+        "a restart rewrote the status: {:#?}\n{}",
+        after.status.map(|s| s.conditions),
+        h.log_tail(40)
+    );
+}
+
 /// The operator caches DBInstances without `status.atProvider` (it is rebuilt by every
 /// observation): a steady instance's status is still never rewritten, and a reconcile that
 /// cannot observe (the credentials broke) changes its conditions but keeps the last observation.

@@ -4,7 +4,10 @@ mod support;
 
 use std::time::Duration;
 
-use mongocloud_operator::api::{AuditLogFilter, Backup, DBInstance, SecurityIpList};
+use kube::api::{Patch, PatchParams};
+use mongocloud_operator::api::{
+    AuditLogFilter, Backup, DBInstance, ProviderConfig, SecurityIpList,
+};
 use serde_json::{Value, json};
 use support::{Harness, has_condition};
 
@@ -242,4 +245,69 @@ async fn backup_is_taken_once_even_across_an_operator_restart() {
         .await;
     assert!(message.contains("spec.forProvider.method"), "{message}");
     assert_eq!(h.calls_of("CreateBackup").await, 1);
+}
+
+/// After a restart every object is looked at again. When the account's budget cannot serve
+/// them all at once, the settled ones wait a drift interval and a change goes out first: it
+/// does not queue behind re-reads of lists that are already right.
+#[tokio::test]
+async fn after_a_restart_a_change_goes_out_before_rereads_of_settled_lists() {
+    const LISTS: usize = 10;
+    let Some(mut h) = support::harness("herd", 300).await else {
+        return;
+    };
+    // A drift interval long enough for the lists' steady re-reads to fit the budget below.
+    h.timing.1 = "15s";
+    h.provider_config().await;
+    kube::Api::<ProviderConfig>::all(h.client.clone())
+        .patch(
+            &h.pc,
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"requestsPerSecond": 1}})),
+        )
+        .await
+        .expect("budget of one call a second");
+    h.start_operator(&[]);
+    let id = instance(&h, "db").await;
+    for i in 0..LISTS {
+        let name = format!("g{i}");
+        h.create::<SecurityIpList>(ip_list(
+            &h,
+            &name,
+            &name,
+            json!([{"ip": format!("10.0.{i}.0/24")}]),
+        ))
+        .await;
+    }
+    for i in 0..LISTS {
+        ready::<SecurityIpList>(&h, &format!("g{i}"), ips_conditions).await;
+    }
+
+    h.kill_operator();
+    h.merge::<SecurityIpList>(
+        "g0",
+        json!({"spec": {"forProvider": {"entries": [{"ip": "10.1.0.0/24"}]}}}),
+    )
+    .await;
+    let reads = h.calls_of("DescribeSecurityIps").await;
+    h.start_operator(&[]);
+    for _ in 0..300 {
+        if cloud_groups(&h, &id).await["g0"]["ips"] == json!(["10.1.0.0/24"]) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        cloud_groups(&h, &id).await["g0"]["ips"],
+        json!(["10.1.0.0/24"]),
+        "the change was applied\n{}",
+        h.log_tail(40)
+    );
+    let before_the_change = h.calls_of("DescribeSecurityIps").await - reads;
+    println!("re-reads before the change: {before_the_change} of {LISTS} lists");
+    assert!(
+        before_the_change <= 3,
+        "the change went out after {before_the_change} re-reads (of {LISTS} lists)\n{}",
+        h.log_tail(40)
+    );
 }
