@@ -359,7 +359,7 @@ impl Harness {
         self.spawn_operator();
     }
 
-    fn log_path(&self) -> PathBuf {
+    pub fn log_path(&self) -> PathBuf {
         self.work.path().join("operator.log")
     }
 
