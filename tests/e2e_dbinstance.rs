@@ -537,6 +537,16 @@ async fn everything_converges_under_a_thirty_percent_fault_rate() {
     );
 }
 
+/// The resource version of `orders` once the writes that follow its Ready have landed.
+async fn settled_version(api: &kube::Api<DBInstance>) -> Option<String> {
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    api.get("orders")
+        .await
+        .expect("get")
+        .metadata
+        .resource_version
+}
+
 /// A restarted operator finds a steady instance as it was: while the new process checks the
 /// ProviderConfig again, the object is not flipped to `WaitingForProviderConfig` (the account is
 /// merely not checked yet), and nothing at all is written to it.
@@ -546,13 +556,7 @@ async fn an_operator_restart_writes_nothing_to_a_steady_instance() {
         return;
     };
     let api = h.api::<DBInstance>();
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let before = api
-        .get("orders")
-        .await
-        .expect("get")
-        .metadata
-        .resource_version;
+    let before = settled_version(&api).await;
     h.restart_operator();
     // The new process reconciles every object at start; give it two drift intervals (3 s).
     tokio::time::sleep(Duration::from_secs(8)).await;
@@ -575,13 +579,7 @@ async fn steady_status_is_not_rewritten_and_an_unobserved_reconcile_keeps_at_pro
         return;
     };
     let api = h.api::<DBInstance>();
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let settled = api
-        .get("orders")
-        .await
-        .expect("get")
-        .metadata
-        .resource_version;
+    let settled = settled_version(&api).await;
     // Three drift intervals (3 s each): the object is reconciled, nothing is written.
     tokio::time::sleep(Duration::from_secs(10)).await;
     let steady = api.get("orders").await.expect("get");
