@@ -232,6 +232,8 @@ pub async fn reconcile<K: Managed>(obj: Arc<K>, ctx: Arc<Ctx>) -> Result<Action,
     }
     if deleting {
         ctx.metrics.forget(&key, &K::kind(&()));
+        // A mark set while it was being deleted has no pass left to answer it.
+        ctx.woken.take(&key);
     }
     ctx.metrics
         .reconciled(&K::kind(&()), result.is_ok(), started.elapsed());

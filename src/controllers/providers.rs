@@ -7,12 +7,11 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
 
+use futures::FutureExt;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::core::PartialObjectMeta;
 use kube::runtime::reflector::{ObjectRef, Store};
 use tokio::sync::broadcast;
-
-use futures::FutureExt;
 
 use crate::api::ProviderConfig;
 use crate::api::conditions;
@@ -79,11 +78,15 @@ impl Providers {
             message,
             unchecked: false,
         };
-        let not_checked = || Unavailable {
-            unchecked: self.may_exist(name),
-            ..waiting(format!(
-                "ProviderConfig {name} does not exist or was not checked yet"
-            ))
+        let not_checked = || {
+            let message = match self.provider_configs.get() {
+                Some(_) => format!("ProviderConfig {name} does not exist"),
+                None => format!("ProviderConfig {name} does not exist or was not checked yet"),
+            };
+            Unavailable {
+                unchecked: self.may_exist(name),
+                ..waiting(message)
+            }
         };
         let allowed = self.read_allowed().get(name).cloned();
         let Some(allowed) = allowed else {
@@ -272,6 +275,10 @@ mod tests {
             unchecked(&providers, "other"),
             Some(false),
             "not listed: it does not exist"
+        );
+        assert_eq!(
+            providers.get("other", "ns").err().map(|u| u.message),
+            Some("ProviderConfig other does not exist".to_owned())
         );
         providers.set_allowed("pc", None);
         assert_eq!(
