@@ -27,6 +27,7 @@ use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use mongocloud_operator::api::{
     AuditLogFilter, Backup, DBInstance, ProviderConfig, SecurityIpList,
 };
+use mongocloud_operator::cloud::atlas::provider::DEFAULT_PER_MINUTE;
 use mongocloud_operator::cloud::atlas::{access_list, audit};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde_json::{Value, json};
@@ -950,7 +951,7 @@ fn print_figures(f: &Figures<'_>) {
         (
             "Atlas budget (requestsPerSecond)",
             match f.settings.atlas_rps {
-                0 => "unset: 100 calls a minute".to_owned(),
+                0 => format!("unset: {DEFAULT_PER_MINUTE} calls a minute"),
                 n => format!("{n} a second"),
             },
         ),

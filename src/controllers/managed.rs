@@ -160,22 +160,16 @@ fn api<K: Managed>(ctx: &Ctx, obj: &K) -> Api<K> {
 }
 
 fn key<K: Managed>(obj: &K) -> String {
-    format!(
-        "{}/{}/{}",
-        K::kind(&()),
-        obj.namespace().unwrap_or_default(),
-        obj.name_any()
-    )
+    key_in::<K>(obj.meta().namespace.as_deref(), &obj.name_any())
 }
 
 /// [`key`] of a referenced object.
 pub fn key_of<K: Managed>(reference: &ObjectRef<K>) -> String {
-    format!(
-        "{}/{}/{}",
-        K::kind(&()),
-        reference.namespace.as_deref().unwrap_or_default(),
-        reference.name
-    )
+    key_in::<K>(reference.namespace.as_deref(), &reference.name)
+}
+
+fn key_in<K: Managed>(namespace: Option<&str>, name: &str) -> String {
+    format!("{}/{}/{name}", K::kind(&()), namespace.unwrap_or_default())
 }
 
 pub fn is_paused<K: Resource>(obj: &K) -> bool {
